@@ -1,0 +1,86 @@
+"""Pure builders of docker command lines.
+
+Each function only returns the argv as a list; running it is the executor's
+job. Unit tests compare these lists exactly, and `--dry-run` prints them.
+"""
+
+from __future__ import annotations
+
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from dockervisor.runconfig import RunConfig
+
+DOCKER = "docker"
+FAMILY_LABEL = "dockervisor.image"
+RESTART_POLICY = "unless-stopped"
+
+# Only the fields dockervisor reads, so that docker computes nothing more
+# (`{{json .}}` would include the size column).
+_PS_FORMAT = (
+    '{"id":{{json .ID}},"name":{{json .Names}},"state":{{json .State}},'
+    '"created":{{json .CreatedAt}},"family":{{json (.Label "' + FAMILY_LABEL + '")}}}'
+)
+
+
+def family_filter(image: str) -> str:
+    return f"label={FAMILY_LABEL}={image}"
+
+
+def list_family(image: str) -> list[str]:
+    """Every container of one family, running or not, one JSON object per line."""
+    return [DOCKER, "ps", "--all", "--no-trunc", "--filter", family_filter(image), "--format", _PS_FORMAT]
+
+
+def list_all_families() -> list[str]:
+    """Every container any dockervisor family owns."""
+    return [DOCKER, "ps", "--all", "--no-trunc", "--filter", f"label={FAMILY_LABEL}", "--format", _PS_FORMAT]
+
+
+def inspect_containers(references: list[str]) -> list[str]:
+    return [DOCKER, "container", "inspect", *references]
+
+
+def inspect_images(references: list[str]) -> list[str]:
+    return [DOCKER, "image", "inspect", *references]
+
+
+def build(image: str, context: str, dockerfile: str | None = None) -> list[str]:
+    argv = [DOCKER, "build", "-t", image]
+    if dockerfile is not None:
+        argv += ["-f", dockerfile]
+    return argv + [context]
+
+
+def run(name: str, image: str, config: RunConfig, env_files: tuple[str, ...] = ()) -> list[str]:
+    """Create and start a family container, detached, from the image's current tag."""
+    argv = [
+        DOCKER, "run", "--detach",
+        "--name", name,
+        "--label", f"{FAMILY_LABEL}={image}",
+        "--restart", RESTART_POLICY,
+        # Never reach for a registry: a missing image is an error, not a download.
+        "--pull", "never",
+    ]  # fmt: skip
+    for port in config.ports:
+        argv += ["--publish", port.flag_value()]
+    for mount in config.mounts:
+        argv += ["--volume", mount.flag_value()]
+    for env_file in env_files:
+        argv += ["--env-file", env_file]
+    return argv + [image]
+
+
+def start(name: str) -> list[str]:
+    return [DOCKER, "start", name]
+
+
+def stop(names: list[str]) -> list[str]:
+    return [DOCKER, "stop", *names]
+
+
+def remove(name: str) -> list[str]:
+    return [DOCKER, "rm", name]
+
+
+def logs(name: str, tail: int) -> list[str]:
+    return [DOCKER, "logs", "--tail", str(tail), name]

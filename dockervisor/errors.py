@@ -1,0 +1,47 @@
+"""The one error type for what the user can fix, and the exit codes.
+
+Anything else that escapes is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+EXIT_OK = 0
+# Failed before anything changed: bad input, unknown family, docker error, lock timeout.
+EXIT_FAILED = 1
+# argparse's own code for a malformed command line.
+EXIT_USAGE = 2
+# A start did not come up; it was stopped and the container running before is back.
+EXIT_ROLLED_BACK = 3
+# A start did not come up and bringing the previous container back failed too.
+EXIT_ROLLBACK_FAILED = 4
+# `status`: a family shown is not running, or not healthy.
+EXIT_NOT_RUNNING = 5
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0  success (or nothing to do)
+  1  failed before anything changed (bad input, docker error, lock timeout)
+  2  usage error
+  3  start failed: the new container was stopped, the previous one runs again
+  4  start failed and the rollback failed too: check `dockervisor status`
+  5  status: a family shown is not running or not healthy"""
+
+
+class DockervisorError(Exception):
+    """A failure the user can act on; main() prints it without a traceback."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILED) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+class DockerCommandFailed(DockervisorError):
+    """A docker command exited non-zero; carries what docker said."""
+
+    def __init__(self, command: str, returncode: int, stderr: str) -> None:
+        detail = stderr.strip() or f"exit status {returncode}"
+        super().__init__(f"`{command}` failed: {detail}")
+        self.command = command
+        self.returncode = returncode
+        self.stderr = stderr

@@ -1,0 +1,95 @@
+"""One exclusive lock per family, held across read-modify-write and docker calls.
+
+A second run (cron next to a person at the terminal) waits for the lock rather
+than failing at once, and says who it is waiting for.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dockervisor import paths
+from dockervisor.errors import DockervisorError
+
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import TextIO
+
+DEFAULT_TIMEOUT_SECONDS = 300.0
+_POLL_SECONDS = 0.1
+
+
+def lock_timeout() -> float:
+    configured = os.environ.get("DOCKERVISOR_LOCK_TIMEOUT")
+    if not configured:
+        return DEFAULT_TIMEOUT_SECONDS
+    try:
+        value = float(configured)
+    except ValueError:
+        raise DockervisorError(
+            f"DOCKERVISOR_LOCK_TIMEOUT must be a number of seconds, not {configured!r}"
+        ) from None
+    if value < 0:
+        raise DockervisorError("DOCKERVISOR_LOCK_TIMEOUT must not be negative")
+    return value
+
+
+@contextmanager
+def family_lock(image: str, holder: str, stderr: TextIO = sys.stderr) -> Iterator[None]:
+    """Hold the family's lock; `holder` describes this run to anyone waiting."""
+    path = paths.family_lock_file(image)
+    paths.ensure_private_dir(os.path.dirname(path))
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    try:
+        _acquire(fd, image, path, lock_timeout(), stderr)
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"pid {os.getpid()}, since {_now()}: {holder}\n".encode(), 0)
+        try:
+            yield
+        finally:
+            os.ftruncate(fd, 0)
+    finally:
+        os.close(fd)  # closing releases the flock
+
+
+def _acquire(fd: int, image: str, path: str, timeout: float, stderr: TextIO) -> None:
+    deadline = time.monotonic() + timeout
+    announced = False
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            pass
+        if not announced:
+            print(
+                f"dockervisor: waiting for the lock on {image!r}, held by {_holder(path)}",
+                file=stderr,
+                flush=True,
+            )
+            announced = True
+        if time.monotonic() >= deadline:
+            raise DockervisorError(
+                f"gave up after {timeout:g}s waiting for the lock on {image!r} "
+                f"({path}), held by {_holder(path)}; set DOCKERVISOR_LOCK_TIMEOUT "
+                "to wait longer"
+            )
+        time.sleep(_POLL_SECONDS)
+
+
+def _holder(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            text = handle.read().strip()
+    except OSError:
+        text = ""
+    return text or "another dockervisor run"
+
+
+def _now() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

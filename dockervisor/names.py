@@ -1,0 +1,62 @@
+"""Validation of every name before it reaches a path, a filter or a docker argv."""
+
+from __future__ import annotations
+
+import re
+import time
+
+from dockervisor.errors import DockervisorError
+
+# Docker's grammar for one path component of a repository name: lowercase
+# letters and digits, separated by ".", "_", "__" or a run of "-".
+_IMAGE_NAME = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*")
+_IMAGE_NAME_MAX = 128
+# Docker's rule for container and volume names.
+_OBJECT_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
+_OBJECT_NAME_MAX = 255
+
+CONTAINER_PREFIX = "dcv_"
+
+
+def is_image_name(name: str) -> bool:
+    return len(name) <= _IMAGE_NAME_MAX and _IMAGE_NAME.fullmatch(name) is not None
+
+
+def check_image_name(name: str) -> str:
+    """Return `name` if it is a one-component image name, else raise."""
+    if not is_image_name(name):
+        raise DockervisorError(
+            f"invalid IMAGENAME {name!r}: use lowercase letters and digits, "
+            "separated by '.', '_' or '-' (no tag, no '/')"
+        )
+    return name
+
+
+def check_container_name(name: str) -> str:
+    """Return `name` if docker could have given it to a container, else raise."""
+    if len(name) > _OBJECT_NAME_MAX or not _OBJECT_NAME.fullmatch(name):
+        raise DockervisorError(
+            f"invalid container name {name!r}: dockervisor containers are named "
+            "dcv_IMAGENAME_SUFFIX"
+        )
+    return name
+
+
+def is_volume_name(name: str) -> bool:
+    return len(name) <= _OBJECT_NAME_MAX and _OBJECT_NAME.fullmatch(name) is not None
+
+
+def new_container_name(image: str, taken: set[str], now: float | None = None) -> str:
+    """`dcv_IMAGE_YYYYmmddHHMMSS`, with `_2`, `_3`... when that second is taken."""
+    stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() if now is None else now))
+    base = f"{CONTAINER_PREFIX}{image}_{stamp}"
+    name, counter = base, 1
+    while name in taken:
+        counter += 1
+        name = f"{base}_{counter}"
+    return name
+
+
+def volume_name_for(image: str, mount_point: str) -> str:
+    """The named volume for an image's VOLUME: `/var/www` in `app` gives `app_var_www`."""
+    return f"{image}_{mount_point.strip('/').replace('/', '_')}"

@@ -1,0 +1,185 @@
+"""The optional `dcv-IMAGENAME` file beside the Dockerfile.
+
+    {
+      "ports":    {"HOSTPORT": "CONTAINERPORT[/tcp|/udp]"},
+      "volumes":  {"HOST_DIR_OR_VOLUME_NAME": "/mount/point"},
+      "env":      {"KEY": "VALUE"},
+      "env_file": "path/to/file.env"
+    }
+
+Everything is checked here, at build time, so that a mistake is reported with
+the file and the key at fault before anything is built or recorded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+
+from dockervisor.errors import DockervisorError
+from dockervisor.names import is_volume_name
+from dockervisor.runconfig import Mount, PortMapping, check_mount_point
+
+KNOWN_KEYS = ("ports", "volumes", "env", "env_file")
+OVERRIDE_PROTOCOLS = ("tcp", "udp")
+ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class Overrides:
+    __slots__ = ("path", "ports", "mounts", "env", "env_file")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.ports: list[PortMapping] = []
+        self.mounts: list[Mount] = []
+        self.env: dict[str, str] = {}
+        self.env_file: str | None = None
+
+
+def overrides_file_for(dockerfile: str, image: str) -> str:
+    return os.path.join(os.path.dirname(os.path.abspath(dockerfile)), f"dcv-{image}")
+
+
+def load_overrides(path: str) -> Overrides | None:
+    """Parse and check the overrides file; None when there is none."""
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise DockervisorError(f"{path}: cannot read the overrides file: {error}") from None
+    try:
+        document = json.loads(text, object_pairs_hook=_refuse_duplicate_keys)
+    except _DuplicateKey as duplicate:
+        raise DockervisorError(f"{path}: key {duplicate.key!r} appears twice") from None
+    except ValueError as error:
+        raise DockervisorError(f"{path}: not valid JSON: {error}") from None
+    return parse_overrides(document, path)
+
+
+def parse_overrides(document: object, path: str) -> Overrides:
+    """Check a parsed overrides document; errors name `path` and the key."""
+    if not isinstance(document, dict):
+        raise _error(path, None, "the file must hold a JSON object")
+    for key in document:
+        if key not in KNOWN_KEYS:
+            raise _error(path, key, f"unknown key (known keys: {', '.join(KNOWN_KEYS)})")
+    overrides = Overrides(path)
+    base_dir = os.path.dirname(os.path.abspath(path))
+    if "ports" in document:
+        overrides.ports = _parse_ports(path, _object(path, "ports", document["ports"]))
+    if "volumes" in document:
+        volumes = _object(path, "volumes", document["volumes"])
+        overrides.mounts = _parse_volumes(path, volumes, base_dir)
+    if "env" in document:
+        overrides.env = _parse_env(path, _object(path, "env", document["env"]))
+    if "env_file" in document:
+        overrides.env_file = _parse_env_file(path, document["env_file"], base_dir)
+    return overrides
+
+
+def _parse_ports(path: str, ports: dict) -> list[PortMapping]:
+    mappings = []
+    for host, container in ports.items():
+        where = f"ports[{host!r}]"
+        host_port = _port_number(path, where, host, "host port")
+        if isinstance(container, int) and not isinstance(container, bool):
+            container = str(container)
+        if not isinstance(container, str):
+            raise _error(path, where, 'the value must be "CONTAINERPORT[/tcp|/udp]"')
+        number, _, protocol = container.partition("/")
+        protocol = protocol or "tcp"
+        if protocol not in OVERRIDE_PROTOCOLS:
+            raise _error(path, where, f"unknown protocol {protocol!r} (use tcp or udp)")
+        mappings.append(
+            PortMapping(host_port, _port_number(path, where, number, "container port"), protocol)
+        )
+    return mappings
+
+
+def _port_number(path: str, where: str, text: str, what: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise _error(path, where, f"{what} {text!r} is not a number from 1 to 65535")
+    return int(text)
+
+
+def _parse_volumes(path: str, volumes: dict, base_dir: str) -> list[Mount]:
+    mounts = []
+    targets: set[str] = set()
+    for source, target in volumes.items():
+        where = f"volumes[{source!r}]"
+        if not isinstance(target, str):
+            raise _error(path, where, 'the value must be an absolute mount point such as "/data"')
+        check_mount_point(target, where=f"{path}: {where}")
+        if target in targets:
+            raise _error(path, where, f"mount point {target} is given twice")
+        targets.add(target)
+        mounts.append(Mount(_volume_source(path, where, source, base_dir), target))
+    return mounts
+
+
+def _volume_source(path: str, where: str, source: str, base_dir: str) -> str:
+    """A bare name is a docker volume; anything with a '/' is a host directory."""
+    if "/" not in source:
+        if not is_volume_name(source):
+            raise _error(
+                path,
+                where,
+                "not a valid volume name; write a host directory as ./dir or /abs/dir",
+            )
+        return source
+    directory = os.path.normpath(os.path.join(base_dir, source))
+    if ":" in directory or "," in directory or "\n" in directory:
+        raise _error(path, where, "a host directory cannot contain ':', ',' or a newline")
+    if not os.path.isdir(directory):
+        raise _error(path, where, f"host directory {directory} does not exist")
+    return directory
+
+
+def _parse_env(path: str, env: dict) -> dict[str, str]:
+    for key, value in env.items():
+        where = f"env[{key!r}]"
+        if not ENV_KEY.fullmatch(key):
+            raise _error(path, where, "not a valid environment variable name")
+        # Never echo the value: it may be a secret.
+        if not isinstance(value, str):
+            raise _error(path, where, "the value must be a string")
+        if "\n" in value or "\0" in value:
+            raise _error(path, where, "the value cannot contain a newline or NUL")
+    return dict(env)
+
+
+def _parse_env_file(path: str, value: object, base_dir: str) -> str:
+    if not isinstance(value, str) or not value:
+        raise _error(path, "env_file", "the value must be a path to a file")
+    env_file = os.path.normpath(os.path.join(base_dir, value))
+    if not os.path.isfile(env_file) or not os.access(env_file, os.R_OK):
+        raise _error(path, "env_file", f"{env_file} is not a readable file")
+    return env_file
+
+
+def _object(path: str, key: str, value: object) -> dict:
+    if not isinstance(value, dict):
+        raise _error(path, key, "the value must be a JSON object")
+    return value
+
+
+def _error(path: str, key: str | None, message: str) -> DockervisorError:
+    return DockervisorError(f"{path}: {key}: {message}" if key else f"{path}: {message}")
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
+    document: dict = {}
+    for key, value in pairs:
+        if key in document:
+            raise _DuplicateKey(key)
+        document[key] = value
+    return document

@@ -1,0 +1,226 @@
+"""The family's run configuration: published ports, mounts and environment.
+
+It is resolved once, at build time, from the built image's own config (which
+already accounts for ARG/ENV, JSON forms, multi-stage builds and base images)
+and the optional `dcv-IMAGENAME` overrides, then recorded in the state, so that
+every later `start new` reproduces it from any directory.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from dockervisor.errors import DockervisorError
+from dockervisor.names import is_volume_name, volume_name_for
+
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from dockervisor.overrides import Overrides
+
+PROTOCOLS = ("tcp", "udp", "sctp")
+
+
+class PortMapping:
+    """Host port -> container port, as `docker run -p HOST:CONTAINER/PROTOCOL`."""
+
+    __slots__ = ("host", "container", "protocol")
+
+    def __init__(self, host: int, container: int, protocol: str = "tcp") -> None:
+        self.host = host
+        self.container = container
+        self.protocol = protocol
+
+    def flag_value(self) -> str:
+        return f"{self.host}:{self.container}/{self.protocol}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"host": self.host, "container": self.container, "protocol": self.protocol}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PortMapping) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"PortMapping({self.flag_value()})"
+
+
+class Mount:
+    """A named volume or a host directory mounted at `target`."""
+
+    __slots__ = ("source", "target")
+
+    def __init__(self, source: str, target: str) -> None:
+        self.source = source
+        self.target = target
+
+    @property
+    def is_host_directory(self) -> bool:
+        return self.source.startswith("/")
+
+    def flag_value(self) -> str:
+        return f"{self.source}:{self.target}"
+
+    def to_dict(self) -> dict[str, object]:
+        return {"source": self.source, "target": self.target}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mount) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"Mount({self.flag_value()})"
+
+
+class RunConfig:
+    __slots__ = ("ports", "mounts", "env", "env_file")
+
+    def __init__(
+        self,
+        ports: list[PortMapping],
+        mounts: list[Mount],
+        env: dict[str, str] | None = None,
+        env_file: str | None = None,
+    ) -> None:
+        self.ports = ports
+        self.mounts = mounts
+        self.env = env or {}
+        self.env_file = env_file
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "ports": [port.to_dict() for port in self.ports],
+            "mounts": [mount.to_dict() for mount in self.mounts],
+            "env": dict(self.env),
+            "env_file": self.env_file,
+        }
+
+    @classmethod
+    def from_dict(cls, data: object) -> RunConfig:
+        """Read back what to_dict wrote; raise ValueError if it is not that shape."""
+        if not isinstance(data, dict):
+            raise ValueError("run_config is not an object")
+        try:
+            ports = [
+                PortMapping(_int(p["host"]), _int(p["container"]), _protocol(p["protocol"]))
+                for p in data["ports"]
+            ]
+            mounts = [Mount(_str(m["source"]), _str(m["target"])) for m in data["mounts"]]
+            env = {_str(k): _str(v) for k, v in data["env"].items()}
+            env_file = data["env_file"]
+        except (KeyError, TypeError, AttributeError) as error:
+            raise ValueError(f"run_config is malformed ({error!r})") from None
+        if env_file is not None:
+            env_file = _str(env_file)
+        return cls(ports, mounts, env, env_file)
+
+
+def _int(value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise TypeError(f"expected an integer, got {value!r}")
+    return value
+
+
+def _str(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {value!r}")
+    return value
+
+
+def _protocol(value: object) -> str:
+    if value not in PROTOCOLS:
+        raise TypeError(f"unknown protocol {value!r}")
+    return str(value)
+
+
+def resolve(image: str, image_config: dict, overrides: Overrides | None) -> RunConfig:
+    """Merge what the image declares with the overrides file.
+
+    An override replaces the default for its container port or mount point;
+    ports and mount points the image does not declare are added.
+    """
+    ports = _resolve_ports(image_config.get("ExposedPorts") or {}, overrides)
+    mounts = _resolve_mounts(image, image_config.get("Volumes") or {}, overrides)
+    if overrides is None:
+        return RunConfig(ports, mounts)
+    return RunConfig(ports, mounts, dict(overrides.env), overrides.env_file)
+
+
+def _resolve_ports(exposed: dict, overrides: Overrides | None) -> list[PortMapping]:
+    overridden = list(overrides.ports) if overrides else []
+    replaced = {(p.container, p.protocol) for p in overridden}
+    ports = []
+    for spec in exposed:
+        container, protocol = parse_exposed_port(spec)
+        if (container, protocol) not in replaced:
+            ports.append(PortMapping(container, container, protocol))
+    ports.extend(overridden)
+    ports.sort(key=lambda p: (p.container, p.protocol, p.host))
+    _refuse_shared_host_ports(ports, overrides)
+    return ports
+
+
+def parse_exposed_port(spec: str) -> tuple[int, str]:
+    """`8080/tcp` -> (8080, "tcp"), as found in an image's ExposedPorts."""
+    number, _, protocol = spec.partition("/")
+    protocol = protocol or "tcp"
+    if not number.isdigit() or not 1 <= int(number) <= 65535 or protocol not in PROTOCOLS:
+        raise DockervisorError(f"the image exposes a port dockervisor cannot publish: {spec!r}")
+    return int(number), protocol
+
+
+def _refuse_shared_host_ports(ports: list[PortMapping], overrides: Overrides | None) -> None:
+    seen: dict[tuple[int, str], PortMapping] = {}
+    for port in ports:
+        key = (port.host, port.protocol)
+        if key in seen:
+            where = overrides.path if overrides else "the image"
+            raise DockervisorError(
+                f"{where}: host port {port.host}/{port.protocol} would be published for "
+                f"both container port {seen[key].container} and {port.container}; "
+                "map one of them to another host port in the \"ports\" overrides"
+            )
+        seen[key] = port
+
+
+def _resolve_mounts(image: str, volumes: dict, overrides: Overrides | None) -> list[Mount]:
+    overridden = list(overrides.mounts) if overrides else []
+    replaced = {m.target for m in overridden}
+    mounts = []
+    for declared in volumes:
+        target = posixpath.normpath(declared)
+        if target in replaced:
+            continue
+        check_mount_point(target, where="the image's VOLUME")
+        source = volume_name_for(image, target)
+        if not is_volume_name(source):
+            raise DockervisorError(
+                f"the image's VOLUME {declared!r} gives no valid volume name; "
+                f"name one in the \"volumes\" overrides of dcv-{image}"
+            )
+        mounts.append(Mount(source, target))
+    mounts.extend(overridden)
+    mounts.sort(key=lambda m: m.target)
+    sources: dict[str, str] = {}
+    for mount in mounts:
+        if mount.source in sources and not mount.is_host_directory:
+            raise DockervisorError(
+                f"volume {mount.source!r} would be mounted at both "
+                f"{sources[mount.source]} and {mount.target}; name one of them in the "
+                f"\"volumes\" overrides of dcv-{image}"
+            )
+        sources[mount.source] = mount.target
+    return mounts
+
+
+def check_mount_point(target: str, where: str) -> None:
+    """Docker's -v syntax cannot carry ':' or ',' and needs an absolute path."""
+    if (
+        not target.startswith("/")
+        or target == "/"
+        or ":" in target
+        or "," in target
+        or "\n" in target
+        or posixpath.normpath(target) != target
+    ):
+        raise DockervisorError(
+            f"{where}: {target!r} is not a usable mount point (absolute, normalized, "
+            "not '/', without ':' or ',')"
+        )

@@ -1,0 +1,119 @@
+"""Per-family state: last, stable, and the recorded run configuration.
+
+One JSON file per family under `$DOCKERVISOR_HOME/families/`, written
+atomically under the family lock. A file that cannot be read back is reported,
+never replaced: it holds the only record of which container is stable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from dockervisor import paths
+from dockervisor.errors import DockervisorError
+from dockervisor.files import write_atomically
+from dockervisor.names import is_image_name
+from dockervisor.runconfig import RunConfig
+
+SCHEMA_VERSION = 1
+
+
+class FamilyState:
+    __slots__ = ("image", "last", "stable", "run_config", "build")
+
+    def __init__(
+        self,
+        image: str,
+        last: str | None = None,
+        stable: str | None = None,
+        run_config: RunConfig | None = None,
+        build: dict[str, object] | None = None,
+    ) -> None:
+        self.image = image
+        self.last = last
+        self.stable = stable
+        self.run_config = run_config
+        # What the last `dockervisor build` was given and produced (paths, image ID).
+        self.build = build or {}
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "schema": SCHEMA_VERSION,
+            "image": self.image,
+            "last": self.last,
+            "stable": self.stable,
+            "run_config": self.run_config.to_dict() if self.run_config else None,
+            "build": self.build,
+        }
+
+
+def family_exists(image: str) -> bool:
+    try:
+        with open(paths.family_state_file(image), "rb"):
+            return True
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True  # it exists; load() will report why it cannot be read
+
+
+def load(image: str) -> FamilyState:
+    """The family's state; an empty one if the family has none yet."""
+    path = paths.family_state_file(image)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except FileNotFoundError:
+        return FamilyState(image)
+    except OSError as error:
+        raise DockervisorError(f"cannot read the state file {path}: {error.strerror}") from None
+    try:
+        return _from_document(image, json.loads(raw))
+    except ValueError as error:  # includes JSONDecodeError and UnicodeDecodeError
+        raise DockervisorError(
+            f"the state file {path} is damaged ({error}); dockervisor will not "
+            "overwrite it. Move it aside (mv it to a .bad name) and run `dockervisor "
+            f"build {image} PATH` to record the family again; the containers are not "
+            "touched, but the last and stable marks are lost"
+        ) from None
+
+
+def save(state: FamilyState) -> None:
+    data = json.dumps(state.to_dict(), indent=2, sort_keys=True) + "\n"
+    write_atomically(paths.family_state_file(state.image), data.encode())
+
+
+def _from_document(image: str, document: object) -> FamilyState:
+    if not isinstance(document, dict):
+        raise ValueError("it does not hold a JSON object")
+    schema = document.get("schema")
+    if not isinstance(schema, int) or isinstance(schema, bool):
+        raise ValueError("it has no schema version")
+    if schema > SCHEMA_VERSION:
+        raise DockervisorError(
+            f"the state file {paths.family_state_file(image)} was written by a newer "
+            f"dockervisor (schema {schema}, this one knows {SCHEMA_VERSION}); upgrade "
+            "dockervisor"
+        )
+    # Schema upgrades go here, one step per version, when there is a version 2.
+    if document.get("image") != image:
+        raise ValueError(f"it belongs to {document.get('image')!r}, not {image!r}")
+    last, stable, build = document.get("last"), document.get("stable"), document.get("build")
+    if not all(value is None or isinstance(value, str) for value in (last, stable)):
+        raise ValueError("last and stable must be container names")
+    if not isinstance(build, dict):
+        raise ValueError("build must be an object")
+    raw_config = document.get("run_config")
+    run_config = None if raw_config is None else RunConfig.from_dict(raw_config)
+    return FamilyState(image, last, stable, run_config, build)
+
+
+def known_families() -> list[str]:
+    """Families that have a state file, by name."""
+    try:
+        names = os.listdir(paths.families_dir())
+    except FileNotFoundError:
+        return []
+    stems = (name[: -len(".json")] for name in names if name.endswith(".json"))
+    return sorted(stem for stem in stems if is_image_name(stem))
