@@ -1,0 +1,64 @@
+"""`dockervisor build IMAGENAME [PATH] [-f DOCKERFILE]`."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from dockervisor import docker_argv, engine, runconfig, state
+from dockervisor.context import Context
+from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.overrides import load_overrides, overrides_file_for
+from dockervisor.timefmt import iso_utc
+
+
+def build(ctx: Context, image: str, context_dir: str, dockerfile: str | None) -> int:
+    context_dir = os.path.abspath(context_dir)
+    if not os.path.isdir(context_dir):
+        raise DockervisorError(f"build context {context_dir} is not a directory")
+    dockerfile_path = os.path.abspath(dockerfile or os.path.join(context_dir, "Dockerfile"))
+    if not os.path.isfile(dockerfile_path):
+        raise DockervisorError(f"no Dockerfile at {dockerfile_path}")
+    # Checked before building: a mistake in the overrides costs no build.
+    overrides_path = overrides_file_for(dockerfile_path, image)
+    overrides = load_overrides(overrides_path)
+
+    with ctx.family_change(image, "build") as entry:
+        family = state.load(image)  # a damaged state file stops us before docker runs
+        ctx.docker.stream(
+            docker_argv.build(image, context_dir, dockerfile_path if dockerfile else None)
+        )
+        if ctx.dry_run:
+            return EXIT_OK
+        document = engine.require_image(ctx.docker, image)
+        config = runconfig.resolve(image, document.get("Config") or {}, overrides)
+        entry.image_id = document["Id"]
+        family.run_config = config
+        family.build = {
+            "context": context_dir,
+            "dockerfile": dockerfile_path,
+            "overrides": overrides.path if overrides else None,
+            "image_id": document["Id"],
+            "built_at": iso_utc(time.time()),
+        }
+        ctx.save(family)
+    ctx.info(f"built {image} ({short_id(document['Id'])})")
+    for line in describe_config(config):
+        ctx.info(f"  {line}")
+    if overrides:
+        ctx.info(f"  overrides from {overrides.path}")
+    return EXIT_OK
+
+
+def short_id(image_id: str) -> str:
+    return image_id.split(":", 1)[-1][:12]
+
+
+def describe_config(config: runconfig.RunConfig) -> list[str]:
+    lines = [f"publishes host {p.host} -> {p.container}/{p.protocol}" for p in config.ports]
+    lines += [f"mounts {m.source} at {m.target}" for m in config.mounts]
+    if config.env_file:
+        lines.append(f"reads environment from {config.env_file}")
+    if config.env:
+        lines.append(f"sets environment {', '.join(sorted(config.env))}")
+    return lines or ["publishes no ports and mounts no volumes"]

@@ -1,0 +1,42 @@
+"""`dockervisor history IMAGENAME [--limit N]`: what happened to the family, and when."""
+
+from __future__ import annotations
+
+import os
+
+from dockervisor import history as history_log
+from dockervisor import paths, state
+from dockervisor.context import Context
+from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.output import Column, print_json, print_table, terminal_width
+
+
+def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
+    if not state.family_exists(image) and not os.path.exists(paths.family_history_file(image)):
+        raise DockervisorError(f"unknown image family {image!r}: dockervisor has no record of it")
+    entries = history_log.read(image, limit)
+    if as_json:
+        print_json(ctx.stdout, {"image": image, "entries": entries})
+        return EXIT_OK
+    rows = [
+        [
+            str(e["time"]),
+            str(e["user"]),
+            str(e["action"]),
+            str(e["container"] or "-"),
+            str(e["image_id"] or "-").split(":", 1)[-1][:12],
+            str(e["outcome"]),
+        ]
+        for e in entries
+    ]
+    columns = [
+        Column("TIME"), Column("USER", "end"), Column("COMMAND", "end"),
+        Column("CONTAINER", "start"), Column("IMAGE"), Column("OUTCOME"),
+    ]  # fmt: skip
+    print_table(ctx.stdout, columns, rows)
+    width = terminal_width(ctx.stdout)
+    failures = [e for e in entries if e["outcome"] not in ("ok", "no-op") and e["message"]]
+    for entry in failures[-5:]:
+        line = f"{entry['time']} {entry['outcome']}: {entry['message']}"
+        print(line if len(line) <= width else line[: width - 1] + "…", file=ctx.stdout)
+    return EXIT_OK

@@ -1,0 +1,118 @@
+"""`dockervisor list`, `list containers IMAGENAME` and `list images IMAGENAME`.
+
+Each makes a fixed number of docker calls however many containers there are:
+one `ps`, then one batched inspect per kind of object.
+"""
+
+from __future__ import annotations
+
+from dockervisor import engine, state
+from dockervisor.commands.common import require_known_family
+from dockervisor.context import Context
+from dockervisor.errors import EXIT_OK
+from dockervisor.names import is_image_name
+from dockervisor.output import Column, print_json, print_table
+from dockervisor.timefmt import iso_utc, parse_docker_time
+
+
+def families(ctx: Context, as_json: bool) -> int:
+    containers = engine.all_family_containers(ctx.docker)
+    names = set(state.known_families())
+    names.update(c.family for c in containers if is_image_name(c.family))
+    listed = []
+    for name in sorted(names):
+        members = [c for c in containers if c.family == name]
+        running = [c.name for c in members if c.active]
+        listed.append({"image": name, "containers": len(members), "running": running[0] if running else None})
+    if as_json:
+        print_json(ctx.stdout, {"families": listed})
+        return EXIT_OK
+    rows = [[f["image"], str(f["containers"]), f["running"] or "-"] for f in listed]
+    print_table(ctx.stdout, [Column("FAMILY", "end"), Column("CONTAINERS"), Column("RUNNING", "start")], rows)
+    return EXIT_OK
+
+
+def containers(ctx: Context, image: str, as_json: bool) -> int:
+    family = state.load(image)
+    members = engine.family_containers(ctx.docker, image)
+    require_known_family(image, members)
+    documents = {d["Id"]: d for d in engine.inspect_containers(ctx.docker, [c.id for c in members])}
+    listed = []
+    for c in members:  # newest first
+        document = documents.get(c.id, {})
+        created = parse_docker_time(str(document.get("Created", "")))
+        listed.append(
+            {
+                "name": c.name,
+                "id": c.id,
+                "image_id": document.get("Image"),
+                "created": iso_utc(created) if created is not None else None,
+                "state": c.state,
+                "running": c.active,
+                "last": c.name == family.last,
+                "stable": c.name == family.stable,
+            }
+        )
+    if as_json:
+        print_json(ctx.stdout, {"image": image, "containers": listed})
+        return EXIT_OK
+    rows = [
+        [
+            c["name"],
+            _short(c["image_id"]),
+            c["created"] or "?",
+            c["state"],
+            ",".join(m for m in ("running", "last", "stable") if c[m]) or "-",
+        ]
+        for c in listed
+    ]
+    columns = [Column("NAME", "start"), Column("IMAGE"), Column("CREATED"), Column("STATE"), Column("MARKS", "end")]
+    print_table(ctx.stdout, columns, rows)
+    return EXIT_OK
+
+
+def images(ctx: Context, image: str, as_json: bool) -> int:
+    members = engine.family_containers(ctx.docker, image)
+    require_known_family(image, members)
+    container_documents = engine.inspect_containers(ctx.docker, [c.id for c in members])
+    users: dict[str, list[str]] = {}
+    for document in container_documents:
+        users.setdefault(document["Image"], []).append(engine.container_name(document))
+    # One call for every image the containers use and the one the tag points to.
+    image_documents = engine.inspect_images(ctx.docker, [*users, image])
+    current_tag = f"{image}:latest"
+    listed, seen = [], set()
+    for document in image_documents:
+        if document["Id"] in seen:
+            continue
+        seen.add(document["Id"])
+        created = parse_docker_time(str(document.get("Created", "")))
+        listed.append(
+            {
+                "id": document["Id"],
+                "tags": document.get("RepoTags") or [],
+                "created": iso_utc(created) if created is not None else None,
+                "current": current_tag in (document.get("RepoTags") or []),
+                "containers": users.get(document["Id"], []),
+            }
+        )
+    listed.sort(key=lambda i: i["created"] or "", reverse=True)
+    if as_json:
+        print_json(ctx.stdout, {"image": image, "images": listed})
+        return EXIT_OK
+    rows = [
+        [
+            _short(i["id"]),
+            ",".join(i["tags"]) or "<untagged>",
+            i["created"] or "?",
+            ", ".join(i["containers"]) or "-",
+        ]
+        for i in listed
+    ]
+    columns = [Column("IMAGE ID"), Column("TAGS", "end"), Column("CREATED"), Column("CONTAINERS", "end")]
+    print_table(ctx.stdout, columns, rows)
+    return EXIT_OK
+
+
+def _short(image_id: object) -> str:
+    return str(image_id or "?").split(":", 1)[-1][:12]

@@ -1,0 +1,75 @@
+"""`dockervisor start new|last|stable IMAGENAME` and `dockervisor start CONTAINERNAME`."""
+
+from __future__ import annotations
+
+from dockervisor import docker_argv, engine, state
+from dockervisor.commands.common import require_known_family
+from dockervisor.context import Context
+from dockervisor.envfile import env_files
+from dockervisor.errors import DockervisorError
+from dockervisor.names import check_image_name, new_container_name
+from dockervisor.switch import bring_up
+from dockervisor.waiting import WaitPolicy
+
+
+def start_new(ctx: Context, image: str, policy: WaitPolicy, env: dict[str, str]) -> int:
+    with ctx.family_change(image, "start new") as entry:
+        family = state.load(image)
+        if family.run_config is None:
+            raise DockervisorError(
+                f"no run configuration is recorded for {image!r}; build it first with "
+                f"`dockervisor build {image} PATH`"
+            )
+        # Checked before anything is stopped: a missing image changes nothing.
+        entry.image_id = engine.require_image(ctx.docker, image)["Id"]
+        containers = engine.family_containers(ctx.docker, image)
+        name = new_container_name(image, {c.name for c in containers})
+        with env_files(ctx, name, family.run_config, env) as files:
+            argv = docker_argv.run(name, image, family.run_config, files)
+            return bring_up(ctx, family, containers, name, policy, entry, run_argv=argv)
+
+
+def start_last(ctx: Context, image: str, policy: WaitPolicy) -> int:
+    return _start_marked(ctx, image, "last", policy)
+
+
+def start_stable(ctx: Context, image: str, policy: WaitPolicy) -> int:
+    return _start_marked(ctx, image, "stable", policy)
+
+
+def _start_marked(ctx: Context, image: str, mark: str, policy: WaitPolicy) -> int:
+    with ctx.family_change(image, f"start {mark}") as entry:
+        family = state.load(image)
+        containers = engine.family_containers(ctx.docker, image)
+        require_known_family(image, containers)
+        target = family.last if mark == "last" else family.stable
+        if target is None:
+            hint = "start one with `dockervisor start new`" if mark == "last" else (
+                "mark the running one with `dockervisor stable`"
+            )
+            raise DockervisorError(f"no container of {image!r} is marked {mark}; {hint}")
+        if not any(c.name == target for c in containers):
+            raise DockervisorError(
+                f"the {mark} container of {image!r}, {target}, no longer exists "
+                f"(removed outside dockervisor?); see `dockervisor list containers {image}`"
+            )
+        return bring_up(ctx, family, containers, target, policy, entry)
+
+
+def start_container(ctx: Context, name: str, policy: WaitPolicy) -> int:
+    document = engine.inspect_container(ctx.docker, name)
+    if document is None:
+        raise DockervisorError(f"there is no container named {name!r}")
+    image = engine.container_family(document)
+    if not image:
+        raise DockervisorError(
+            f"{name!r} was not created by dockervisor (it has no "
+            f"{docker_argv.FAMILY_LABEL} label); refusing to touch it"
+        )
+    check_image_name(image)
+    # Address it by its canonical name from here on, not by an ID prefix.
+    name = engine.container_name(document)
+    with ctx.family_change(image, "start container") as entry:
+        family = state.load(image)
+        containers = engine.family_containers(ctx.docker, image)
+        return bring_up(ctx, family, containers, name, policy, entry)

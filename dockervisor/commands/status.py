@@ -1,0 +1,159 @@
+"""`dockervisor status [IMAGENAME]`: one line per family, and an exit code for monitors."""
+
+from __future__ import annotations
+
+import time
+
+from dockervisor import engine, state
+from dockervisor.commands.common import require_known_family
+from dockervisor.context import Context
+from dockervisor.engine import ContainerSummary
+from dockervisor.errors import EXIT_NOT_RUNNING, EXIT_OK
+from dockervisor.names import CONTAINER_PREFIX, is_image_name
+from dockervisor.output import Column, print_json, print_table
+from dockervisor.timefmt import age, iso_utc, parse_docker_time
+from dockervisor.waiting import has_healthcheck
+
+_STATE_COLOURS = {
+    "running": "green", "healthy": "green",
+    "starting": "yellow", "paused": "yellow",
+}  # fmt: skip
+
+
+def status(ctx: Context, image: str | None, as_json: bool) -> int:
+    if image is not None:
+        containers = engine.family_containers(ctx.docker, image)
+        require_known_family(image, containers)
+        names = [image]
+    else:
+        containers = engine.all_family_containers(ctx.docker)
+        known = set(state.known_families())
+        names = sorted(known | {c.family for c in containers if is_image_name(c.family)})
+    families = [state.load(name) for name in names]
+    running = {f.image: _running_one(containers, f.image, f.last) for f in families}
+    documents = {
+        d["Id"]: d
+        for d in engine.inspect_containers(ctx.docker, [c.id for c in running.values() if c])
+    }
+    image_ids = sorted({d["Image"] for d in documents.values()})
+    tags = {d["Id"]: d.get("RepoTags") or [] for d in engine.inspect_images(ctx.docker, image_ids)}
+    now = time.time()
+    reports = [_report(f, running[f.image], documents, tags, now) for f in families]
+    all_ok = all(r["ok"] for r in reports)
+    if as_json:
+        print_json(ctx.stdout, {"ok": all_ok, "families": reports})
+    else:
+        _print(ctx, reports)
+    return EXIT_OK if all_ok else EXIT_NOT_RUNNING
+
+
+def _running_one(
+    containers: list[ContainerSummary], image: str, last: str | None
+) -> ContainerSummary | None:
+    active = [c for c in containers if c.family == image and c.active]
+    preferred = [c for c in active if c.name == last]
+    return (preferred or active or [None])[0]
+
+
+def _report(
+    family: state.FamilyState,
+    container: ContainerSummary | None,
+    documents: dict[str, dict],
+    tags: dict[str, list[str]],
+    now: float,
+) -> dict:
+    report: dict = {
+        "image": family.image,
+        "state": "stopped",
+        "health": None,
+        "container": None,
+        "started_at": None,
+        "uptime_seconds": None,
+        "image_id": None,
+        "image_tags": [],
+        "ports": [],
+        "last": family.last,
+        "stable": family.stable,
+        "ok": False,
+    }
+    document = documents.get(container.id) if container else None
+    if document is None:
+        return report
+    state_doc = document.get("State") or {}
+    started = parse_docker_time(str(state_doc.get("StartedAt", "")))
+    health = (state_doc.get("Health") or {}).get("Status") if has_healthcheck(document) else None
+    report.update(
+        state=state_doc.get("Status", "unknown"),
+        health=health,
+        container=container.name,
+        started_at=iso_utc(started) if started is not None else None,
+        uptime_seconds=int(now - started) if started is not None else None,
+        image_id=document.get("Image"),
+        image_tags=tags.get(document.get("Image"), []),
+        ports=_published_ports(document),
+    )
+    report["ok"] = report["state"] == "running" and health in (None, "healthy")
+    return report
+
+
+def _published_ports(document: dict) -> list[dict]:
+    ports = []
+    bindings = (document.get("NetworkSettings") or {}).get("Ports") or {}
+    for spec, hosts in sorted(bindings.items()):
+        number, _, protocol = spec.partition("/")
+        for host_port in sorted({int(h["HostPort"]) for h in hosts or [] if h.get("HostPort")}):
+            ports.append({"host": host_port, "container": int(number), "protocol": protocol})
+    return ports
+
+
+def _print(ctx: Context, reports: list[dict]) -> None:
+    columns = [
+        Column("FAMILY", "end"), Column("STATE"), Column("CONTAINER", "start", 8),
+        Column("IMAGE", "end", 8), Column("PORTS", "end", 8),
+        Column("LAST", "start"), Column("STABLE", "start"),
+    ]  # fmt: skip
+    rows, colours = [], []
+    for r in reports:
+        shown_state = r["health"] if r["health"] and r["state"] == "running" else r["state"]
+        image = _image_cell(r["image_id"], r["image_tags"], r["image"])
+        rows.append(
+            [
+                r["image"],
+                shown_state
+                + (f" {age(r['uptime_seconds'])}" if r["uptime_seconds"] is not None else ""),
+                _short_name(r["container"], r["image"]),
+                image,
+                ",".join(_port_cell(p) for p in r["ports"]) or "-",
+                _mark(r["last"], r["container"], r["image"]),
+                _mark(r["stable"], r["container"], r["image"]),
+            ]
+        )
+        colours.append([None, _STATE_COLOURS.get(shown_state, "red")] + [None] * 5)
+    print_table(ctx.stdout, columns, rows, colours)
+
+
+def _image_cell(image_id: str | None, tags: list[str], family: str) -> str:
+    """`71b6e047 latest`: the ID, and its tag without the family's own repository,
+    or "untagged" when a rebuild has moved the tag to a newer image."""
+    if not image_id:
+        return "-"
+    shown_tags = [t.removeprefix(f"{family}:") for t in tags] or ["untagged"]
+    return f"{image_id.split(':', 1)[-1][:8]} {','.join(shown_tags)}"
+
+
+def _port_cell(port: dict) -> str:
+    text = f"{port['host']}->{port['container']}"
+    return text if port["protocol"] == "tcp" else f"{text}/{port['protocol']}"
+
+
+def _mark(marked: str | None, running: str | None, image: str) -> str:
+    if marked is not None and marked == running:
+        return "running"
+    return _short_name(marked, image)
+
+
+def _short_name(name: str | None, image: str) -> str:
+    """The FAMILY column already says `dcv_FAMILY_`: show what tells containers apart."""
+    if name is None:
+        return "-"
+    return name.removeprefix(f"{CONTAINER_PREFIX}{image}_")

@@ -1,0 +1,24 @@
+"""`dockervisor stop IMAGENAME`: cron runs it blindly, so nothing running is fine."""
+
+from __future__ import annotations
+
+from dockervisor import docker_argv, engine
+from dockervisor.commands.common import active_names, require_known_family
+from dockervisor.context import Context
+from dockervisor.errors import EXIT_OK
+
+
+def stop(ctx: Context, image: str) -> int:
+    with ctx.family_change(image, "stop") as entry:
+        containers = engine.family_containers(ctx.docker, image)
+        require_known_family(image, containers)
+        running = active_names(containers)
+        if not running:
+            ctx.info(f"nothing of {image!r} is running")
+            entry.outcome = "no-op"
+            return EXIT_OK
+        entry.container = ", ".join(running)
+        ctx.docker.change(docker_argv.stop(running))
+        if not ctx.dry_run:
+            ctx.info(f"stopped {entry.container}")
+    return EXIT_OK

@@ -1,0 +1,70 @@
+"""What every command is handed: the executor, the streams, and the run's mode."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dockervisor import history, state
+from dockervisor.errors import (
+    EXIT_ROLLBACK_FAILED,
+    EXIT_ROLLED_BACK,
+    DockervisorError,
+)
+from dockervisor.executor import Executor
+from dockervisor.locking import family_lock
+
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import TextIO
+
+_OUTCOME_BY_EXIT_CODE = {EXIT_ROLLED_BACK: "rolled-back", EXIT_ROLLBACK_FAILED: "rollback-failed"}
+
+
+class Context:
+    def __init__(
+        self,
+        command_line: str,
+        dry_run: bool = False,
+        stdout: TextIO | None = None,
+        stderr: TextIO | None = None,
+    ) -> None:
+        self.command_line = command_line
+        self.dry_run = dry_run
+        self.stdout = stdout or sys.stdout
+        self.stderr = stderr or sys.stderr
+        self.docker = Executor(dry_run, self.stdout, self.stderr)
+
+    def info(self, message: str) -> None:
+        """Progress for the person or the cron mail; stdout stays for results."""
+        print(f"dockervisor: {message}", file=self.stderr, flush=True)
+
+    def save(self, family: state.FamilyState) -> None:
+        if not self.dry_run:
+            state.save(family)
+
+    @contextmanager
+    def family_change(self, image: str, action: str) -> Iterator[history.Entry]:
+        """Hold the family's lock and record the outcome in its history.
+
+        A dry run takes no lock and writes nothing: it must leave no trace.
+        """
+        entry = history.Entry(action, self.command_line)
+        if self.dry_run:
+            yield entry
+            return
+        with family_lock(image, self.command_line, self.stderr):
+            try:
+                yield entry
+            except DockervisorError as error:
+                entry.outcome = _OUTCOME_BY_EXIT_CODE.get(error.exit_code, "failed")
+                entry.message = error.message
+                history.append(image, entry, time.time())
+                raise
+            except KeyboardInterrupt:
+                entry.outcome = "interrupted"
+                history.append(image, entry, time.time())
+                raise
+            history.append(image, entry, time.time())

@@ -1,0 +1,115 @@
+"""Aligned columns that fit the terminal, optional colour, and JSON documents."""
+
+from __future__ import annotations
+
+import json
+import os
+
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import TextIO
+
+DEFAULT_WIDTH = 80
+_GAP = "  "
+_ELLIPSIS = "…"
+_COLOURS = {"green": "32", "red": "31", "yellow": "33"}
+
+
+class Column:
+    """A table column. `cut` says which end to shorten when space runs out:
+    "start" keeps the end (container names differ in their timestamps)."""
+
+    __slots__ = ("header", "cut", "min_width")
+
+    def __init__(self, header: str, cut: str | None = None, min_width: int = 6) -> None:
+        self.header = header
+        self.cut = cut
+        self.min_width = min_width
+
+
+def print_json(stream: TextIO, document: object) -> None:
+    json.dump(document, stream, indent=2)
+    stream.write("\n")
+    stream.flush()
+
+
+def terminal_width(stream: TextIO) -> int:
+    """The terminal's width, or 80 when the output goes to a file, pipe or mail."""
+    try:
+        if stream.isatty():
+            return max(os.get_terminal_size(stream.fileno()).columns, 40)
+    except (OSError, ValueError, AttributeError):
+        pass
+    return DEFAULT_WIDTH
+
+
+def use_colour(stream: TextIO) -> bool:
+    if "NO_COLOR" in os.environ:
+        return False
+    try:
+        return stream.isatty()
+    except (ValueError, AttributeError):
+        return False
+
+
+def colour(text: str, name: str | None, enabled: bool) -> str:
+    if not enabled or name is None:
+        return text
+    return f"\033[{_COLOURS[name]}m{text}\033[0m"
+
+
+def render_table(
+    columns: list[Column],
+    rows: list[list[str]],
+    width: int = DEFAULT_WIDTH,
+    colours: list[list[str | None]] | None = None,
+    colour_enabled: bool = False,
+) -> list[str]:
+    """Lines of a left-aligned table with a header, at most `width` characters wide."""
+    widths = [max([len(c.header)] + [len(row[i]) for row in rows]) for i, c in enumerate(columns)]
+    _shrink_to_fit(columns, widths, width)
+    lines = []
+    for row_index, row in enumerate([[c.header for c in columns]] + rows):
+        cells = []
+        for i, (column, cell) in enumerate(zip(columns, row)):
+            text = _fit(cell, widths[i], column.cut)
+            padded = text if i == len(columns) - 1 else text.ljust(widths[i])
+            if row_index > 0 and colours is not None:
+                padded = padded.replace(text, colour(text, colours[row_index - 1][i], colour_enabled), 1)
+            cells.append(padded)
+        lines.append(_GAP.join(cells).rstrip())
+    return lines
+
+
+def _shrink_to_fit(columns: list[Column], widths: list[int], width: int) -> None:
+    """Narrow the widest shrinkable column, one character at a time, until it fits."""
+    def total() -> int:
+        return sum(widths) + len(_GAP) * (len(widths) - 1)
+
+    while total() > width:
+        candidates = [
+            i for i, c in enumerate(columns) if c.cut is not None and widths[i] > c.min_width
+        ]
+        if not candidates:
+            return
+        widest = max(candidates, key=lambda i: widths[i])
+        widths[widest] -= 1
+
+
+def _fit(text: str, width: int, cut: str | None) -> str:
+    if len(text) <= width or cut is None:
+        return text
+    if cut == "start":
+        return _ELLIPSIS + text[len(text) - width + 1 :]
+    return text[: width - 1] + _ELLIPSIS
+
+
+def print_table(
+    stream: TextIO,
+    columns: list[Column],
+    rows: list[list[str]],
+    colours: list[list[str | None]] | None = None,
+) -> None:
+    lines = render_table(columns, rows, terminal_width(stream), colours, use_colour(stream))
+    stream.write("\n".join(lines) + "\n")
+    stream.flush()
