@@ -8,15 +8,16 @@ fast for cron.
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from dockervisor import __version__
 from dockervisor.errors import EXIT_CODES_HELP, EXIT_USAGE, DockervisorError
-from dockervisor.names import check_container_name, check_image_name
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
+    import argparse
+    from typing import NoReturn
+
     from dockervisor.context import Context
     from dockervisor.waiting import WaitPolicy
 
@@ -88,7 +89,17 @@ def _hide_value(pair: str) -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    # Imported here, not at the top: `--version` is answered without it.
+    import argparse
+
+    class Parser(argparse.ArgumentParser):
+        """argparse's usage errors, in dockervisor's one error format."""
+
+        def error(self, message: str) -> NoReturn:
+            self.print_usage(sys.stderr)
+            self.exit(EXIT_USAGE, f"dockervisor: error: {message}\n")
+
+    parser = Parser(
         prog="dockervisor",
         description=DESCRIPTION,
         epilog=QUICK_EXAMPLES + "\n" + EXIT_CODES_HELP,
@@ -101,21 +112,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _subparser(verbs: argparse._SubParsersAction, name: str, summary: str, examples: str) -> argparse.ArgumentParser:
+def _subparser(
+    verbs: argparse._SubParsersAction, name: str, summary: str, examples: str, usage: str | None = None
+) -> argparse.ArgumentParser:
     return verbs.add_parser(
         name,
+        usage=usage,
         help=summary,
         description=summary,
         epilog="example:\n" + examples + "\n\n" + EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=sys.modules["argparse"].RawDescriptionHelpFormatter,
     )
 
 
+def _invalid(message: str) -> Exception:
+    """argparse turns this into a usage error naming the argument."""
+    import argparse
+
+    return argparse.ArgumentTypeError(message)
+
+
 def _image(text: str) -> str:
+    from dockervisor.names import check_image_name
+
     try:
         return check_image_name(text)
     except DockervisorError as error:
-        raise argparse.ArgumentTypeError(error.message) from None
+        raise _invalid(error.message) from None
 
 
 def _add_dry_run(parser: argparse.ArgumentParser) -> None:
@@ -177,8 +200,10 @@ def _add_start(verbs: argparse._SubParsersAction) -> None:
         "waits until the container is up (healthy, if the image has a\n"
         "HEALTHCHECK); if it does not come up, it is stopped and the container\n"
         "that ran before is started again (exit code 3).",
+        usage="dockervisor start [options] new|last|stable IMAGENAME\n"
+        "       dockervisor start [options] CONTAINERNAME",
     )
-    p.add_argument("words", metavar="new|last|stable IMAGENAME | CONTAINERNAME", nargs="+")
+    p.add_argument("words", metavar="WHAT", nargs="+", help="new|last|stable IMAGENAME, or CONTAINERNAME")
     wait = p.add_mutually_exclusive_group()
     wait.add_argument(
         "--wait", type=_seconds, metavar="SECONDS", help="how long to wait for the container to be up (default: 60)"
@@ -202,9 +227,9 @@ def _seconds(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        raise _invalid(f"not a number of seconds: {text!r}") from None
     if not 0 <= value <= 24 * 3600:
-        raise argparse.ArgumentTypeError(f"out of range: {text!r}")
+        raise _invalid(f"out of range: {text!r}")
     return value
 
 
@@ -221,6 +246,7 @@ def _wait_policy(args: argparse.Namespace) -> WaitPolicy:
 
 def _cmd_start(args: argparse.Namespace) -> int:
     from dockervisor.commands import start
+    from dockervisor.names import check_container_name, check_image_name
 
     words = args.words
     if len(words) == 2 and words[0] in _START_MODES:
@@ -277,8 +303,10 @@ def _add_stable(verbs: argparse._SubParsersAction) -> None:
         "mark the running container stable, or show which one is",
         "  dockervisor stable myapp          (same as: dockervisor stable mark myapp)\n"
         "  dockervisor stable show myapp",
+        usage="dockervisor stable [--dry-run] [mark] IMAGENAME\n"
+        "       dockervisor stable show [--json] IMAGENAME",
     )
-    p.add_argument("words", metavar="[mark|show] IMAGENAME", nargs="+")
+    p.add_argument("words", metavar="WHAT", nargs="+", help="[mark|show] IMAGENAME")
     _add_json(p)
     _add_dry_run(p)
     p.set_defaults(handler=_cmd_stable)
@@ -286,6 +314,7 @@ def _add_stable(verbs: argparse._SubParsersAction) -> None:
 
 def _cmd_stable(args: argparse.Namespace) -> int:
     from dockervisor.commands import stable
+    from dockervisor.names import check_image_name
 
     words = args.words
     if len(words) == 1 and words[0] not in ("mark", "show"):
@@ -371,7 +400,7 @@ def _add_history(verbs: argparse._SubParsersAction) -> None:
 
 def _count(text: str) -> int:
     if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+        raise _invalid(f"not a whole number: {text!r}")
     return int(text)
 
 

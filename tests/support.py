@@ -1,0 +1,224 @@
+"""Helpers for the tests: the real CLI, the real engine, and their cleanup."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BUSYBOX = Path(os.environ.get("DOCKERVISOR_TEST_BUSYBOX", "/bin/busybox"))
+# Every family a test makes starts with this, so leftovers are easy to find.
+FAMILY_PREFIX = "dcvt"
+
+
+def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
+    result = subprocess.run(
+        ["docker", *args], capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(f"docker {' '.join(args)} failed: {result.stderr}")
+    return result
+
+
+def engine_answers() -> bool:
+    try:
+        return docker("info", check=False, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def inspect(reference: str) -> dict:
+    return json.loads(docker("inspect", reference).stdout)[0]
+
+
+def family_containers(family: str) -> list[dict]:
+    """What `docker ps -a` says of a family: name -> state, by label."""
+    out = docker(
+        "ps", "--all", "--filter", f"label=dockervisor.image={family}",
+        "--format", "{{json .}}",
+    ).stdout  # fmt: skip
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+def running_names(family: str) -> list[str]:
+    return sorted(c["Names"] for c in family_containers(family) if c["State"] == "running")
+
+
+def all_names(family: str) -> list[str]:
+    return sorted(c["Names"] for c in family_containers(family))
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("", 0))
+        return probe.getsockname()[1]
+
+
+def new_family(tag: str = "") -> str:
+    suffix = f"-{tag}" if tag else ""
+    return f"{FAMILY_PREFIX}{uuid.uuid4().hex[:8]}{suffix}"
+
+
+def http_get(port: int, path: str = "/", deadline: float = 15) -> str:
+    """The body served on localhost:port, polling until it answers or the deadline."""
+    end = time.monotonic() + deadline
+    last_error: Exception | None = None
+    while time.monotonic() < end:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=2) as reply:
+                return reply.read().decode()
+        except OSError as error:
+            last_error = error
+            time.sleep(0.2)
+    raise AssertionError(f"nothing answered on port {port} within {deadline}s: {last_error}")
+
+
+def wait_for(predicate, deadline: float = 30, what: str = "condition"):  # type: ignore[no-untyped-def]
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {deadline}s waiting for {what}")
+
+
+def remove_family(family: str) -> None:
+    """Remove a family's containers, images and volumes; never raises."""
+    containers = family_containers(family)
+    image_ids = set()
+    for container in containers:
+        found = docker("inspect", "--format", "{{.Image}}", container["ID"], check=False)
+        if found.returncode == 0:
+            image_ids.add(found.stdout.strip())
+    if containers:
+        docker("rm", "-f", *[c["ID"] for c in containers], check=False)
+    docker("rmi", "-f", family, *sorted(image_ids), check=False)
+    volumes = docker("volume", "ls", "-q", "--filter", f"name={family}", check=False).stdout.split()
+    ours = [v for v in volumes if v == family or v.startswith(f"{family}_")]
+    if ours:
+        docker("volume", "rm", "-f", *ours, check=False)
+
+
+def leftover_test_families() -> set[str]:
+    out = docker(
+        "ps", "--all", "--filter", "label=dockervisor.image",
+        "--format", '{{.Label "dockervisor.image"}}', check=False,
+    ).stdout  # fmt: skip
+    return {name for name in out.split() if name.startswith(FAMILY_PREFIX)}
+
+
+class Result:
+    def __init__(self, completed: subprocess.CompletedProcess) -> None:
+        self.code = completed.returncode
+        self.out = completed.stdout
+        self.err = completed.stderr
+        self.args = completed.args
+
+    def __repr__(self) -> str:
+        return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
+
+
+class CLI:
+    """Runs the installed dockervisor with its own state home."""
+
+    def __init__(self, executable: Path, home: Path) -> None:
+        self.executable = executable
+        self.home = home
+        self.env = dict(os.environ, DOCKERVISOR_HOME=str(home))
+        self.env.pop("NO_COLOR", None)
+
+    def __call__(
+        self,
+        *args: str,
+        expect: int | None = 0,
+        cwd: Path | None = None,
+        env: dict[str, str] | None = None,
+        timeout: float = 300,
+    ) -> Result:
+        completed = subprocess.run(
+            [str(self.executable), *args],
+            capture_output=True,
+            text=True,
+            cwd=cwd,
+            env={**self.env, **(env or {})},
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+        result = Result(completed)
+        if expect is not None:
+            assert result.code == expect, f"dockervisor {' '.join(args)}: {result!r}"
+        assert "Traceback" not in result.err, f"dockervisor {' '.join(args)}: {result!r}"
+        return result
+
+    def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
+        return subprocess.Popen(
+            [str(self.executable), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**self.env, **(env or {})},
+            stdin=subprocess.DEVNULL,
+        )
+
+    def state(self, family: str) -> dict:
+        return json.loads((self.home / "families" / f"{family}.json").read_text())
+
+    def history(self, family: str) -> list[dict]:
+        path = self.home / "history" / f"{family}.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def dockerfile(
+    base: str,
+    cmd: str = "httpd -f -p 8080 -h /www",
+    expose: tuple[str, ...] = ("8080",),
+    volumes: tuple[str, ...] = ("/data",),
+    content: str = "v1",
+    healthcheck: str | None = None,
+    extra: tuple[str, ...] = (),
+) -> str:
+    """A small busybox service: httpd serving `content` from /www by default."""
+    lines = [
+        f"FROM {base}",
+        f"RUN mkdir -p /www && echo {content} > /www/index.html",
+        *extra,
+        *[f"EXPOSE {port}" for port in expose],
+        *[f"VOLUME {volume}" for volume in volumes],
+        "STOPSIGNAL SIGKILL",
+    ]
+    if healthcheck:
+        lines.append(f"HEALTHCHECK {healthcheck}")
+    lines.append(f'CMD ["sh", "-c", {json.dumps(cmd)}]')
+    return "\n".join(lines) + "\n"
+
+
+class Project:
+    """A build directory for one family: Dockerfile, optional dcv file."""
+
+    def __init__(self, cli: CLI, base: str, family: str, directory: Path) -> None:
+        self.cli = cli
+        self.base = base
+        self.family = family
+        self.dir = directory
+        directory.mkdir(parents=True, exist_ok=True)
+
+    def write(self, overrides: dict | str | None = None, **dockerfile_options) -> Project:  # type: ignore[no-untyped-def]
+        (self.dir / "Dockerfile").write_text(dockerfile(self.base, **dockerfile_options))
+        dcv = self.dir / f"dcv-{self.family}"
+        if overrides is None:
+            dcv.unlink(missing_ok=True)
+        else:
+            dcv.write_text(overrides if isinstance(overrides, str) else json.dumps(overrides))
+        return self
+
+    def build(self, expect: int = 0, **dockerfile_options) -> Result:  # type: ignore[no-untyped-def]
+        if dockerfile_options or not (self.dir / "Dockerfile").exists():
+            self.write(**dockerfile_options)
+        return self.cli("build", self.family, str(self.dir), expect=expect)

@@ -1,0 +1,76 @@
+"""The family lock: a second run waits, says who it waits for, and gives up cleanly."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from dockervisor.errors import DockervisorError
+from dockervisor.locking import family_lock
+
+HOLD = """
+import sys, time
+from dockervisor.locking import family_lock
+with family_lock("app", "dockervisor start new app (the holder)"):
+    print("held", flush=True)
+    time.sleep(float(sys.argv[1]))
+"""
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def hold_lock(seconds: float) -> subprocess.Popen:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    return holder
+
+
+def test_gives_up_after_the_timeout_naming_the_holder(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKERVISOR_LOCK_TIMEOUT", "0.5")
+    holder = hold_lock(30)
+    stderr = io.StringIO()
+    try:
+        with pytest.raises(DockervisorError) as raised:
+            with family_lock("app", "second", stderr):
+                pass
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "gave up after 0.5s" in raised.value.message
+    assert "(the holder)" in raised.value.message
+    assert "waiting for the lock on 'app'" in stderr.getvalue()
+
+
+def test_waits_for_the_holder_then_proceeds(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKERVISOR_LOCK_TIMEOUT", "30")
+    holder = hold_lock(1.5)
+    stderr = io.StringIO()
+    asked = time.monotonic()
+    with family_lock("app", "second", stderr):
+        waited = time.monotonic() - asked
+    holder.wait()
+    # Granted only once the holder let go, not at once and not as an error.
+    assert waited >= 1.0
+    assert "waiting for the lock on 'app', held by pid" in stderr.getvalue()
+
+
+def test_other_families_do_not_wait(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKERVISOR_LOCK_TIMEOUT", "0")
+    holder = hold_lock(30)
+    try:
+        with family_lock("app2", "other family", io.StringIO()):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()

@@ -1,0 +1,41 @@
+"""Tables fit 80 columns and only colour a terminal."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from dockervisor.output import Column, render_table, use_colour
+
+
+def test_table_is_aligned_with_a_header() -> None:
+    lines = render_table([Column("A"), Column("LONGER")], [["x", "y"], ["wide-cell", "z"]])
+    assert lines == ["A          LONGER", "x          y", "wide-cell  z"]
+
+
+def test_wide_rows_are_shortened_to_fit() -> None:
+    columns = [Column("NAME", "start"), Column("NOTE", "end")]
+    rows = [["dcv_family_with_a_long_name_20261128093005", "x" * 70]]
+    lines = render_table(columns, rows, width=80)
+    assert all(len(line) <= 80 for line in lines)
+    assert lines[1].startswith("…") and "093005" in lines[1]  # the distinguishing end is kept
+
+
+def test_no_colour_for_pipes_or_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not use_colour(io.StringIO())
+
+    class FakeTerminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    assert use_colour(FakeTerminal())
+    monkeypatch.setenv("NO_COLOR", "")
+    assert not use_colour(FakeTerminal())
+
+
+def test_colour_does_not_break_alignment() -> None:
+    lines = render_table(
+        [Column("S"), Column("X")], [["ok", "1"]], colours=[["green", None]], colour_enabled=True
+    )
+    assert lines[1] == "\033[32mok\033[0m  1"
