@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from dockervisor.errors import DockervisorError
+from dockervisor.errors import EXIT_USAGE, DockervisorError
 
 # Docker's grammar for one path component of a repository name: lowercase
 # letters and digits, separated by ".", "_", "__" or a run of "-".
@@ -27,7 +27,8 @@ def check_image_name(name: str) -> str:
     if not is_image_name(name):
         raise DockervisorError(
             f"invalid IMAGENAME {name!r}: use lowercase letters and digits, "
-            "separated by '.', '_' or '-' (no tag, no '/')"
+            "separated by '.', '_' or '-' (no tag, no '/')",
+            EXIT_USAGE,
         )
     return name
 
@@ -37,7 +38,8 @@ def check_container_name(name: str) -> str:
     if len(name) > _OBJECT_NAME_MAX or not _OBJECT_NAME.fullmatch(name):
         raise DockervisorError(
             f"invalid container name {name!r}: dockervisor containers are named "
-            "dcv_IMAGENAME_SUFFIX"
+            "dcv_IMAGENAME_SUFFIX",
+            EXIT_USAGE,
         )
     return name
 

@@ -7,6 +7,7 @@ except under CI=true, where a missing engine fails the run.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import uuid
 from collections.abc import Iterator
@@ -63,7 +64,7 @@ def base_image(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     if not BUSYBOX.exists():
         pytest.fail(f"{BUSYBOX} is missing: install busybox-static")
     directory = tmp_path_factory.mktemp("base")
-    (directory / "busybox").write_bytes(BUSYBOX.read_bytes())
+    shutil.copy(BUSYBOX, directory / "busybox")  # keeps the exec bit
     (directory / "Dockerfile").write_text(
         "FROM scratch\n"
         "COPY busybox /bin/busybox\n"

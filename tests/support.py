@@ -199,6 +199,9 @@ def dockerfile(
     return "\n".join(lines) + "\n"
 
 
+KEEP: dict = {}  # "leave the dcv file as it is"
+
+
 class Project:
     """A build directory for one family: Dockerfile, optional dcv file."""
 
@@ -209,12 +212,13 @@ class Project:
         self.dir = directory
         directory.mkdir(parents=True, exist_ok=True)
 
-    def write(self, overrides: dict | str | None = None, **dockerfile_options) -> Project:  # type: ignore[no-untyped-def]
+    def write(self, overrides: dict | str | None = KEEP, **dockerfile_options) -> Project:  # type: ignore[no-untyped-def]
+        """Write the Dockerfile; `overrides` replaces the dcv file, None removes it."""
         (self.dir / "Dockerfile").write_text(dockerfile(self.base, **dockerfile_options))
         dcv = self.dir / f"dcv-{self.family}"
         if overrides is None:
             dcv.unlink(missing_ok=True)
-        else:
+        elif overrides is not KEEP:
             dcv.write_text(overrides if isinstance(overrides, str) else json.dumps(overrides))
         return self
 
