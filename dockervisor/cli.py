@@ -206,7 +206,7 @@ def _add_start(verbs: argparse._SubParsersAction) -> None:
     p.add_argument("words", metavar="WHAT", nargs="+", help="new|last|stable IMAGENAME, or CONTAINERNAME")
     wait = p.add_mutually_exclusive_group()
     wait.add_argument(
-        "--wait", type=_seconds, metavar="SECONDS", help="how long to wait for the container to be up (default: 60)"
+        "--wait", type=_seconds, metavar="SECONDS", help="how long it may take to come up (default: 60)"
     )
     wait.add_argument("--no-wait", action="store_true", help="do not wait or roll back; report once docker started it")
     p.add_argument(

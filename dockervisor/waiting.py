@@ -91,7 +91,9 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
                 return None
         else:
             up_since = None
-        if now >= deadline:
+        # The limit is on coming up; once up, the settle time runs to its end,
+        # so a settle time longer than --wait cannot fail a good container.
+        if up_since is None and now >= deadline:
             return f"it was not up after {policy.timeout:g}s ({description})"
         time.sleep(_POLL_SECONDS)
 

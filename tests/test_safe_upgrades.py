@@ -1,0 +1,206 @@
+"""Issue 3: a start is done only when the container is up; a broken one rolls
+back by itself; the running container survives an engine restart."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import time
+
+import pytest
+
+from support import (
+    REPO,
+    all_names,
+    docker,
+    engine_answers,
+    free_port,
+    http_get,
+    inspect,
+    running_names,
+    wait_for,
+)
+
+FAST = ("--settle", "0.5")
+HEALTH_WGET = "--interval=1s --timeout=1s --retries=2 CMD wget -q -O /dev/null http://127.0.0.1:8080/"
+
+
+@pytest.fixture
+def serving(project, cli):  # type: ignore[no-untyped-def]
+    """A family with a good container running, marked stable, with data in /data."""
+    port = free_port()
+    app = project("safe")
+    app.build(overrides={"ports": {str(port): "8080"}})
+    good = cli("start", "new", app.family, *FAST).out.strip()
+    docker("exec", good, "sh", "-c", "echo precious > /data/note")
+    cli("stable", app.family)
+    return app, good, port
+
+
+def assert_rolled_back(cli, app, good: str, port: int) -> str:  # type: ignore[no-untyped-def]
+    """The good container serves again; returns the failed container's name."""
+    assert running_names(app.family) == [good]
+    assert http_get(port) == "v1\n"
+    assert docker("exec", good, "cat", "/data/note").stdout == "precious\n"
+    state = cli.state(app.family)
+    assert (state["last"], state["stable"]) == (good, good)
+    (failed,) = [name for name in all_names(app.family) if name != good]
+    assert inspect(failed)["State"]["Status"] == "exited"  # kept for inspection, stopped
+    assert cli.history(app.family)[-1]["outcome"] == "rolled-back"
+    return failed
+
+
+def test_a_good_start_says_what_it_waits_for(project, cli) -> None:
+    app = project("healthy")
+    app.build(overrides={"ports": {str(free_port()): "8080"}}, healthcheck=HEALTH_WGET)
+    result = cli("start", "new", app.family, "--settle", "1")
+    assert "to be running and healthy for 1s" in result.err
+    assert "running, health starting" in result.err and "running, health healthy" in result.err
+    assert result.err.count("health healthy") == 1  # a line per change, not per poll
+    assert inspect(result.out.strip())["State"]["Health"]["Status"] == "healthy"
+
+
+def test_a_settle_time_longer_than_the_wait_does_not_fail_a_good_start(project, cli) -> None:
+    app = project("settle")
+    app.build(overrides={"ports": {str(free_port()): "8080"}})
+    result = cli("start", "new", app.family, "--wait", "1", "--settle", "2")
+    assert running_names(app.family) == [result.out.strip()]
+
+
+def test_an_image_that_exits_at_once_rolls_back(serving, cli) -> None:
+    app, good, port = serving
+    app.build(cmd="echo boom from the broken build; exit 3", content="v2")
+    result = cli("start", "new", app.family, expect=3)
+    assert "boom from the broken build" in result.err  # its last log lines
+    assert f"Rolled back: {good} is running again" in result.err
+    assert_rolled_back(cli, app, good, port)
+
+
+def test_an_image_that_never_answers_its_healthcheck_rolls_back(serving, cli) -> None:
+    app, good, port = serving
+    app.build(healthcheck="--interval=1s --timeout=1s --retries=2 CMD sleep 30", content="v2")
+    result = cli("start", "new", app.family, expect=3)
+    assert "its HEALTHCHECK reports unhealthy" in result.err
+    assert "last health checks of" in result.err
+    assert_rolled_back(cli, app, good, port)
+
+
+def test_an_image_that_turns_unhealthy_after_a_few_seconds_rolls_back(serving, cli) -> None:
+    app, good, port = serving
+    app.build(
+        cmd="mkdir -p /tmp && touch /tmp/ok; (sleep 3; rm /tmp/ok) & httpd -f -p 8080 -h /www",
+        healthcheck="--interval=1s --timeout=1s --retries=1 CMD test -f /tmp/ok",
+        content="v2",
+    )
+    result = cli("start", "new", app.family, "--settle", "8", expect=3)
+    assert "health healthy" in result.err  # it was healthy first
+    assert "its HEALTHCHECK reports unhealthy" in result.err
+    assert_rolled_back(cli, app, good, port)
+
+
+def test_a_start_that_times_out_rolls_back(serving, cli) -> None:
+    app, good, port = serving
+    # The start period keeps its health "starting" however long it takes.
+    slow_health = HEALTH_WGET.replace("--retries=2", "--retries=2 --start-period=120s")
+    app.build(cmd="sleep 60; httpd -f -p 8080 -h /www", healthcheck=slow_health, content="v2")
+    result = cli("start", "new", app.family, "--wait", "2", expect=3)
+    assert "it was not up after 2s (running, health starting)" in result.err
+    assert_rolled_back(cli, app, good, port)
+
+
+def test_with_nothing_running_before_the_failed_one_is_just_stopped(project, cli) -> None:
+    app = project("nothingbefore")
+    app.build(overrides={"ports": {str(free_port()): "8080"}}, cmd="exit 1")
+    result = cli("start", "new", app.family, expect=3)
+    assert "Nothing of" in result.err and "nothing to roll back to" in result.err
+    assert running_names(app.family) == []
+    (failed,) = all_names(app.family)
+    assert inspect(failed)["State"]["Status"] == "exited"
+    assert "last" not in cli.state(app.family) or cli.state(app.family)["last"] is None
+
+
+def test_no_wait_reports_once_docker_started_it(project, cli) -> None:
+    app = project("nowait")
+    app.build(overrides={"ports": {str(free_port()): "8080"}}, cmd="sleep 2; exit 1")
+    result = cli("start", "new", app.family, "--no-wait")
+    assert "not waited for" in result.err
+    assert running_names(app.family) == [result.out.strip()]
+
+
+def test_a_failed_rollback_exits_4_and_says_what_runs(serving, cli) -> None:
+    app, good, port = serving
+    other = free_port()
+    # The new version listens elsewhere and dies after a moment; meanwhile
+    # something else takes the good container's port, so it cannot come back.
+    app.write(overrides={"ports": {str(other): "8080"}})
+    app.build(cmd="sleep 3; exit 1", content="v2")
+    run = cli.popen("start", "new", app.family)
+    wait_for(lambda: good not in running_names(app.family), what="the good container to stop")
+    with socket.socket() as squatter:
+        squatter.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        wait_for(lambda: squatter.bind(("0.0.0.0", port)) is None, what="the port to be free")  # type: ignore[func-returns-value]
+        squatter.listen()
+        out, err = run.communicate(timeout=120)
+    assert run.returncode == 4, err
+    assert "ROLLBACK FAILED" in err and f"{good}, which ran before, could not be brought back" in err
+    assert "Running now: nothing" in err
+    assert running_names(app.family) == []
+    assert cli.history(app.family)[-1]["outcome"] == "rollback-failed"
+
+
+def test_env_reaches_the_container_and_never_dockervisors_output(project, cli) -> None:
+    app = project("env")
+    app.dir.mkdir(parents=True, exist_ok=True)
+    (app.dir / "app.env").write_text("FROM_FILE=file-value\nSHARED=from-file\n")
+    app.build(
+        overrides={
+            "ports": {str(free_port()): "8080"},
+            "env": {"FROM_DCV": "dcv-value", "SHARED": "from-dcv"},
+            "env_file": "app.env",
+        }
+    )
+    secret = "s3cr3t-value"
+    result = cli("start", "new", app.family, *FAST, "--env", f"TOKEN={secret}", "-e", "SHARED=from-cli")
+    env = dict(
+        line.split("=", 1) for line in inspect(result.out.strip())["Config"]["Env"]
+    )
+    assert env["TOKEN"] == secret and env["FROM_FILE"] == "file-value" and env["FROM_DCV"] == "dcv-value"
+    assert env["SHARED"] == "from-cli"  # --env over the dcv env over its env_file
+
+    dry = cli("start", "new", app.family, "--env", f"TOKEN={secret}", "--dry-run")
+    history = (cli.home / "history" / f"{app.family}.jsonl").read_text()
+    for text in (result.out, result.err, dry.out, dry.err, history):
+        assert secret not in text and "dcv-value" not in text and "file-value" not in text
+    assert "TOKEN=***" in history
+    assert not list((cli.home / "tmp").iterdir())  # the env file is gone
+
+
+def test_the_running_container_survives_an_engine_restart(project, cli) -> None:
+    if os.environ.get("DOCKERVISOR_TEST_OWN_ENGINE") != "1":
+        message = "this run did not start the engine, so it may not restart it"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    port = free_port()
+    app = project("reboot")
+    app.build(overrides={"ports": {str(port): "8080"}})
+    old = cli("start", "new", app.family, *FAST).out.strip()
+    app.build(content="v2")
+    current = cli("start", "new", app.family, *FAST).out.strip()
+    app.build(cmd="exit 1", content="v3")
+    cli("start", "new", app.family, expect=3)
+    failed = [n for n in all_names(app.family) if n not in (old, current)][0]
+
+    restarted = subprocess.run([str(REPO / "tests" / "engine.sh"), "restart"], capture_output=True, text=True)
+    assert restarted.returncode == 0, restarted.stderr
+    assert engine_answers()
+
+    wait_for(lambda: running_names(app.family) == [current], what=f"{current} to come back")
+    assert http_get(port) == "v2\n"
+    time.sleep(2)  # give the engine a moment to (wrongly) start the others
+    assert running_names(app.family) == [current]
+    assert {inspect(n)["State"]["Status"] for n in (old, failed)} == {"exited"}
+    status = json.loads(cli("status", app.family, "--json").out)
+    assert status["families"][0]["container"] == current
