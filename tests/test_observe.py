@@ -1,0 +1,174 @@
+"""Issue 4: status, list, history, --json and --dry-run on a family with a past."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+
+import pytest
+
+from support import docker, free_port, inspect, running_names, wait_for
+
+FAST = ("--settle", "0.5")
+STATUS_FIELDS = {
+    "image", "state", "health", "container", "started_at", "uptime_seconds", "image_id",
+    "image_tags", "ports", "last", "stable", "ok",
+}  # fmt: skip
+ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+@pytest.fixture
+def past(project, cli):  # type: ignore[no-untyped-def]
+    """c1 marked stable, c2 running and last, c3 a failed upgrade rolled back."""
+    port = free_port()
+    app = project("past")
+    app.build(overrides={"ports": {str(port): "8080"}})
+    c1 = cli("start", "new", app.family, *FAST).out.strip()
+    cli("stable", app.family)
+    app.build(content="v2")
+    c2 = cli("start", "new", app.family, *FAST).out.strip()
+    app.build(cmd="exit 1", content="v3")
+    cli("start", "new", app.family, *FAST, expect=3)
+    (c3,) = [n for n in json.loads(cli("list", "containers", app.family, "--json").out)["containers"]
+             if n["name"] not in (c1, c2)]  # fmt: skip
+    return app, port, c1, c2, c3["name"]
+
+
+def test_status_shows_the_running_container_and_exits_0(past, cli) -> None:
+    app, port, c1, c2, _ = past
+    text = cli("status", app.family)
+    lines = text.out.splitlines()
+    assert lines[0].split() == ["FAMILY", "STATE", "CONTAINER", "IMAGE", "PORTS", "LAST", "STABLE"]
+    assert len(lines) == 2 and all(len(line) <= 80 for line in lines)
+    assert lines[1].startswith(app.family[:8]) and "running" in lines[1]  # long names are shortened
+    assert "\033[" not in text.out  # not a terminal: no colour
+
+    document = json.loads(cli("status", app.family, "--json").out)
+    (family,) = document["families"]
+    assert document["ok"] is True and set(family) == STATUS_FIELDS
+    assert (family["container"], family["last"], family["stable"]) == (c2, c2, c1)
+    assert family["state"] == "running" and family["health"] is None and family["ok"] is True
+    assert family["ports"] == [{"host": port, "container": 8080, "protocol": "tcp"}]
+    assert family["image_id"] == inspect(c2)["Image"] and family["image_tags"] == []  # v3 holds the tag now
+    assert ISO_UTC.fullmatch(family["started_at"]) and family["uptime_seconds"] >= 0
+
+
+def test_status_exits_5_when_stopped(past, cli) -> None:
+    app = past[0]
+    cli("stop", app.family)
+    result = cli("status", app.family, expect=5)
+    assert "stopped" in result.out
+    document = json.loads(cli("status", app.family, "--json", expect=5).out)
+    assert document["ok"] is False and document["families"][0]["state"] == "stopped"
+    everything = json.loads(cli("status", "--json", expect=5).out)  # all families: one is down
+    assert app.family in [f["image"] for f in everything["families"]]
+
+
+def test_status_exits_5_when_unhealthy(project, cli) -> None:
+    app = project("sick")
+    app.build(
+        overrides={"ports": {str(free_port()): "8080"}},
+        healthcheck="--interval=1s --timeout=1s --retries=1 CMD false",
+    )
+    name = cli("start", "new", app.family, "--no-wait").out.strip()
+    wait_for(lambda: inspect(name)["State"]["Health"]["Status"] == "unhealthy", what="unhealthy")
+    document = json.loads(cli("status", app.family, "--json", expect=5).out)
+    assert document["families"][0]["health"] == "unhealthy" and document["families"][0]["ok"] is False
+    assert "unhealthy" in cli("status", app.family, expect=5).out
+
+
+def test_list_containers_newest_first_with_marks(past, cli) -> None:
+    app, _, c1, c2, c3 = past
+    listed = json.loads(cli("list", "containers", app.family, "--json").out)["containers"]
+    assert [c["name"] for c in listed] == [c3, c2, c1]
+    assert set(listed[0]) == {"name", "id", "image_id", "created", "state", "running", "last", "stable"}
+    marks = {c["name"]: (c["running"], c["last"], c["stable"]) for c in listed}
+    assert marks == {c1: (False, False, True), c2: (True, True, False), c3: (False, False, False)}
+    assert all(ISO_UTC.fullmatch(c["created"]) for c in listed)
+
+    lines = cli("list", "containers", app.family).out.splitlines()
+    assert lines[0].split() == ["NAME", "IMAGE", "CREATED", "STATE", "MARKS"]
+    assert lines[2].endswith("running,last") and lines[3].endswith("stable")
+    assert all(len(line) <= 80 for line in lines)
+
+
+def test_list_families(past, cli) -> None:
+    app, _, _, c2, _ = past
+    families = json.loads(cli("list", "--json").out)["families"]
+    assert {"image": app.family, "containers": 3, "running": c2} in families
+    assert app.family in cli("list").out
+
+
+def test_history_tells_what_happened(past, cli) -> None:
+    app, _, c1, c2, c3 = past
+    entries = json.loads(cli("history", app.family, "--json").out)["entries"]
+    assert [(e["action"], e["outcome"]) for e in entries] == [
+        ("build", "ok"), ("start new", "ok"), ("stable mark", "ok"), ("build", "ok"),
+        ("start new", "ok"), ("build", "ok"), ("start new", "rolled-back"),
+    ]  # fmt: skip
+    assert [e["container"] for e in entries if e["action"] != "build"] == [c1, c1, c2, c3]
+    for entry in entries:
+        assert set(entry) == {"time", "user", "command", "action", "container", "image_id", "outcome", "message"}
+        assert ISO_UTC.fullmatch(entry["time"]) and entry["user"]
+        assert entry["command"].startswith("dockervisor ")
+    assert entries[0]["image_id"].startswith("sha256:")
+    assert "did not come up" in entries[-1]["message"]
+
+    newest = json.loads(cli("history", app.family, "--limit", "2", "--json").out)["entries"]
+    assert newest == entries[-2:]
+    text = cli("history", app.family, "--limit", "3").out.splitlines()
+    assert text[0].split() == ["TIME", "USER", "COMMAND", "CONTAINER", "IMAGE", "OUTCOME"]
+    assert "rolled-back" in text[3] and "rolled-back: dcv_" in text[-1]  # the reason, under the table
+
+
+def test_stable_show_json(past, cli) -> None:
+    app, _, c1, _, _ = past
+    assert json.loads(cli("stable", "show", app.family, "--json").out) == {
+        "image": app.family, "stable": c1, "exists": True, "state": "exited",
+    }  # fmt: skip
+
+
+def snapshot(cli) -> tuple:  # type: ignore[no-untyped-def]
+    containers = docker("ps", "--all", "--no-trunc", "--format", "{{.ID}} {{.Names}} {{.State}} {{.Image}}").stdout
+    images = docker("images", "--all", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}").stdout
+    files = {
+        str(path.relative_to(cli.home)): path.read_bytes()
+        for path in sorted(cli.home.rglob("*"))
+        if path.is_file()
+    }
+    return sorted(containers.splitlines()), sorted(images.splitlines()), files
+
+
+def test_dry_run_prints_pasteable_commands_and_changes_nothing(past, cli) -> None:
+    app = past[0]
+    before = snapshot(cli)
+    runs = {
+        "start new": cli("start", "new", app.family, "--dry-run"),
+        "start stable": cli("start", "stable", app.family, "--dry-run"),
+        "stop": cli("stop", app.family, "--dry-run"),
+        "build": cli("build", app.family, str(app.dir), "--dry-run"),
+        "stable": cli("stable", "mark", app.family, "--dry-run"),
+    }
+    assert snapshot(cli) == before
+    for verb, result in runs.items():
+        for line in result.out.splitlines():
+            argv = shlex.split(line)
+            assert argv[0] == "docker", (verb, line)
+    assert [shlex.split(line)[:2] for line in runs["start new"].out.splitlines()] == [
+        ["docker", "stop"], ["docker", "run"],
+    ]  # fmt: skip
+    assert [shlex.split(line)[:2] for line in runs["start stable"].out.splitlines()] == [
+        ["docker", "stop"], ["docker", "start"],
+    ]  # fmt: skip
+    assert runs["stop"].out.startswith("docker stop ")
+    assert shlex.split(runs["build"].out) == ["docker", "build", "-t", app.family, str(app.dir)]
+    assert runs["stable"].out == ""
+
+
+def test_dry_run_commands_do_what_they_say_when_pasted(past, cli) -> None:
+    app, _, _, c2, _ = past
+    printed = cli("stop", app.family, "--dry-run").out
+    assert running_names(app.family) == [c2]
+    docker(*shlex.split(printed)[1:])
+    assert running_names(app.family) == []
