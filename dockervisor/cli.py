@@ -16,7 +16,7 @@ from dockervisor.errors import EXIT_CODES_HELP, EXIT_USAGE, DockervisorError
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     import argparse
-    from typing import NoReturn
+    from typing import Any, NoReturn
 
     from dockervisor.context import Context
     from dockervisor.waiting import WaitPolicy
@@ -92,8 +92,20 @@ def build_parser() -> argparse.ArgumentParser:
     # Imported here, not at the top: `--version` is answered without it.
     import argparse
 
+    class Formatter(argparse.RawDescriptionHelpFormatter):
+        """argparse asks shutil for the terminal width, and importing shutil costs
+        more than the rest of the parser; os answers the same question."""
+
+        def __init__(self, prog: str) -> None:
+            super().__init__(prog, width=_help_width())
+
     class Parser(argparse.ArgumentParser):
-        """argparse's usage errors, in dockervisor's one error format."""
+        """argparse with dockervisor's help layout and its one error format;
+        add_subparsers makes every verb's parser of this class too."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("formatter_class", Formatter)
+            super().__init__(**kwargs)
 
         def error(self, message: str) -> NoReturn:
             self.print_usage(sys.stderr)
@@ -103,7 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
         prog="dockervisor",
         description=DESCRIPTION,
         epilog=QUICK_EXAMPLES + "\n" + EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"dockervisor {__version__}")
     verbs = parser.add_subparsers(title="commands", metavar="COMMAND")
@@ -121,8 +132,21 @@ def _subparser(
         help=summary,
         description=summary,
         epilog="example:\n" + examples + "\n\n" + EXIT_CODES_HELP,
-        formatter_class=sys.modules["argparse"].RawDescriptionHelpFormatter,
     )
+
+
+def _help_width() -> int:
+    """What argparse would compute: the terminal's columns (or $COLUMNS) less 2."""
+    import os
+
+    try:
+        columns = int(os.environ["COLUMNS"])
+    except (KeyError, ValueError):
+        try:
+            columns = os.get_terminal_size(sys.stdout.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            columns = 80
+    return max(columns - 2, 20)
 
 
 def _invalid(message: str) -> Exception:

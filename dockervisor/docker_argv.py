@@ -16,9 +16,13 @@ RESTART_POLICY = "unless-stopped"
 
 # Only the fields dockervisor reads, so that docker computes nothing more
 # (`{{json .}}` would include the size column).
+# "image" is the reference the container was created from while it still
+# names the container's image, and the image ID once a rebuild moved the tag:
+# enough to tell images apart without inspecting every container.
 _PS_FORMAT = (
     '{"id":{{json .ID}},"name":{{json .Names}},"state":{{json .State}},'
-    '"created":{{json .CreatedAt}},"family":{{json (.Label "' + FAMILY_LABEL + '")}}}'
+    '"created":{{json .CreatedAt}},"image":{{json .Image}},'
+    '"family":{{json (.Label "' + FAMILY_LABEL + '")}}}'
 )
 
 

@@ -11,7 +11,7 @@ import json
 
 from dockervisor import docker_argv
 from dockervisor.errors import DockervisorError
-from dockervisor.executor import Executor, command_failed
+from dockervisor.executor import Executor, Result, command_failed
 
 ACTIVE_STATES = ("running", "restarting", "paused")
 
@@ -19,13 +19,16 @@ ACTIVE_STATES = ("running", "restarting", "paused")
 class ContainerSummary:
     """One line of `docker ps`, for a dockervisor container."""
 
-    __slots__ = ("id", "name", "state", "created", "family")
+    __slots__ = ("id", "name", "state", "created", "image", "family")
 
-    def __init__(self, id: str, name: str, state: str, created: str, family: str) -> None:
+    def __init__(
+        self, id: str, name: str, state: str, created: str, image: str, family: str
+    ) -> None:
         self.id = id
         self.name = name
         self.state = state
         self.created = created
+        self.image = image  # a reference that names its image, or the image ID
         self.family = family
 
     @property
@@ -45,8 +48,9 @@ def parse_ps_lines(output: str) -> list[ContainerSummary]:
         row = json.loads(line)
         containers.append(
             ContainerSummary(
-                row["id"], row["name"], row["state"], row["created"], row["family"] or ""
-            )
+                row["id"], row["name"], row["state"], row["created"], row["image"],
+                row["family"] or "",
+            )  # fmt: skip
         )
     # docker lists newest first already; a stable sort on creation time makes
     # that explicit, with the later name first for two made in the same second.
@@ -60,6 +64,42 @@ def family_containers(docker: Executor, image: str) -> list[ContainerSummary]:
 
 def all_family_containers(docker: Executor) -> list[ContainerSummary]:
     return parse_ps_lines(docker.query(docker_argv.list_all_families()).stdout)
+
+
+def family_containers_and_image(
+    docker: Executor, image: str
+) -> tuple[list[ContainerSummary], dict | None]:
+    """The family's containers and its image, asked side by side."""
+    ps, inspected = docker.query_all(
+        [docker_argv.list_family(image), docker_argv.inspect_images([image])], check=False
+    )
+    if not ps.ok:
+        raise command_failed(ps)
+    documents = _inspected(inspected)
+    return parse_ps_lines(ps.stdout), documents[0] if documents else None
+
+
+def resolve_images(docker: Executor, references: list[str]) -> dict[str, dict]:
+    """Image documents for `ps` image references (names or IDs), in one call.
+
+    A reference docker cannot resolve is left out of the answer."""
+    unique = sorted(set(references))
+    documents = inspect_images(docker, unique)
+    resolved = {}
+    for reference in unique:
+        for document in documents:
+            if _names_image(reference, document):
+                resolved[reference] = document
+                break
+    return resolved
+
+
+def _names_image(reference: str, document: dict) -> bool:
+    image_id = str(document.get("Id", ""))
+    if reference == image_id or image_id.split(":", 1)[-1].startswith(reference):
+        return True
+    tagged = reference if ":" in reference.rsplit("/", 1)[-1] else f"{reference}:latest"
+    return tagged in (document.get("RepoTags") or [])
 
 
 def inspect_containers(docker: Executor, references: list[str]) -> list[dict]:
@@ -87,25 +127,31 @@ def inspect_image(docker: Executor, reference: str) -> dict | None:
 
 
 def _inspect(docker: Executor, argv: list[str]) -> list[dict]:
+    return _inspected(docker.query(argv, check=False))
+
+
+def _inspected(result: Result) -> list[dict]:
     # docker inspect exits 1 when any reference is missing but still prints the
     # ones it found, so a missing object is not an error here.
-    result = docker.query(argv, check=False)
     if not result.ok and "No such" not in result.stderr:
         raise command_failed(result)
     try:
-        documents = json.loads(result.stdout or "[]")
+        return json.loads(result.stdout or "[]")
     except ValueError:
-        raise DockervisorError(f"docker printed something that is not JSON for {argv[1:3]}") from None
-    return documents
+        raise DockervisorError(f"`{' '.join(result.argv[:3])}` printed something that is not JSON") from None
 
 
 def require_image(docker: Executor, image: str) -> dict:
     document = inspect_image(docker, image)
     if document is None:
-        raise DockervisorError(
-            f"there is no image {image!r}; build it first with `dockervisor build {image} PATH`"
-        )
+        raise no_such_image(image)
     return document
+
+
+def no_such_image(image: str) -> DockervisorError:
+    return DockervisorError(
+        f"there is no image {image!r}; build it first with `dockervisor build {image} PATH`"
+    )
 
 
 def container_family(document: dict) -> str:

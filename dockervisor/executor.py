@@ -55,6 +55,28 @@ class Executor:
         """Run a command that changes nothing, capturing its output."""
         return self._capture(argv, check)
 
+    def query_all(self, argvs: list[list[str]], check: bool = True) -> list[Result]:
+        """Run independent queries side by side: each docker client costs tens of
+        milliseconds to start, and the engine answers them in parallel."""
+        running: list[tuple[list[str], subprocess.Popen]] = []
+        try:
+            for argv in argvs:
+                self._trace(argv)
+                running.append((argv, self._spawn(argv, stdout=subprocess.PIPE)))
+        except DockervisorError:
+            for _, process in running:  # leave no orphan behind
+                process.kill()
+                process.communicate()
+            raise
+        results = []
+        for argv, process in running:
+            stdout, stderr = process.communicate()
+            results.append(Result(argv, process.returncode, stdout, stderr))
+        for result in results:
+            if check and not result.ok:
+                raise command_failed(result)
+        return results
+
     def change(self, argv: list[str], check: bool = True) -> Result:
         """Run a command that changes something; under --dry-run only print it."""
         if self.dry_run:
@@ -68,31 +90,28 @@ class Executor:
             print(shlex.join(argv), file=self.stdout, flush=True)
             return
         self._trace(argv)
-        try:
-            returncode = subprocess.call(argv, stdin=subprocess.DEVNULL)
-        except OSError as error:
-            raise _not_runnable(argv, error) from None
+        returncode = self._spawn(argv, stdout=None).wait()
         if returncode != 0:
             raise DockerCommandFailed(
                 shlex.join(argv), returncode, f"exit status {returncode} (its output is above)"
             )
 
     def _capture(self, argv: list[str], check: bool) -> Result:
-        self._trace(argv)
+        return self.query_all([argv], check)[0]
+
+    def _spawn(self, argv: list[str], stdout: int | None) -> subprocess.Popen:
+        """Start one process: no shell, no stdin; stdout captured unless it streams."""
         try:
-            completed = subprocess.run(
+            return subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
-                capture_output=True,
+                stdout=stdout,
+                stderr=subprocess.PIPE if stdout is not None else None,
                 text=True,
                 errors="replace",
             )
         except OSError as error:
             raise _not_runnable(argv, error) from None
-        result = Result(argv, completed.returncode, completed.stdout, completed.stderr)
-        if check and not result.ok:
-            raise command_failed(result)
-        return result
 
     def _trace(self, argv: list[str]) -> None:
         if self.debug:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import time
 
 
@@ -18,6 +17,8 @@ def parse_docker_time(text: str) -> float | None:
         )  # fmt: skip
     except ValueError:
         return None
+    import calendar  # only listings parse docker times; it costs milliseconds to import
+
     seconds = calendar.timegm(fields + (0, 0, 0))
     rest = text[19:]
     if rest.startswith("."):

@@ -1,7 +1,9 @@
 """`dockervisor list`, `list containers IMAGENAME` and `list images IMAGENAME`.
 
 Each makes a fixed number of docker calls however many containers there are:
-one `ps`, then one batched inspect per kind of object.
+one `ps`, which already says which image each container uses, then one
+`image inspect` of the distinct images. (`docker container inspect` of N
+containers costs N requests to the engine.)
 """
 
 from __future__ import annotations
@@ -36,16 +38,15 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
     family = state.load(image)
     members = engine.family_containers(ctx.docker, image)
     require_known_family(image, members)
-    documents = {d["Id"]: d for d in engine.inspect_containers(ctx.docker, [c.id for c in members])}
+    images = engine.resolve_images(ctx.docker, [c.image for c in members])
     listed = []
     for c in members:  # newest first
-        document = documents.get(c.id, {})
-        created = parse_docker_time(str(document.get("Created", "")))
+        created = parse_docker_time(c.created)
         listed.append(
             {
                 "name": c.name,
                 "id": c.id,
-                "image_id": document.get("Image"),
+                "image_id": images.get(c.image, {}).get("Id", c.image),
                 "created": iso_utc(created) if created is not None else None,
                 "state": c.state,
                 "running": c.active,
@@ -74,15 +75,15 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
 def images(ctx: Context, image: str, as_json: bool) -> int:
     members = engine.family_containers(ctx.docker, image)
     require_known_family(image, members)
-    container_documents = engine.inspect_containers(ctx.docker, [c.id for c in members])
-    users: dict[str, list[str]] = {}
-    for document in container_documents:
-        users.setdefault(document["Image"], []).append(engine.container_name(document))
     # One call for every image the containers use and the one the tag points to.
-    image_documents = engine.inspect_images(ctx.docker, [*users, image])
+    resolved = engine.resolve_images(ctx.docker, [c.image for c in members] + [image])
+    users: dict[str, list[str]] = {}
+    for c in reversed(members):  # oldest first within each image
+        image_id = resolved.get(c.image, {}).get("Id", c.image)
+        users.setdefault(image_id, []).append(c.name)
     current_tag = f"{image}:latest"
     listed, seen = [], set()
-    for document in image_documents:
+    for document in resolved.values():
         if document["Id"] in seen:
             continue
         seen.add(document["Id"])

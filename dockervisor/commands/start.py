@@ -20,9 +20,11 @@ def start_new(ctx: Context, image: str, policy: WaitPolicy, env: dict[str, str])
                 f"no run configuration is recorded for {image!r}; build it first with "
                 f"`dockervisor build {image} PATH`"
             )
+        containers, image_document = engine.family_containers_and_image(ctx.docker, image)
         # Checked before anything is stopped: a missing image changes nothing.
-        entry.image_id = engine.require_image(ctx.docker, image)["Id"]
-        containers = engine.family_containers(ctx.docker, image)
+        if image_document is None:
+            raise engine.no_such_image(image)
+        entry.image_id = image_document["Id"]
         name = new_container_name(image, {c.name for c in containers})
         with env_files(ctx, name, family.run_config, env) as files:
             argv = docker_argv.run(name, image, family.run_config, files)
