@@ -51,10 +51,10 @@ def test_listings_cost_the_same_for_3_or_12_containers(project, cli, counted) ->
     app = project("crowd")
     app.build(overrides={"ports": {str(free_port()): "8080"}})
     cli("start", "new", app.family, "--no-wait")
-    for index in range(2):
+    for _index in range(2):
         docker("create", "--label", f"dockervisor.image={app.family}", app.family)
     few = {verb: counted(*verb.split(), app.family) for verb in ("list images", "list containers", "status")}
-    for index in range(9):
+    for _index in range(9):
         docker("create", "--label", f"dockervisor.image={app.family}", app.family)
     many = {verb: counted(*verb.split(), app.family) for verb in few}
     assert few == many == {

@@ -27,7 +27,7 @@ FAST = ("--settle", "0.5")
 def test_invalid_names_are_refused_before_docker_or_files(cli, argv, shown) -> None:
     # With no docker on PATH, any docker call would fail differently.
     result = cli(*argv, expect=2, env={"PATH": "/nonexistent"})
-    assert f"dockervisor: error: " in result.err and shown in result.err
+    assert "dockervisor: error: " in result.err and shown in result.err
     assert not cli.home.exists()
 
 

@@ -21,15 +21,15 @@ def families(ctx: Context, as_json: bool) -> int:
     containers = engine.all_family_containers(ctx.docker)
     names = set(state.known_families())
     names.update(c.family for c in containers if is_image_name(c.family))
-    listed = []
+    listed, rows = [], []
     for name in sorted(names):
         members = [c for c in containers if c.family == name]
-        running = [c.name for c in members if c.active]
-        listed.append({"image": name, "containers": len(members), "running": running[0] if running else None})
+        running = next((c.name for c in members if c.active), None)
+        listed.append({"image": name, "containers": len(members), "running": running})
+        rows.append([name, str(len(members)), running or "-"])
     if as_json:
         print_json(ctx.stdout, {"families": listed})
         return EXIT_OK
-    rows = [[f["image"], str(f["containers"]), f["running"] or "-"] for f in listed]
     print_table(ctx.stdout, [Column("FAMILY", "end"), Column("CONTAINERS"), Column("RUNNING", "start")], rows)
     return EXIT_OK
 

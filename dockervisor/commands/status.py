@@ -52,7 +52,9 @@ def _running_one(
 ) -> ContainerSummary | None:
     active = [c for c in containers if c.family == image and c.active]
     preferred = [c for c in active if c.name == last]
-    return (preferred or active or [None])[0]
+    if preferred or active:
+        return (preferred or active)[0]
+    return None
 
 
 def _report(
@@ -77,8 +79,9 @@ def _report(
         "ok": False,
     }
     document = documents.get(container.id) if container else None
-    if document is None:
+    if container is None or document is None:
         return report
+    image_id = str(document.get("Image", ""))
     state_doc = document.get("State") or {}
     started = parse_docker_time(str(state_doc.get("StartedAt", "")))
     health = (state_doc.get("Health") or {}).get("Status") if has_healthcheck(document) else None
@@ -88,8 +91,8 @@ def _report(
         container=container.name,
         started_at=iso_utc(started) if started is not None else None,
         uptime_seconds=int(now - started) if started is not None else None,
-        image_id=document.get("Image"),
-        image_tags=tags.get(document.get("Image"), []),
+        image_id=image_id,
+        image_tags=tags.get(image_id, []),
         ports=_published_ports(document),
     )
     report["ok"] = report["state"] == "running" and health in (None, "healthy")
