@@ -52,7 +52,12 @@ def bring_up(
 
     failure = _start(ctx, target, run_argv)
     if failure is None and not ctx.dry_run and policy.enabled:
-        failure = wait_until_up(ctx.docker, target, policy, ctx.stderr)
+        try:
+            failure = wait_until_up(ctx.docker, target, policy, ctx.stderr)
+        except KeyboardInterrupt:
+            # Interrupting an unconfirmed start means "abort it", and an abort
+            # must not leave the new container up and the old one stopped.
+            failure = "the wait was interrupted"
         if failure is not None:
             report_failure(ctx.docker, target, ctx.stderr)
             ctx.docker.change(docker_argv.stop([target]), check=False)

@@ -204,3 +204,20 @@ def test_the_running_container_survives_an_engine_restart(project, cli) -> None:
     assert {inspect(n)["State"]["Status"] for n in (old, failed)} == {"exited"}
     status = json.loads(cli("status", app.family, "--json").out)
     assert status["families"][0]["container"] == current
+
+
+def test_interrupting_the_wait_puts_the_previous_container_back(serving, cli) -> None:
+    import signal
+
+    app, good, port = serving
+    app.build(content="v2")
+    run = cli.popen("start", "new", app.family, "--settle", "5")
+    assert run.stderr is not None
+    for line in run.stderr:  # interrupt once it is waiting
+        if "waiting up to" in line:
+            break
+    run.send_signal(signal.SIGINT)
+    _, err = run.communicate(timeout=120)
+    assert run.returncode == 3, err
+    assert "the wait was interrupted" in err
+    assert_rolled_back(cli, app, good, port)
