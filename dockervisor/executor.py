@@ -53,11 +53,34 @@ class Executor:
 
     def query(self, argv: list[str], check: bool = True) -> Result:
         """Run a command that changes nothing, capturing its output."""
-        return self._capture(argv, check)
+        return self._run([argv], check)[0]
 
     def query_all(self, argvs: list[list[str]], check: bool = True) -> list[Result]:
         """Run independent queries side by side: each docker client costs tens of
         milliseconds to start, and the engine answers them in parallel."""
+        return self._run(argvs, check)
+
+    def change(self, argv: list[str], check: bool = True) -> Result:
+        """Run a command that changes something; under --dry-run only print it."""
+        if self.dry_run:
+            print(shlex.join(argv), file=self.stdout, flush=True)
+            return Result(argv, 0, "", "")
+        return self._run([argv], check)[0]
+
+    def stream(self, argv: list[str]) -> None:
+        """Run a long command (a build) with its output going straight to the user."""
+        if self.dry_run:
+            print(shlex.join(argv), file=self.stdout, flush=True)
+            return
+        self._trace(argv)
+        returncode = self._spawn(argv, stdout=None).wait()
+        if returncode != 0:
+            raise DockerCommandFailed(
+                shlex.join(argv), returncode, f"exit status {returncode} (its output is above)"
+            )
+
+    def _run(self, argvs: list[list[str]], check: bool) -> list[Result]:
+        """Start every command, then collect each one's output and status."""
         running: list[tuple[list[str], subprocess.Popen]] = []
         try:
             for argv in argvs:
@@ -76,28 +99,6 @@ class Executor:
             if check and not result.ok:
                 raise command_failed(result)
         return results
-
-    def change(self, argv: list[str], check: bool = True) -> Result:
-        """Run a command that changes something; under --dry-run only print it."""
-        if self.dry_run:
-            print(shlex.join(argv), file=self.stdout, flush=True)
-            return Result(argv, 0, "", "")
-        return self._capture(argv, check)
-
-    def stream(self, argv: list[str]) -> None:
-        """Run a long command (a build) with its output going straight to the user."""
-        if self.dry_run:
-            print(shlex.join(argv), file=self.stdout, flush=True)
-            return
-        self._trace(argv)
-        returncode = self._spawn(argv, stdout=None).wait()
-        if returncode != 0:
-            raise DockerCommandFailed(
-                shlex.join(argv), returncode, f"exit status {returncode} (its output is above)"
-            )
-
-    def _capture(self, argv: list[str], check: bool) -> Result:
-        return self.query_all([argv], check)[0]
 
     def _spawn(self, argv: list[str], stdout: int | None) -> subprocess.Popen:
         """Start one process: no shell, no stdin; stdout captured unless it streams."""
