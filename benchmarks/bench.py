@@ -77,7 +77,7 @@ class Bench:
         for family in self.families:
             ids = docker("ps", "-aq", "--filter", f"label=dockervisor.image={family}").split()
             for start in range(0, len(ids), 100):
-                docker("rm", "-f", *ids[start : start + 100], check=False)
+                docker("rm", "-f", "-v", *ids[start : start + 100], check=False)
             docker("rmi", "-f", family, check=False)
             volumes = docker("volume", "ls", "-q", "--filter", f"name={family}_", check=False).split()
             if volumes:
@@ -162,8 +162,8 @@ class Bench:
         lines, ok = [], True
         few_family, many_family = self.crowd(3), self.crowd(many)
         for verb in (["list", "images"], ["status"]):
-            few = [self.timed([self.dockervisor, *verb, few_family]) for _ in range(7)]
-            lots = [self.timed([self.dockervisor, *verb, many_family]) for _ in range(7)]
+            few = [self.timed([self.dockervisor, *verb, few_family]) for _ in range(11)]
+            lots = [self.timed([self.dockervisor, *verb, many_family]) for _ in range(11)]
             ratio = statistics.median(lots) / statistics.median(few)
             ok = ok and ratio <= TARGET_GROWTH
             lines.append(

@@ -82,18 +82,18 @@ def render_table(
 
 
 def _shrink_to_fit(columns: list[Column], widths: list[int], width: int) -> None:
-    """Narrow the widest shrinkable column, one character at a time, until it fits."""
-    def total() -> int:
-        return sum(widths) + len(_GAP) * (len(widths) - 1)
-
-    while total() > width:
+    """Narrow the widest shrinkable column until the table fits: straight down to
+    the next widest (a cell can list hundreds of containers), then in turns."""
+    while True:
+        excess = sum(widths) + len(_GAP) * (len(widths) - 1) - width
         candidates = [
             i for i, c in enumerate(columns) if c.cut is not None and widths[i] > c.min_width
         ]
-        if not candidates:
+        if excess <= 0 or not candidates:
             return
         widest = max(candidates, key=lambda i: widths[i])
-        widths[widest] -= 1
+        floor = max([columns[widest].min_width] + [widths[i] for i in candidates if i != widest])
+        widths[widest] -= max(1, min(excess, widths[widest] - floor))
 
 
 def _fit(text: str, width: int, cut: str | None) -> str:

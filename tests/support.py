@@ -98,7 +98,7 @@ def remove_family(family: str) -> None:
         if found.returncode == 0:
             image_ids.add(found.stdout.strip())
     if containers:
-        docker("rm", "-f", *[c["ID"] for c in containers], check=False)
+        docker("rm", "-f", "-v", *[c["ID"] for c in containers], check=False)
     docker("rmi", "-f", family, *sorted(image_ids), check=False)
     volumes = docker("volume", "ls", "-q", "--filter", f"name={family}", check=False).stdout.split()
     ours = [v for v in volumes if v == family or v.startswith(f"{family}_")]

@@ -64,7 +64,14 @@ def test_a_failing_build_records_nothing_but_its_failure(project, cli) -> None:
     good_port = free_port()
     app.build(overrides={"ports": {str(good_port): "8080"}})
     before = (cli.home / "families" / f"{app.family}.json").read_text()
-    result = app.build(expect=1, extra=("RUN false",))
+    containers_before = set(docker("ps", "-aq").stdout.split())
+    try:
+        result = app.build(expect=1, extra=("RUN false",))
+    finally:
+        # The legacy builder keeps the container of a failed RUN step for debugging.
+        left = set(docker("ps", "-aq").stdout.split()) - containers_before
+        if left:
+            docker("rm", "-f", "-v", *left)
     assert "dockervisor: error: `docker build" in result.err
     assert (cli.home / "families" / f"{app.family}.json").read_text() == before
     assert [(e["action"], e["outcome"]) for e in cli.history(app.family)] == [

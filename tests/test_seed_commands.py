@@ -147,7 +147,7 @@ def test_start_by_container_name_and_refusing_foreign_containers(project, cli, f
         assert "was not created by dockervisor" in refused.err
         assert inspect(foreign)["State"]["Status"] == "created"
     finally:
-        docker("rm", "-f", foreign, check=False)
+        docker("rm", "-f", "-v", foreign, check=False)
     missing = cli("start", f"dcv_{app.family}_nope", expect=1)
     assert "there is no container named" in missing.err
     assert second in all_names(app.family)

@@ -39,3 +39,10 @@ def test_colour_does_not_break_alignment() -> None:
         [Column("S"), Column("X")], [["ok", "1"]], colours=[["green", None]], colour_enabled=True
     )
     assert lines[1] == "\033[32mok\033[0m  1"
+
+
+def test_a_huge_cell_is_cut_in_one_go_to_the_same_result() -> None:
+    names = ", ".join(f"dcv_app_2026112809{i:04d}" for i in range(300))
+    lines = render_table([Column("ID"), Column("CONTAINERS", "end")], [["abc", names]], width=80)
+    assert [len(line) for line in lines] == [len("ID   CONTAINERS"), 80]
+    assert lines[1].endswith("…") and lines[1].startswith("abc  dcv_app_")
