@@ -40,7 +40,8 @@ class ContainerSummary:
 
 
 def parse_ps_lines(output: str) -> list[ContainerSummary]:
-    """Parse the `docker_argv` ps format; newest first (docker's own order)."""
+    """Parse the `docker_argv` ps format, keeping docker's order: newest first,
+    by creation time to the nanosecond (CreatedAt shows only the second)."""
     containers = []
     for line in output.splitlines():
         if not line.strip():
@@ -52,9 +53,6 @@ def parse_ps_lines(output: str) -> list[ContainerSummary]:
                 row["family"] or "",
             )  # fmt: skip
         )
-    # docker lists newest first already; a stable sort on creation time makes
-    # that explicit, with the later name first for two made in the same second.
-    containers.sort(key=lambda c: (c.created, c.name), reverse=True)
     return containers
 
 

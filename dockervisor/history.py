@@ -81,4 +81,6 @@ def read(image: str, limit: int | None = None) -> list[dict]:
             print(f"dockervisor: warning: {path}:{number} is damaged; skipped", file=sys.stderr)
             continue
         entries.append({field: entry.get(field) for field in FIELDS})
-    return entries if limit is None else entries[-limit:] if limit else []
+    if limit is None:
+        return entries
+    return entries[-limit:] if limit > 0 else []

@@ -19,12 +19,17 @@ def parse_docker_time(text: str) -> float | None:
         return None
     import calendar  # only listings parse docker times; it costs milliseconds to import
 
-    seconds = calendar.timegm(fields + (0, 0, 0))
+    seconds: float = calendar.timegm(fields + (0, 0, 0))
     rest = text[19:]
     if rest.startswith("."):
         digits = rest[1:].rstrip("Z").split("+")[0].split(" ")[0]
         if digits.isdigit():
             seconds += int(digits) / 10 ** len(digits)
+    # `docker ps` writes its times in the client's own zone: `+0100 CET`.
+    offset = rest.split(" ")[1] if rest.startswith(" ") else ""
+    if len(offset) == 5 and offset[0] in "+-" and offset[1:].isdigit():
+        sign = 1 if offset[0] == "+" else -1
+        seconds -= sign * (int(offset[1:3]) * 3600 + int(offset[3:5]) * 60)
     return float(seconds)
 
 

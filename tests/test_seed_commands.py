@@ -235,3 +235,16 @@ def test_start_new_that_cannot_bind_its_port_brings_the_old_one_back(project, cl
     assert all_names(app.family) == [old]  # the never-started container was removed
     assert cli.state(app.family)["last"] == old
     assert http_get(port) == "v1\n"
+
+
+def test_a_container_with_a_label_dockervisor_never_writes_is_refused(project, cli) -> None:
+    app = project("badlabel")
+    app.build(overrides={"ports": {str(free_port()): "8080"}})
+    odd = f"dcv_{app.family}_odd"
+    docker("create", "--name", odd, "--label", "dockervisor.image=Not/Ours", app.family)
+    try:
+        result = cli("start", odd, expect=1)
+        assert "which is not an image name dockervisor gives; refusing" in result.err
+        assert inspect(odd)["State"]["Status"] == "created"
+    finally:
+        docker("rm", "-f", "-v", odd, check=False)

@@ -7,7 +7,7 @@ from dockervisor.commands.common import require_known_family
 from dockervisor.context import Context
 from dockervisor.envfile import env_files
 from dockervisor.errors import DockervisorError
-from dockervisor.names import check_image_name, new_container_name
+from dockervisor.names import is_image_name, new_container_name
 from dockervisor.switch import bring_up
 from dockervisor.waiting import WaitPolicy
 
@@ -68,7 +68,11 @@ def start_container(ctx: Context, name: str, policy: WaitPolicy) -> int:
             f"{name!r} was not created by dockervisor (it has no "
             f"{docker_argv.FAMILY_LABEL} label); refusing to touch it"
         )
-    check_image_name(image)
+    if not is_image_name(image):
+        raise DockervisorError(
+            f"{name!r} carries the label {docker_argv.FAMILY_LABEL}={image!r}, which is not "
+            "an image name dockervisor gives; refusing to touch it"
+        )
     # Address it by its canonical name from here on, not by an ID prefix.
     name = engine.container_name(document)
     with ctx.family_change(image, "start container") as entry:
