@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
+
 from support import (
     all_names,
     docker,
@@ -129,7 +131,7 @@ def test_stable_with_nothing_running_is_a_clear_error(project, cli) -> None:
     assert "no container of" in show.err
 
 
-def test_start_by_container_name_and_refusing_foreign_containers(project, cli, families) -> None:
+def test_start_by_container_name(project, cli, families) -> None:
     port = free_port()
     app = project("byname")
     app.build(overrides={"ports": {str(port): "8080"}})
@@ -140,14 +142,6 @@ def test_start_by_container_name_and_refusing_foreign_containers(project, cli, f
     assert running_names(app.family) == [first]
     assert cli.state(app.family)["last"] == first
 
-    foreign = f"dcv_{app.family}_foreign"
-    docker("create", "--name", foreign, app.family)
-    try:
-        refused = cli("start", foreign, expect=1)
-        assert "was not created by dockervisor" in refused.err
-        assert inspect(foreign)["State"]["Status"] == "created"
-    finally:
-        docker("rm", "-f", "-v", foreign, check=False)
     missing = cli("start", f"dcv_{app.family}_nope", expect=1)
     assert "there is no container named" in missing.err
     assert second in all_names(app.family)
@@ -237,14 +231,20 @@ def test_start_new_that_cannot_bind_its_port_brings_the_old_one_back(project, cl
     assert http_get(port) == "v1\n"
 
 
-def test_a_container_with_a_label_dockervisor_never_writes_is_refused(project, cli) -> None:
-    app = project("badlabel")
+@pytest.mark.parametrize(
+    "labels, refusal",
+    [
+        ((), "was not created by dockervisor"),
+        (("--label", "dockervisor.image=Not/Ours"), "which is not an image name dockervisor gives; refusing"),
+    ],
+)
+def test_containers_dockervisor_did_not_create_are_refused(project, cli, labels, refusal) -> None:
+    app = project("foreign")
     app.build(overrides={"ports": {str(free_port()): "8080"}})
-    odd = f"dcv_{app.family}_odd"
-    docker("create", "--name", odd, "--label", "dockervisor.image=Not/Ours", app.family)
+    foreign = f"dcv_{app.family}_foreign"
+    docker("create", "--name", foreign, *labels, app.family)
     try:
-        result = cli("start", odd, expect=1)
-        assert "which is not an image name dockervisor gives; refusing" in result.err
-        assert inspect(odd)["State"]["Status"] == "created"
+        assert refusal in cli("start", foreign, expect=1).err
+        assert inspect(foreign)["State"]["Status"] == "created"
     finally:
-        docker("rm", "-f", "-v", odd, check=False)
+        docker("rm", "-f", "-v", foreign, check=False)
