@@ -22,7 +22,6 @@ from support import (
     Project,
     docker,
     engine_answers,
-    leftover_test_families,
     new_family,
     remove_family,
 )
@@ -76,19 +75,30 @@ def base_image(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     docker("rmi", "-f", name, check=False)
 
 
+# Every family this run registered, so the last sweep removes only its own:
+# another test run may share the engine, with families of the same prefix.
+_REGISTERED: list[str] = []
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_leftovers() -> Iterator[None]:
-    """A last sweep for families a crashed test could not remove."""
+    """A last sweep for this run's families that a crashed test could not remove."""
     yield
-    if engine_answers():
-        for family in leftover_test_families():
+    if _REGISTERED and engine_answers():
+        for family in _REGISTERED:
             remove_family(family)
+
+
+class _Registry(list):
+    def append(self, family: str) -> None:  # type: ignore[override]
+        super().append(family)
+        _REGISTERED.append(family)
 
 
 @pytest.fixture
 def families() -> Iterator[list[str]]:
     """Names registered here are removed from the engine after the test, pass or fail."""
-    made: list[str] = []
+    made: list[str] = _Registry()
     yield made
     for family in made:
         remove_family(family)

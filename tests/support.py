@@ -106,13 +106,6 @@ def remove_family(family: str) -> None:
         docker("volume", "rm", "-f", *ours, check=False)
 
 
-def leftover_test_families() -> set[str]:
-    out = docker(
-        "ps", "--all", "--filter", "label=dockervisor.image",
-        "--format", '{{.Label "dockervisor.image"}}', check=False,
-    ).stdout  # fmt: skip
-    return {name for name in out.split() if name.startswith(FAMILY_PREFIX)}
-
 
 class Result:
     def __init__(self, completed: subprocess.CompletedProcess) -> None:
