@@ -40,8 +40,12 @@ def lock_timeout() -> float:
 
 
 @contextmanager
-def family_lock(image: str, holder: str, stderr: TextIO = sys.stderr) -> Iterator[None]:
-    """Hold the family's lock; `holder` describes this run to anyone waiting."""
+def family_lock(image: str, holder: str, stderr: TextIO = sys.stderr) -> Iterator[int]:
+    """Hold the family's lock; `holder` describes this run to anyone waiting.
+
+    Yields the locked descriptor: docker children that change the family
+    inherit it, so the lock outlives dockervisor if it is killed (kill -9)
+    while such a child still runs."""
     path = paths.family_lock_file(image)
     paths.ensure_private_dir(os.path.dirname(path))
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
@@ -50,7 +54,7 @@ def family_lock(image: str, holder: str, stderr: TextIO = sys.stderr) -> Iterato
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"pid {os.getpid()}, since {_now()}: {holder}\n".encode(), 0)
         try:
-            yield
+            yield fd
         finally:
             os.ftruncate(fd, 0)
     finally:
