@@ -7,8 +7,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dockervisor import history, state
+from dockervisor import history, signals, state
 from dockervisor.errors import (
+    EXIT_FAILED,
     EXIT_ROLLBACK_FAILED,
     EXIT_ROLLED_BACK,
     DockervisorError,
@@ -49,22 +50,47 @@ class Context:
     def family_change(self, image: str, action: str) -> Iterator[history.Entry]:
         """Hold the family's lock and record the outcome in its history.
 
-        A dry run takes no lock and writes nothing: it must leave no trace.
+        Docker children that change something inherit the lock while it is
+        held. A dry run takes no lock and writes nothing: it must leave no trace.
         """
         entry = history.Entry(action, self.command_line)
         if self.dry_run:
             yield entry
             return
-        with family_lock(image, self.command_line, self.stderr):
+        with family_lock(image, self.command_line, self.stderr) as fd:
+            self.docker.inherit_fds = (fd,)
             try:
                 yield entry
             except DockervisorError as error:
-                entry.outcome = _OUTCOME_BY_EXIT_CODE.get(error.exit_code, "failed")
+                entry.outcome = getattr(error, "outcome", None) or _OUTCOME_BY_EXIT_CODE.get(
+                    error.exit_code, "failed"
+                )
                 entry.message = error.message
-                history.append(image, entry, time.time())
+                self._record(image, entry, error.exit_code)
                 raise
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as interruption:
                 entry.outcome = "interrupted"
-                history.append(image, entry, time.time())
+                entry.message = f"interrupted by {interruption}" if str(interruption) else None
+                self._record(image, entry)
                 raise
-            history.append(image, entry, time.time())
+            finally:
+                self.docker.inherit_fds = ()
+            signum = signals.take_pending()
+            if signum is not None:  # it came while docker finished: the work is done
+                entry.message = f"{signals.signal_name(signum)} arrived after the change was made"
+            self._record(image, entry)
+            if signum is not None:
+                raise signals.Interrupted(signum)
+
+    def _record(self, image: str, entry: history.Entry, exit_code: int = EXIT_FAILED) -> None:
+        """Append to the history; signals wait, so the record is whole."""
+        try:
+            with signals.deferred("recording the history first"):
+                history.append(image, entry, time.time())
+        except DockervisorError as error:
+            ended = entry.outcome + (f": {entry.message}" if entry.message else "")
+            raise DockervisorError(
+                f"{entry.action} ended ({ended}), but its history entry could not be "
+                f"written: {error.message}",
+                exit_code,
+            ) from None

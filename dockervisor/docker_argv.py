@@ -26,6 +26,12 @@ _PS_FORMAT = (
 )
 
 
+def tag(image: str) -> str:
+    """The family's image, never a bare name: `docker run cafe` would take an
+    image whose ID starts with cafe when the tag is gone."""
+    return f"{image}:latest"
+
+
 def family_filter(image: str) -> str:
     return f"label={FAMILY_LABEL}={image}"
 
@@ -49,14 +55,15 @@ def inspect_images(references: list[str]) -> list[str]:
 
 
 def build(image: str, context: str, dockerfile: str | None = None) -> list[str]:
-    argv = [DOCKER, "build", "-t", image]
+    argv = [DOCKER, "build", "-t", tag(image)]
     if dockerfile is not None:
         argv += ["-f", dockerfile]
     return argv + [context]
 
 
-def run(name: str, image: str, config: RunConfig, env_files: tuple[str, ...] = ()) -> list[str]:
-    """Create and start a family container, detached, from the image's current tag."""
+def run(name: str, image: str, config: RunConfig, env_args: list[str] | None = None) -> list[str]:
+    """Create and start a family container, detached, from the image's current
+    tag; `env_args` hand it the environment (see envfile.env_source)."""
     argv = [
         DOCKER, "run", "--detach",
         "--name", name,
@@ -69,9 +76,7 @@ def run(name: str, image: str, config: RunConfig, env_files: tuple[str, ...] = (
         argv += ["--publish", port.flag_value()]
     for mount in config.mounts:
         argv += ["--volume", mount.flag_value()]
-    for env_file in env_files:
-        argv += ["--env-file", env_file]
-    return argv + [image]
+    return argv + (env_args or []) + [tag(image)]
 
 
 def start(name: str) -> list[str]:

@@ -11,7 +11,7 @@ import json
 
 from dockervisor import docker_argv
 from dockervisor.errors import DockervisorError
-from dockervisor.executor import Executor, Result, command_failed
+from dockervisor.executor import QUERY_TIMEOUT, Executor, Result, command_failed
 
 ACTIVE_STATES = ("running", "restarting", "paused")
 
@@ -46,14 +46,25 @@ def parse_ps_lines(output: str) -> list[ContainerSummary]:
     for line in output.splitlines():
         if not line.strip():
             continue
-        row = json.loads(line)
-        containers.append(
-            ContainerSummary(
-                row["id"], row["name"], row["state"], row["created"], row["image"],
-                row["family"] or "",
-            )  # fmt: skip
-        )
+        try:
+            row = json.loads(line)
+            fields = [row[key] for key in ("id", "name", "state", "created", "image")]
+            family = row["family"] or ""
+        except (ValueError, KeyError, TypeError):
+            raise unreadable("docker ps", line) from None
+        if not all(isinstance(value, str) for value in (*fields, family)):
+            raise unreadable("docker ps", line)
+        containers.append(ContainerSummary(*fields, family))
     return containers
+
+
+def unreadable(command: str, text: str) -> DockervisorError:
+    """Output docker gave that is not what was asked for (a client too old or
+    too new, a wrapper printing extra lines)."""
+    from dockervisor.output import printable
+
+    shown = printable(text.strip()[:80])
+    return DockervisorError(f"`{command}` printed something dockervisor cannot read: {shown!r}")
 
 
 def family_containers(docker: Executor, image: str) -> list[ContainerSummary]:
@@ -68,12 +79,13 @@ def family_containers_and_image(
     docker: Executor, image: str
 ) -> tuple[list[ContainerSummary], dict | None]:
     """The family's containers and its image, asked side by side."""
-    ps, inspected = docker.query_all(
-        [docker_argv.list_family(image), docker_argv.inspect_images([image])], check=False
+    ps, inspected_result = docker.query_all(
+        [docker_argv.list_family(image), docker_argv.inspect_images([docker_argv.tag(image)])],
+        check=False,
     )
     if not ps.ok:
         raise command_failed(ps)
-    documents = _inspected(inspected)
+    documents = inspected(inspected_result)
     return parse_ps_lines(ps.stdout), documents[0] if documents else None
 
 
@@ -93,29 +105,37 @@ def resolve_images(docker: Executor, references: list[str]) -> dict[str, dict]:
 
 
 def _names_image(reference: str, document: dict) -> bool:
-    image_id = str(document.get("Id", ""))
-    if reference == image_id or image_id.split(":", 1)[-1].startswith(reference):
-        return True
+    """Whether a `ps` image reference names this image: by tag first (a family
+    named `cafe` is a tag, not an ID prefix), else by ID."""
     tagged = reference if ":" in reference.rsplit("/", 1)[-1] else f"{reference}:latest"
-    return tagged in (document.get("RepoTags") or [])
+    if tagged in (document.get("RepoTags") or []):
+        return True
+    image_id = str(document.get("Id", ""))
+    return reference == image_id or (
+        len(reference) >= 12 and image_id.split(":", 1)[-1].startswith(reference)
+    )
 
 
-def inspect_containers(docker: Executor, references: list[str]) -> list[dict]:
+def inspect_containers(
+    docker: Executor, references: list[str], timeout: float = QUERY_TIMEOUT
+) -> list[dict]:
     """Full `docker container inspect` documents, in one call for all of them."""
     if not references:
         return []
-    return _inspect(docker, docker_argv.inspect_containers(references))
+    return inspected(docker.query(docker_argv.inspect_containers(references), False, timeout))
 
 
 def inspect_images(docker: Executor, references: list[str]) -> list[dict]:
     """`docker image inspect` documents, one call; references that do not exist are left out."""
     if not references:
         return []
-    return _inspect(docker, docker_argv.inspect_images(references))
+    return inspected(docker.query(docker_argv.inspect_images(references), check=False))
 
 
-def inspect_container(docker: Executor, reference: str) -> dict | None:
-    found = inspect_containers(docker, [reference])
+def inspect_container(
+    docker: Executor, reference: str, timeout: float = QUERY_TIMEOUT
+) -> dict | None:
+    found = inspect_containers(docker, [reference], timeout)
     return found[0] if found else None
 
 
@@ -124,23 +144,26 @@ def inspect_image(docker: Executor, reference: str) -> dict | None:
     return found[0] if found else None
 
 
-def _inspect(docker: Executor, argv: list[str]) -> list[dict]:
-    return _inspected(docker.query(argv, check=False))
-
-
-def _inspected(result: Result) -> list[dict]:
+def inspected(result: Result) -> list[dict]:
     # docker inspect exits 1 when any reference is missing but still prints the
     # ones it found, so a missing object is not an error here.
     if not result.ok and "No such" not in result.stderr:
         raise command_failed(result)
+    from dockervisor.executor import describe
+
     try:
-        return json.loads(result.stdout or "[]")
+        documents = json.loads(result.stdout or "[]")
     except ValueError:
-        raise DockervisorError(f"`{' '.join(result.argv[:3])}` printed something that is not JSON") from None
+        raise unreadable(describe(result.argv), result.stdout) from None
+    if not isinstance(documents, list) or not all(
+        isinstance(d, dict) and isinstance(d.get("Id"), str) for d in documents
+    ):
+        raise unreadable(describe(result.argv), result.stdout)
+    return documents
 
 
 def require_image(docker: Executor, image: str) -> dict:
-    document = inspect_image(docker, image)
+    document = inspect_image(docker, docker_argv.tag(image))
     if document is None:
         raise no_such_image(image)
     return document

@@ -37,11 +37,31 @@ class DockervisorError(Exception):
 
 
 class DockerCommandFailed(DockervisorError):
-    """A docker command exited non-zero; carries what docker said."""
+    """A docker command exited non-zero; carries the first line docker said."""
 
     def __init__(self, command: str, returncode: int, stderr: str) -> None:
         detail = stderr.strip() or f"exit status {returncode}"
         super().__init__(f"`{command}` failed: {detail}")
         self.command = command
         self.returncode = returncode
-        self.stderr = stderr
+        self.stderr = detail
+
+
+class DockerTimeout(DockervisorError):
+    """A docker command did not answer in time; it was killed."""
+
+    def __init__(self, command: str, seconds: float) -> None:
+        super().__init__(
+            f"`{command}` did not answer within {seconds:g}s and was stopped; "
+            "is the Docker engine hung? (try `docker info`)"
+        )
+        self.command = command
+        self.stderr = self.message
+
+
+class StartFailed(DockervisorError):
+    """A start that did not come up; `outcome` is what the history records."""
+
+    def __init__(self, message: str, exit_code: int, outcome: str) -> None:
+        super().__init__(message, exit_code)
+        self.outcome = outcome

@@ -4,25 +4,39 @@ Commands hand it argv lists built by `docker_argv`. Queries always run, since
 even a dry run must look at what exists; changes are printed instead of run
 under `--dry-run`. A failing docker command becomes a DockerCommandFailed
 carrying docker's own message, unless the caller opts out for that one call.
+
+Every call has a time limit, so a hung engine cannot hold a run (and the
+family's lock) for ever. Children run in a session of their own, so a Ctrl-C
+or a hangup reaches dockervisor alone, which then decides: a query is killed,
+a change is let finish (signals wait, see `signals.deferred`), so that what
+docker did is known before anything is rolled back. Changes inherit the
+descriptors in `inherit_fds` (the family's lock), so the lock outlives
+dockervisor if it is killed while such a child runs.
 """
 
 from __future__ import annotations
 
 import os
 import shlex
+import signal
 import subprocess
 import sys
 
-from dockervisor.errors import DockerCommandFailed, DockervisorError
+from dockervisor import signals
+from dockervisor.errors import DockerCommandFailed, DockerTimeout, DockervisorError
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import TextIO
 
-_DAEMON_DOWN_HINT = (
-    " (is the Docker engine running, and may this user use it? "
-    "Try `docker info`.)"
-)
+# Seconds a docker call may take. A `docker stop` waits up to the container's
+# stop timeout (10 s unless set) before it kills; `docker run` may create
+# volumes and networks first.
+QUERY_TIMEOUT = 30.0
+CHANGE_TIMEOUT = 120.0
+
+_DAEMON_DOWN_HINT = " (is the Docker engine running, and may this user use it? Try `docker info`.)"
 
 
 class Result:
@@ -50,85 +64,156 @@ class Executor:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self.debug = bool(os.environ.get("DOCKERVISOR_DEBUG"))
+        # Descriptors every change inherits: the family lock while it is held.
+        self.inherit_fds: tuple[int, ...] = ()
 
-    def query(self, argv: list[str], check: bool = True) -> Result:
+    def query(self, argv: list[str], check: bool = True, timeout: float = QUERY_TIMEOUT) -> Result:
         """Run a command that changes nothing, capturing its output."""
-        return self._run([argv], check)[0]
+        return self.query_all([argv], check, timeout)[0]
 
-    def query_all(self, argvs: list[list[str]], check: bool = True) -> list[Result]:
+    def query_all(
+        self, argvs: list[list[str]], check: bool = True, timeout: float = QUERY_TIMEOUT
+    ) -> list[Result]:
         """Run independent queries side by side: each docker client costs tens of
-        milliseconds to start, and the engine answers them in parallel."""
-        return self._run(argvs, check)
-
-    def change(self, argv: list[str], check: bool = True) -> Result:
-        """Run a command that changes something; under --dry-run only print it."""
-        if self.dry_run:
-            print(shlex.join(argv), file=self.stdout, flush=True)
-            return Result(argv, 0, "", "")
-        return self._run([argv], check)[0]
-
-    def stream(self, argv: list[str]) -> None:
-        """Run a long command (a build) with its output going straight to the user."""
-        if self.dry_run:
-            print(shlex.join(argv), file=self.stdout, flush=True)
-            return
-        self._trace(argv)
-        returncode = self._spawn(argv, stdout=None).wait()
-        if returncode != 0:
-            raise DockerCommandFailed(
-                shlex.join(argv), returncode, f"exit status {returncode} (its output is above)"
-            )
-
-    def _run(self, argvs: list[list[str]], check: bool) -> list[Result]:
-        """Start every command, then collect each one's output and status."""
+        milliseconds to start, and the engine answers them in parallel.
+        An interruption kills them: they changed nothing."""
+        signals.raise_pending()
         running: list[tuple[list[str], subprocess.Popen]] = []
         try:
             for argv in argvs:
-                self._trace(argv)
-                running.append((argv, self._spawn(argv, stdout=subprocess.PIPE)))
-        except DockervisorError:
+                running.append((argv, self._spawn(argv, subprocess.PIPE)))
+            results = [_collect(argv, process, timeout) for argv, process in running]
+        except BaseException:
             for _, process in running:  # leave no orphan behind
-                process.kill()
-                process.communicate()
+                _kill(process)
             raise
-        results = []
-        for argv, process in running:
-            stdout, stderr = process.communicate()
-            results.append(Result(argv, process.returncode, stdout, stderr))
-        for result in results:
-            if check and not result.ok:
-                raise command_failed(result)
+        if check:
+            for result in results:
+                if not result.ok:
+                    raise command_failed(result)
         return results
 
-    def _spawn(self, argv: list[str], stdout: int | None) -> subprocess.Popen:
-        """Start one process: no shell, no stdin; stdout captured unless it streams."""
+    def change(
+        self,
+        argv: list[str],
+        check: bool = True,
+        timeout: float = CHANGE_TIMEOUT,
+        pass_fds: Sequence[int] = (),
+        shown: list[str] | None = None,
+    ) -> Result:
+        """Run a command that changes something; under --dry-run only print it
+        (`shown` instead of `argv`, when what runs names descriptors of ours).
+
+        A signal that arrives meanwhile waits until docker is done, so the
+        caller knows what happened; it is raised at the next safe point."""
+        if self.dry_run:
+            print(shlex.join(shown or argv), file=self.stdout, flush=True)
+            return Result(argv, 0, "", "")
+        signals.raise_pending()
+        waiting = f"letting `{describe(argv)}` finish first"
+        with signals.deferred(waiting, resume=False):
+            process = self._spawn(argv, subprocess.PIPE, (*self.inherit_fds, *pass_fds))
+            try:
+                result = _collect(argv, process, timeout)
+            except BaseException:
+                _kill(process)
+                raise
+        if check and not result.ok:
+            raise command_failed(result)
+        return result
+
+    def stream(self, argv: list[str]) -> None:
+        """Run a long command (a build) with its output going straight to the
+        user's stderr; stdout stays for results. No time limit: builds are
+        long. An interruption stops it."""
+        if self.dry_run:
+            print(shlex.join(argv), file=self.stdout, flush=True)
+            return
+        signals.raise_pending()
+        process = self._spawn(argv, None, self.inherit_fds)
+        try:
+            returncode = process.wait()
+        except BaseException:
+            _kill(process)
+            raise
+        if returncode != 0:
+            raise DockerCommandFailed(describe(argv), returncode, "see docker's output above")
+
+    def _spawn(self, argv: list[str], stdout: int | None, pass_fds: Sequence[int] = ()) -> subprocess.Popen:
+        """Start one process in its own session: no shell, no stdin; stdout
+        captured, or (streaming) sent to our stderr."""
+        if self.debug:
+            print(f"dockervisor: running {shlex.join(argv)}", file=self.stderr, flush=True)
         try:
             return subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
-                stdout=stdout,
+                stdout=stdout if stdout is not None else self.stderr.fileno(),
                 stderr=subprocess.PIPE if stdout is not None else None,
                 text=True,
                 errors="replace",
+                start_new_session=True,
+                pass_fds=tuple(pass_fds),
             )
         except OSError as error:
             raise _not_runnable(argv, error) from None
 
-    def _trace(self, argv: list[str]) -> None:
-        if self.debug:
-            print(f"dockervisor: running {shlex.join(argv)}", file=self.stderr, flush=True)
+
+def _collect(argv: list[str], process: subprocess.Popen, timeout: float) -> Result:
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill(process)
+        raise DockerTimeout(describe(argv), timeout) from None
+    return Result(argv, process.returncode, stdout or "", stderr or "")
+
+
+def _kill(process: subprocess.Popen) -> None:
+    """Kill a child and whatever it started (ssh, for a remote engine)."""
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+    try:
+        process.communicate(timeout=5)
+    except (subprocess.TimeoutExpired, OSError, ValueError):
+        pass
+
+
+def describe(argv: list[str]) -> str:
+    """A short name for a docker command in messages: `docker ps`, `docker stop
+    NAME`, `docker run (dcv_app_...)`; never its format template or values."""
+    words = []
+    for word in argv:
+        if word.startswith("-"):
+            break
+        words.append(word)
+    text = " ".join(words[:4]) + (" ..." if len(words) > 4 else "")
+    if "--name" in argv[:-1]:
+        text += f" ({argv[argv.index('--name') + 1]})"
+    return text
+
+
+def first_line(text: str) -> str:
+    """Docker's first meaningful line: no blank lines, no "Run 'docker --help'"."""
+    from dockervisor.output import printable
+
+    for line in text.splitlines():
+        line = line.strip()
+        if line and not line.startswith(("Run 'docker", "See 'docker")):
+            return printable(line)
+    return ""
 
 
 def command_failed(result: Result) -> DockerCommandFailed:
-    stderr = result.stderr
-    if "Cannot connect to the Docker daemon" in stderr or "permission denied" in stderr:
-        stderr = stderr.rstrip() + _DAEMON_DOWN_HINT
-    return DockerCommandFailed(shlex.join(result.argv), result.returncode, stderr)
+    detail = first_line(result.stderr)
+    if "Cannot connect to the Docker daemon" in detail or "permission denied" in detail:
+        detail += _DAEMON_DOWN_HINT
+    return DockerCommandFailed(describe(result.argv), result.returncode, detail)
 
 
 def _not_runnable(argv: list[str], error: OSError) -> DockervisorError:
     if isinstance(error, FileNotFoundError):
-        return DockervisorError(
-            f"the {argv[0]!r} command was not found on PATH; install Docker first"
-        )
+        return DockervisorError(f"the {argv[0]!r} command was not found on PATH; install Docker first")
     return DockervisorError(f"cannot run {argv[0]!r}: {error.strerror}")

@@ -44,12 +44,28 @@ def terminal_width(stream: TextIO) -> int:
 
 
 def use_colour(stream: TextIO) -> bool:
-    if "NO_COLOR" in os.environ:
+    if os.environ.get("NO_COLOR"):  # the no-color convention: set and not empty
         return False
     try:
         return stream.isatty()
     except (ValueError, AttributeError):
         return False
+
+
+# C0 controls but tab, DEL, and the C1 controls a terminal may also obey.
+_CONTROLS = {c: f"\\x{c:02x}" for c in [*range(0x09), *range(0x0A, 0x20), *range(0x7F, 0xA0)]}
+
+
+def printable(text: str) -> str:
+    """`text` with terminal control sequences shown as visible escapes (`\\x1b`),
+    for output taken from a container: its logs must not retitle the admin's
+    window or write to their clipboard."""
+    return text.translate(_CONTROLS)
+
+
+def plural(count: int, noun: str) -> str:
+    """`1 log line`, `2 log lines`."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def colour(text: str, name: str | None, enabled: bool) -> str:

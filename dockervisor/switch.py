@@ -1,14 +1,16 @@
 """Make one container the family's only running one, or put things back.
 
-Every start (new, last, stable, by name) comes here: stop whatever of the
-family runs, start the target, wait until it is up, and record it as "last".
-If the target does not come up, it is stopped (and kept for inspection), and
-the container that ran before is started again.
+Every start (new, last, stable, by name) comes here: stop whatever else of
+the family runs, start the target, wait until it is up, and record it as
+"last". If the target does not come up, or anything fails or interrupts the
+start after the first change (a docker error, a time-out, SIGINT, SIGTERM,
+SIGHUP), the target is stopped (kept for inspection; removed if it never
+started) and the container that ran before is started again and waited for.
 """
 
 from __future__ import annotations
 
-from dockervisor import docker_argv, engine
+from dockervisor import docker_argv, engine, signals
 from dockervisor.context import Context
 from dockervisor.engine import ContainerSummary
 from dockervisor.errors import (
@@ -17,10 +19,24 @@ from dockervisor.errors import (
     EXIT_ROLLED_BACK,
     DockerCommandFailed,
     DockervisorError,
+    StartFailed,
 )
+from dockervisor.executor import first_line
 from dockervisor.history import Entry
 from dockervisor.state import FamilyState
 from dockervisor.waiting import WaitPolicy, report_failure, wait_until_up
+
+
+class NewContainer:
+    """How to create the target: the real argv, what a dry run shows instead,
+    and the descriptors (the environment) docker must inherit."""
+
+    __slots__ = ("argv", "shown", "pass_fds")
+
+    def __init__(self, argv: list[str], shown: list[str], pass_fds: tuple[int, ...] = ()) -> None:
+        self.argv = argv
+        self.shown = shown
+        self.pass_fds = pass_fds
 
 
 def bring_up(
@@ -30,71 +46,74 @@ def bring_up(
     target: str,
     policy: WaitPolicy,
     entry: Entry,
-    run_argv: list[str] | None = None,
+    new: NewContainer | None = None,
 ) -> int:
-    """Run `target` as the family's one container; `run_argv` creates it first."""
+    """Run `target` as the family's one container; `new` creates it first."""
     entry.container = target
-    active = [c for c in containers if c.active]
-    others = [c.name for c in active if c.name != target]
-    if run_argv is None and any(c.name == target for c in active):
+    active = [c.name for c in containers if c.active]
+    others = [name for name in active if name != target]
+    already_running = new is None and target in active
+    previous = _previous(others, family.last)
+    failure = from_wait = None
+    interrupted: int | None = None
+    try:
         if others:
             ctx.docker.change(docker_argv.stop(others))
-            ctx.info(f"stopped {', '.join(others)}; {target} was already running")
-        else:
-            ctx.info(f"{target} is already running; nothing to do")
-            entry.outcome = "no-op"
-        return EXIT_OK
-
-    previous = _previous(active, family.last)
-    if others:
-        ctx.docker.change(docker_argv.stop(others))
-        ctx.info(f"stopped {', '.join(others)}")
-
-    failure = _start(ctx, target, run_argv)
-    if failure is None and not ctx.dry_run and policy.enabled:
-        try:
-            failure = wait_until_up(ctx.docker, target, policy, ctx.stderr)
-        except KeyboardInterrupt:
-            # Interrupting an unconfirmed start means "abort it", and an abort
-            # must not leave the new container up and the old one stopped.
-            failure = "the wait was interrupted"
-        if failure is not None:
-            report_failure(ctx.docker, target, ctx.stderr)
-            ctx.docker.change(docker_argv.stop([target]), check=False)
+            ctx.info(f"{'would stop' if ctx.dry_run else 'stopped'} {', '.join(others)}")
+        if not already_running:
+            failure = _start(ctx, target, new)
+        if failure is None and policy.enabled and not ctx.dry_run:
+            failure = from_wait = wait_until_up(ctx.docker, target, policy, ctx.stderr)
+        signals.raise_pending()  # a signal that came while docker finished a change
+    except KeyboardInterrupt as interruption:
+        interrupted = getattr(interruption, "signum", None) or 2
+        failure = f"it was interrupted by {signals.signal_name(interrupted)}"
+    except DockervisorError as error:  # a docker error or time-out mid-way
+        failure = error.message
     if failure is not None:
-        return _roll_back(ctx, family, target, previous, failure, policy)
+        return _roll_back(ctx, family, target, previous, failure, policy, new, from_wait, interrupted)
 
+    if already_running and not others:
+        entry.outcome = "no-op"
+        ctx.info(f"{target} was already running{' and is up' if policy.enabled else ''}")
+    elif not policy.enabled and not ctx.dry_run:
+        ctx.info(f"started {target} (not waited for)")
     if not ctx.dry_run:
         print(target, file=ctx.stdout, flush=True)
-        if not policy.enabled:
-            ctx.info(f"started {target} (not waited for)")
     family.last = target
-    ctx.save(family)
+    _record(ctx, family, f"{target} runs")
     return EXIT_OK
 
 
-def _previous(active: list[ContainerSummary], last: str | None) -> str | None:
+def _previous(others: list[str], last: str | None) -> str | None:
     """The container to come back to: "last" if it runs, else the newest running one."""
-    names = [c.name for c in active]
-    if last in names:
+    if last in others:
         return last
-    return names[0] if names else None
+    return others[0] if others else None
 
 
-def _start(ctx: Context, target: str, run_argv: list[str] | None) -> str | None:
+def _start(ctx: Context, target: str, new: NewContainer | None) -> str | None:
     """Start or create `target`; the reason it failed, or None."""
     try:
-        if run_argv is None:
+        if new is None:
             ctx.docker.change(docker_argv.start(target))
         else:
-            ctx.docker.change(run_argv)
+            ctx.docker.change(new.argv, pass_fds=new.pass_fds, shown=new.shown)
         return None
     except DockerCommandFailed as error:
-        if run_argv is not None and engine.inspect_container(ctx.docker, target) is not None:
-            # `docker run` leaves a created-but-never-started container behind
-            # when starting fails (a port taken): it holds nothing to inspect.
-            ctx.docker.change(docker_argv.remove(target), check=False)
-        return f"docker could not start it: {error.stderr.strip() or error.message}"
+        return f"docker could not start it: {error.stderr}"
+
+
+def _record(ctx: Context, family: FamilyState, done: str) -> None:
+    """Save the marks; docker already acted, so a failure must say so."""
+    try:
+        with signals.deferred("recording what was done first"):
+            ctx.save(family)
+    except DockervisorError as error:
+        raise DockervisorError(
+            f"{done}, but recording it failed, so `last` still names {family.last!r} "
+            f"in the state: {error.message}"
+        ) from None
 
 
 def _roll_back(
@@ -104,31 +123,89 @@ def _roll_back(
     previous: str | None,
     reason: str,
     policy: WaitPolicy,
+    new: NewContainer | None,
+    from_wait: str | None,
+    interrupted: int | None,
 ) -> int:
-    what_failed = f"{failed} did not come up: {reason}"
-    if previous is None:
-        raise DockervisorError(
-            f"{what_failed}. Nothing of {family.image!r} was running before, so there "
-            "is nothing to roll back to; the failed container is stopped.",
-            EXIT_ROLLED_BACK,
+    """Put `failed` away and bring `previous` back; a signal now is only noted:
+    stopping half-way would leave nothing running."""
+    with signals.deferred("rolling back first; it will not be abandoned", resume=False):
+        interrupted = interrupted or signals.take_pending()
+        if from_wait is not None:  # its logs say why it did not come up
+            _report(ctx, failed)
+        fate = _put_away(ctx, failed, created=new is not None)
+        what_failed = (
+            f"{failed} did not come up: {reason}"
+            if from_wait is not None
+            else f"the start of {failed} failed: {reason}"
         )
-    ctx.info(f"{what_failed}; rolling back to {previous}")
-    result = ctx.docker.change(docker_argv.start(previous), check=False)
-    problem = None if result.ok else result.stderr.strip()
-    if problem is None and policy.enabled:
-        problem = wait_until_up(ctx.docker, previous, policy, ctx.stderr)
-    if problem is None:
-        family.last = previous
-        ctx.save(family)
-        raise DockervisorError(
-            f"{what_failed}. Rolled back: {previous} is running again; {failed} is "
-            "stopped and kept for inspection.",
-            EXIT_ROLLED_BACK,
+        if previous is None:
+            raise StartFailed(
+                f"{what_failed}. Nothing of {family.image!r} was running before, so "
+                f"nothing else changed; {fate}.",
+                EXIT_ROLLED_BACK,
+                "interrupted" if interrupted else "failed",
+            )
+        ctx.info(f"{what_failed}; rolling back to {previous}")
+        problem = _bring_back(ctx, previous, policy)
+        if problem is None:
+            family.last = previous
+            _record(ctx, family, f"rolled back to {previous}")
+            raise StartFailed(
+                f"{what_failed}. Rolled back: {previous} is running again; {fate}.",
+                EXIT_ROLLED_BACK,
+                "interrupted" if interrupted else "rolled-back",
+            )
+        running = _running_now(ctx, family.image)
+        raise StartFailed(
+            f"ROLLBACK FAILED. {what_failed}, and {previous}, which ran before, could not "
+            f"be brought back: {problem}. Running now: {running}; {fate}. "
+            f"Check `dockervisor status {family.image}`.",
+            EXIT_ROLLBACK_FAILED,
+            "rollback-failed",
         )
-    running = [c.name for c in engine.family_containers(ctx.docker, family.image) if c.active]
-    raise DockervisorError(
-        f"ROLLBACK FAILED. {what_failed}, and {previous}, which ran before, could not "
-        f"be brought back: {problem}. Running now: {', '.join(running) or 'nothing'}. "
-        f"Check `dockervisor status {family.image}`.",
-        EXIT_ROLLBACK_FAILED,
-    )
+
+
+def _report(ctx: Context, failed: str) -> None:
+    try:
+        report_failure(ctx.docker, failed, ctx.stderr)
+    except DockervisorError as error:
+        ctx.info(f"could not read the logs of {failed}: {error.message}")
+
+
+def _put_away(ctx: Context, target: str, created: bool) -> str:
+    """Stop the failed target, or remove it if it never started; say which."""
+    try:
+        document = engine.inspect_container(ctx.docker, target)
+        if document is None:
+            return f"{target} was never created" if created else f"{target} no longer exists"
+        status = (document.get("State") or {}).get("Status")
+        if created and status == "created":
+            ctx.docker.change(docker_argv.remove(target))
+            return f"{target} never started and was removed"
+        if status in engine.ACTIVE_STATES:
+            ctx.docker.change(docker_argv.stop([target]))
+        return f"{target} is stopped and kept for inspection"
+    except DockervisorError as error:
+        return f"{target} could not be put away ({error.message})"
+
+
+def _bring_back(ctx: Context, previous: str, policy: WaitPolicy) -> str | None:
+    """Start `previous` again and wait for it; the problem, or None."""
+    try:
+        result = ctx.docker.change(docker_argv.start(previous), check=False)
+        if not result.ok:
+            return first_line(result.stderr) or f"docker start exited {result.returncode}"
+        if policy.enabled:
+            return wait_until_up(ctx.docker, previous, policy, ctx.stderr)
+        return None
+    except DockervisorError as error:
+        return error.message
+
+
+def _running_now(ctx: Context, image: str) -> str:
+    try:
+        running = [c.name for c in engine.family_containers(ctx.docker, image) if c.active]
+    except DockervisorError as error:
+        return f"unknown ({error.message})"
+    return ", ".join(running) or "nothing"

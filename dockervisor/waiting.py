@@ -11,13 +11,16 @@ from __future__ import annotations
 import time
 
 from dockervisor import docker_argv, engine
-from dockervisor.executor import Executor
+from dockervisor.executor import QUERY_TIMEOUT, Executor
+from dockervisor.output import plural, printable
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_SETTLE_SECONDS = 3.0
 _POLL_SECONDS = 0.25
 LOG_LINES = 20
 HEALTH_LOG_ENTRIES = 5
+# A hung engine ends the wait this long after its limit.
+_ANSWER_GRACE_SECONDS = 3.0
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -58,7 +61,11 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
     restarts_at_start: int | None = None
     said = ""
     while True:
-        document = engine.inspect_container(docker, name)
+        # Each question may take no longer than the wait has left, so a hung
+        # engine fails the start soon after --wait instead of holding it.
+        left = max(deadline - time.monotonic(), policy.settle if up_since is not None else 0.0)
+        timeout = min(left + _ANSWER_GRACE_SECONDS, QUERY_TIMEOUT)
+        document = engine.inspect_container(docker, name, timeout)
         if document is None:
             return "it no longer exists"
         with_health = has_healthcheck(document)
@@ -99,20 +106,33 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
 
 
 def report_failure(docker: Executor, name: str, stderr: TextIO) -> None:
-    """Print what helps to see why `name` failed: its last logs and health checks."""
-    logs = docker.query(docker_argv.logs(name, LOG_LINES), check=False)
+    """Print what helps to see why `name` failed: its exit code, its last logs
+    and health checks, with terminal control sequences made visible."""
+    logs, inspected = docker.query_all(
+        [docker_argv.logs(name, LOG_LINES), docker_argv.inspect_containers([name])], check=False
+    )
+    documents = engine.inspected(inspected) if inspected.ok else []
+    state = (documents[0].get("State") or {}) if documents else {}
+    if state.get("Status") in ("exited", "dead"):
+        print(f"dockervisor: {name} exited with code {state.get('ExitCode')}", file=stderr)
     lines = (logs.stdout + logs.stderr).splitlines()[-LOG_LINES:]
-    print(f"dockervisor: last {len(lines)} log lines of {name}:", file=stderr)
+    if lines:
+        print(f"dockervisor: last {plural(len(lines), 'log line')} of {name}:", file=stderr)
+    else:
+        print(f"dockervisor: {name} logged nothing", file=stderr)
     for line in lines:
-        print(f"  | {line}", file=stderr)
-    document = engine.inspect_container(docker, name)
-    health_log = (((document or {}).get("State") or {}).get("Health") or {}).get("Log") or []
+        print(f"  | {printable(line)}", file=stderr)
+    health_log = (state.get("Health") or {}).get("Log") or []
     if health_log:
         print(f"dockervisor: last health checks of {name}:", file=stderr)
         for check in health_log[-HEALTH_LOG_ENTRIES:]:
-            output = " ".join(str(check.get("Output", "")).split())[:200]
-            print(
-                f"  | {str(check.get('Start', ''))[:19]} exit {check.get('ExitCode')}: {output}",
-                file=stderr,
-            )
+            output = printable(" ".join(str(check.get("Output", "")).split())[:200])
+            print(f"  | {_utc(check.get('Start'))} exit {check.get('ExitCode')}: {output}", file=stderr)
     stderr.flush()
+
+
+def _utc(docker_time: object) -> str:
+    from dockervisor.timefmt import iso_utc, parse_docker_time
+
+    epoch = parse_docker_time(str(docker_time or ""))
+    return iso_utc(epoch) if epoch is not None else "?"

@@ -7,12 +7,12 @@ from dockervisor.runconfig import Mount, PortMapping, RunConfig
 
 
 def test_build_without_dockerfile() -> None:
-    assert docker_argv.build("app", "/src") == ["docker", "build", "-t", "app", "/src"]
+    assert docker_argv.build("app", "/src") == ["docker", "build", "-t", "app:latest", "/src"]
 
 
 def test_build_with_dockerfile() -> None:
     assert docker_argv.build("app", "/src", "/src/Dockerfile.prod") == [
-        "docker", "build", "-t", "app", "-f", "/src/Dockerfile.prod", "/src",
+        "docker", "build", "-t", "app:latest", "-f", "/src/Dockerfile.prod", "/src",
     ]  # fmt: skip
 
 
@@ -21,7 +21,7 @@ def test_run_publishes_mounts_labels_and_restarts() -> None:
         [PortMapping(80, 8080, "tcp"), PortMapping(53, 53, "udp")],
         [Mount("app_data", "/data"), Mount("/srv/site", "/www")],
     )
-    assert docker_argv.run("dcv_app_1", "app", config, ("/etc/app.env",)) == [
+    assert docker_argv.run("dcv_app_1", "app", config, ["--env-file", "/dev/fd/3"]) == [
         "docker", "run", "--detach",
         "--name", "dcv_app_1",
         "--label", "dockervisor.image=app",
@@ -31,16 +31,23 @@ def test_run_publishes_mounts_labels_and_restarts() -> None:
         "--publish", "53:53/udp",
         "--volume", "app_data:/data",
         "--volume", "/srv/site:/www",
-        "--env-file", "/etc/app.env",
-        "app",
+        "--env-file", "/dev/fd/3",
+        "app:latest",
     ]  # fmt: skip
 
 
 def test_run_with_nothing_to_publish() -> None:
     assert docker_argv.run("n", "app", RunConfig([], [])) == [
         "docker", "run", "--detach", "--name", "n", "--label", "dockervisor.image=app",
-        "--restart", "unless-stopped", "--pull", "never", "app",
+        "--restart", "unless-stopped", "--pull", "never", "app:latest",
     ]  # fmt: skip
+
+
+def test_a_hex_named_family_is_addressed_by_its_tag_never_as_an_id_prefix() -> None:
+    # `docker run cafe` runs an image whose ID starts with cafe when the tag is gone.
+    assert docker_argv.run("n", "cafe", RunConfig([], []))[-1] == "cafe:latest"
+    assert docker_argv.build("db", "/src")[3] == "db:latest"
+    assert docker_argv.tag("1") == "1:latest"
 
 
 def test_family_listing_filters_by_exact_label() -> None:

@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from dockervisor.output import Column, render_table, use_colour
+from dockervisor.output import Column, printable, render_table, use_colour
 
 
 def test_table_is_aligned_with_a_header() -> None:
@@ -30,8 +30,27 @@ def test_no_colour_for_pipes_or_no_color(monkeypatch: pytest.MonkeyPatch) -> Non
             return True
 
     assert use_colour(FakeTerminal())
-    monkeypatch.setenv("NO_COLOR", "")
+    monkeypatch.setenv("NO_COLOR", "")  # set but empty: no-color.org says it does not count
+    assert use_colour(FakeTerminal())
+    monkeypatch.setenv("NO_COLOR", "1")
     assert not use_colour(FakeTerminal())
+
+
+@pytest.mark.parametrize(
+    "raw, shown",
+    [
+        ("plain text", "plain text"),
+        ("tab\tkept", "tab\tkept"),
+        ("\x1b]0;pwned\x07title", "\\x1b]0;pwned\\x07title"),
+        ("\x1b]52;c;ZXZpbA==\x07", "\\x1b]52;c;ZXZpbA==\\x07"),  # OSC 52 clipboard write
+        ("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m"),
+        ("c1 \x9b csi", "c1 \\x9b csi"),
+        ("cr\rover", "cr\\x0dover"),
+        ("naïve ✓", "naïve ✓"),
+    ],
+)
+def test_container_output_is_made_printable(raw: str, shown: str) -> None:
+    assert printable(raw) == shown
 
 
 def test_colour_does_not_break_alignment() -> None:

@@ -8,7 +8,7 @@ containers costs N requests to the engine.)
 
 from __future__ import annotations
 
-from dockervisor import engine, state
+from dockervisor import docker_argv, engine, state
 from dockervisor.commands.common import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK
@@ -76,7 +76,7 @@ def images(ctx: Context, image: str, as_json: bool) -> int:
     members = engine.family_containers(ctx.docker, image)
     require_known_family(image, members)
     # One call for every image the containers use and the one the tag points to.
-    resolved = engine.resolve_images(ctx.docker, [c.image for c in members] + [image])
+    resolved = engine.resolve_images(ctx.docker, [c.image for c in members] + [docker_argv.tag(image)])
     users: dict[str, list[str]] = {}
     for c in reversed(members):  # oldest first within each image
         image_id = resolved.get(c.image, {}).get("Id", c.image)

@@ -35,16 +35,28 @@ def status(ctx: Context, image: str | None, as_json: bool) -> int:
         d["Id"]: d
         for d in engine.inspect_containers(ctx.docker, [c.id for c in running.values() if c])
     }
-    image_ids = sorted({d["Image"] for d in documents.values()})
+    image_ids = sorted({d.get("Image") for d in documents.values()} - {None, ""})
     tags = {d["Id"]: d.get("RepoTags") or [] for d in engine.inspect_images(ctx.docker, image_ids)}
     now = time.time()
     reports = [_report(f, running[f.image], documents, tags, now) for f in families]
+    for report in reports:
+        _flag_several_running(report, containers)
     all_ok = all(r["ok"] for r in reports)
     if as_json:
         print_json(ctx.stdout, {"ok": all_ok, "families": reports})
     else:
         _print(ctx, reports)
     return EXIT_OK if all_ok else EXIT_NOT_RUNNING
+
+
+def _flag_several_running(report: dict, containers: list[ContainerSummary]) -> None:
+    """One container per family runs; more (one started by hand, or left by a
+    killed run) is a problem to see, never fine: the next start or stop of
+    the family leaves one."""
+    active = [c.name for c in containers if c.family == report["image"] and c.active]
+    report["running"] = active
+    if len(active) > 1:
+        report["ok"] = False
 
 
 def _running_one(
@@ -118,6 +130,8 @@ def _print(ctx: Context, reports: list[dict]) -> None:
     rows, colours = [], []
     for r in reports:
         shown_state = r["health"] if r["health"] and r["state"] == "running" else r["state"]
+        if len(r["running"]) > 1:
+            shown_state = f"{len(r['running'])} running"
         image = _image_cell(r["image_id"], r["image_tags"], r["image"])
         rows.append(
             [
@@ -133,6 +147,13 @@ def _print(ctx: Context, reports: list[dict]) -> None:
         )
         colours.append([None, _STATE_COLOURS.get(shown_state, "red")] + [None] * 5)
     print_table(ctx.stdout, columns, rows, colours)
+    for r in reports:
+        if len(r["running"]) > 1:
+            ctx.info(
+                f"warning: {len(r['running'])} containers of {r['image']} run "
+                f"({', '.join(r['running'])}); `dockervisor start last {r['image']}` "
+                "leaves one"
+            )
 
 
 def _image_cell(image_id: str | None, tags: list[str], family: str) -> str:
