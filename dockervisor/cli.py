@@ -40,20 +40,24 @@ def main(argv: list[str] | None = None) -> int:
     if args_list == ["--version"]:  # answered before argparse loads: cron and scripts ask often
         print(f"dockervisor {__version__}")
         return 0
-    parser = build_parser()
+    parser = build_parser(args_list)
     args = parser.parse_args(args_list)
     if not hasattr(args, "handler"):
         parser.print_help(sys.stderr)
         return EXIT_USAGE
     args.command_line = redacted_command_line(args_list)
+    from dockervisor import signals
+
+    restore = signals.install()
     try:
         return int(args.handler(args))
     except DockervisorError as error:
         print(f"dockervisor: error: {error.message}", file=sys.stderr, flush=True)
         return error.exit_code
-    except KeyboardInterrupt:
-        print("dockervisor: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as interruption:  # SIGINT, SIGTERM, SIGHUP: see signals.py
+        signum = getattr(interruption, "signum", 2)
+        print(f"dockervisor: interrupted by {signals.signal_name(signum)}", file=sys.stderr)
+        return 128 + signum
     except BrokenPipeError:
         # The reader went away (`dockervisor history app | head`): not an error
         # worth a traceback. Point stdout at devnull so the final flush is quiet.
@@ -61,26 +65,33 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
+    finally:
+        restore()
+
+
+# Options whose values are never secret: shown as typed in the history.
+_PLAIN_OPTIONS = ("--wait", "--settle", "--limit", "--file", "--env-file")
 
 
 def redacted_command_line(argv: list[str]) -> str:
-    """The command as typed, for the history and the lock, with --env values hidden."""
+    """The command as typed, for the history and the lock, with values hidden."""
     import shlex
 
-    shown = ["dockervisor"]
-    hide_next = False
-    for word in argv:
-        if hide_next:
-            word = _hide_value(word)
-            hide_next = False
-        elif word in ("--env", "-e"):
-            hide_next = True
-        elif word.startswith("--env="):
-            word = "--env=" + _hide_value(word[len("--env="):])
-        elif word.startswith("-e") and not word.startswith("--"):
-            word = "-e" + _hide_value(word[2:])
-        shown.append(word)
-    return shlex.join(shown)
+    return shlex.join(["dockervisor", *(redact(word) for word in argv)])
+
+
+def redact(word: str) -> str:
+    """Hide what follows `=` in any word that may carry a value: `--env K=V`,
+    `-eK=V`, `--env=K=V`, a mistyped `--envv K=V`, a stray `K=V`. Only the
+    values of options known to hold none are kept."""
+    if "=" not in word:
+        return word
+    option, _, value = word.partition("=")
+    if option in _PLAIN_OPTIONS:
+        return word
+    if option.startswith("--"):
+        return f"{option}={_hide_value(value)}"
+    return f"{option}=***"
 
 
 def _hide_value(pair: str) -> str:
@@ -88,7 +99,17 @@ def _hide_value(pair: str) -> str:
     return f"{key}=***" if separator else key
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _redact_message(message: str, argv: list[str]) -> str:
+    """argparse quotes the words it refuses; a refused word may hold a value."""
+    for word in argv:
+        hidden = redact(word)
+        if hidden != word:
+            message = message.replace(word, hidden).replace(repr(word)[1:-1], hidden)
+    return message
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The parser; `argv` is what it will parse, so its errors can hide values."""
     # Imported here, not at the top: `--version` is answered without it.
     import argparse
 
@@ -105,10 +126,13 @@ def build_parser() -> argparse.ArgumentParser:
 
         def __init__(self, **kwargs: Any) -> None:
             kwargs.setdefault("formatter_class", Formatter)
+            # `--en TOKEN=x` for `--env`: an abbreviation redaction cannot foresee.
+            kwargs.setdefault("allow_abbrev", False)
             super().__init__(**kwargs)
 
         def error(self, message: str) -> NoReturn:
             self.print_usage(sys.stderr)
+            message = _redact_message(message, argv or [])
             self.exit(EXIT_USAGE, f"dockervisor: error: {message}\n")
 
     parser = Parser(
@@ -240,8 +264,13 @@ def _add_start(verbs: argparse._SubParsersAction) -> None:
         help="how long it must stay up before the start counts as done (default: 3)",
     )
     p.add_argument(
-        "-e", "--env", action="append", default=[], metavar="KEY=VALUE",
-        help="start new only: set a variable in the new container (repeatable; the value is never printed)",
+        "-e", "--env", action="append", default=[], metavar="KEY[=VALUE]",
+        help="start new only: set a variable in the new container (repeatable); KEY alone "
+        "takes its value from dockervisor's environment, so it is on no command line",
+    )  # fmt: skip
+    p.add_argument(
+        "--env-file", action="append", default=[], metavar="FILE", dest="env_files",
+        help="start new only: read variables from a docker env file (KEY=VALUE lines)",
     )  # fmt: skip
     _add_dry_run(p)
     p.set_defaults(handler=_cmd_start)
@@ -282,13 +311,17 @@ def _cmd_start(args: argparse.Namespace) -> int:
             "usage: dockervisor start new|last|stable IMAGENAME, or dockervisor start CONTAINERNAME",
             EXIT_USAGE,
         )
-    if args.env and mode != "new":
-        raise DockervisorError("--env only applies to `start new`: a container's environment is fixed when it is created", EXIT_USAGE)
+    if (args.env or args.env_files) and mode != "new":
+        raise DockervisorError(
+            "--env and --env-file only apply to `start new`: a container's environment is "
+            "fixed when it is created",
+            EXIT_USAGE,
+        )
     ctx, policy = _context(args), _wait_policy(args)
     if mode == "new":
         from dockervisor.envfile import parse_env_options
 
-        return start.start_new(ctx, image, policy, parse_env_options(args.env))
+        return start.start_new(ctx, image, policy, parse_env_options(args.env), args.env_files)
     if mode == "last":
         return start.start_last(ctx, image, policy)
     if mode == "stable":

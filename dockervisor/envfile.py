@@ -1,8 +1,12 @@
-"""Environment for a new container, handed to docker without showing the values.
+"""Environment for a new container, handed to docker without touching the disk.
 
-Values go to docker in a user-only env file that exists only while the command
-runs, never on a command line (where `ps` shows them) nor in dockervisor's own
-output or history.
+Values come from `--env KEY=VALUE`, `--env KEY` (taken from dockervisor's own
+environment, so the value need never be on a command line), `--env-file FILE`
+and the overrides file's `env` and `env_file`. dockervisor reads them all,
+checks them, and hands docker one anonymous in-memory file (a memfd, or a pipe
+where there is none), named `/dev/fd/N` on docker's command line: nothing that
+can outlive the process ever holds a value, and no message, history entry or
+dry-run line shows one.
 """
 
 from __future__ import annotations
@@ -12,57 +16,146 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dockervisor import paths
-from dockervisor.errors import DockervisorError
-from dockervisor.files import create_private
+from dockervisor.errors import EXIT_USAGE, DockervisorError
 from dockervisor.overrides import ENV_KEY
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from dockervisor.context import Context
-    from dockervisor.runconfig import RunConfig
+
+_PIPE_CAPACITY = 65536
 
 
-def parse_env_options(pairs: list[str]) -> dict[str, str]:
-    """`--env KEY=VALUE` options; error messages name the key, never the value."""
+def parse_env_options(pairs: list[str], environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """`--env KEY=VALUE` and `--env KEY`; messages name the key, never the value."""
     env: dict[str, str] = {}
     for pair in pairs:
         key, separator, value = pair.partition("=")
-        if not separator or not ENV_KEY.fullmatch(key):
-            shown = key if ENV_KEY.fullmatch(key) else "the variable name"
-            raise DockervisorError(f"--env {shown}: write it as KEY=VALUE with a valid KEY")
-        if "\n" in value or "\0" in value:
-            raise DockervisorError(f"--env {key}: the value cannot contain a newline or NUL")
-        env[key] = value
+        if not ENV_KEY.fullmatch(key):
+            raise DockervisorError(
+                "--env takes KEY=VALUE or KEY (letters, digits and _, not starting with a "
+                "digit); the value given is not shown",
+                EXIT_USAGE,
+            )
+        if not separator:
+            if key not in environ:
+                raise DockervisorError(
+                    f"--env {key}: {key} is not set in dockervisor's environment", EXIT_USAGE
+                )
+            value = environ[key]
+        env[key] = check_value(f"--env {key}", value)
+    return env
+
+
+def check_value(where: str, value: str) -> str:
+    if "\n" in value or "\0" in value:
+        raise DockervisorError(f"{where}: the value cannot contain a newline or NUL", EXIT_USAGE)
+    return value
+
+
+def read_env_file(path: str, environ: Mapping[str, str] = os.environ) -> dict[str, str]:
+    """A docker env file: `KEY=VALUE` lines, `#` comments, blank lines, and
+    `KEY` alone for a variable taken from the environment (skipped if unset).
+    Errors name the file, the line number and at most the key."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise DockervisorError(f"cannot read the env file {path}: {error.strerror}") from None
+    env: dict[str, str] = {}
+    for number, line_bytes in enumerate(raw.split(b"\n"), start=1):
+        try:
+            line = line_bytes.decode("utf-8").removesuffix("\r").lstrip()
+        except UnicodeDecodeError:
+            raise DockervisorError(f"{path}:{number}: not valid UTF-8") from None
+        if number == 1:
+            line = line.removeprefix("\ufeff")
+        if not line or line.startswith("#"):
+            continue
+        key, separator, value = line.partition("=")
+        if not ENV_KEY.fullmatch(key):
+            raise DockervisorError(
+                f"{path}:{number}: not a KEY=VALUE line with a valid variable name "
+                "(the line is not shown)"
+            )
+        if not separator:
+            if key not in environ:
+                continue
+            value = environ[key]
+        env[key] = check_value(f"{path}:{number}: {key}", value)
     return env
 
 
 @contextmanager
-def env_files(
-    ctx: Context, container: str, config: RunConfig, extra: dict[str, str]
-) -> Iterator[tuple[str, ...]]:
-    """The --env-file arguments for `docker run`, in increasing precedence:
-    the dcv file's env_file, then its env map, then --env options."""
-    files = [config.env_file] if config.env_file else []
-    merged = {**config.env, **extra}
-    written = None
-    if merged:
-        path = os.path.join(paths.scratch_dir(), f"{container}.env")
-        if ctx.dry_run:
-            ctx.info(
-                f"a real run writes {', '.join(sorted(merged))} to {path} for docker; "
-                "values are not shown"
-            )
+def env_source(ctx: Context, env: dict[str, str]) -> Iterator[tuple[list[str], list[str], tuple[int, ...]]]:
+    """(docker run words, the words a dry run shows instead, descriptors to pass).
+
+    A dry run shows `--env KEY` for each variable: pasted, docker takes the
+    value from the caller's environment; the values themselves are never shown.
+    """
+    if not env:
+        yield [], [], ()
+        return
+    shown = [word for key in sorted(env) for word in ("--env", key)]
+    if ctx.dry_run:
+        ctx.info(f"values of {', '.join(sorted(env))} are not shown")
+        yield shown, shown, ()
+        return
+    body = b"".join(os.fsencode(key) + b"=" + os.fsencode(value) + b"\n" for key, value in env.items())
+    fd = _anonymous_file(body)
+    try:
+        yield ["--env-file", f"/dev/fd/{fd}"], shown, (fd,)
+    finally:
+        os.close(fd)
+
+
+def _anonymous_file(data: bytes) -> int:
+    """A readable descriptor holding `data` that no path leads to."""
+    memfd_create = getattr(os, "memfd_create", None)
+    if memfd_create is not None:
+        try:
+            fd = memfd_create("dockervisor-env")
+        except OSError:
+            pass
         else:
-            body = "".join(f"{key}={value}\n" for key, value in merged.items())
+            _write_all(fd, data)
+            return fd
+    if len(data) > _PIPE_CAPACITY:
+        raise DockervisorError("the environment for docker is larger than 64 KiB")
+    read_end, write_end = os.pipe()
+    try:
+        _write_all(write_end, data)
+    finally:
+        os.close(write_end)
+    return read_end
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def sweep_leftovers() -> None:
+    """Remove the env files that earlier versions wrote under tmp/, which a
+    kill could leave behind with secrets in plain text."""
+    directory = paths.scratch_dir()
+    try:
+        names = os.listdir(directory)
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    except OSError as error:
+        raise DockervisorError(f"cannot list {directory}: {error.strerror}") from None
+    for name in names:
+        if name.endswith(".env"):
             try:
-                os.unlink(path)  # a leftover of an interrupted run of the same name
+                os.unlink(os.path.join(directory, name))
             except FileNotFoundError:
                 pass
-            create_private(path, body.encode())
-            written = path
-        files.append(path)
-    try:
-        yield tuple(files)
-    finally:
-        if written is not None:
-            os.unlink(written)
+            except OSError as error:
+                raise DockervisorError(
+                    f"cannot remove the leftover env file {os.path.join(directory, name)}: "
+                    f"{error.strerror}"
+                ) from None

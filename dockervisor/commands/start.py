@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from dockervisor import docker_argv, engine, state
+from dockervisor import docker_argv, engine, envfile, state
 from dockervisor.commands.common import require_known_family
 from dockervisor.context import Context
-from dockervisor.envfile import env_files
 from dockervisor.errors import DockervisorError
 from dockervisor.names import is_image_name, new_container_name
-from dockervisor.switch import bring_up
+from dockervisor.switch import NewContainer, bring_up
 from dockervisor.waiting import WaitPolicy
 
 
-def start_new(ctx: Context, image: str, policy: WaitPolicy, env: dict[str, str]) -> int:
+def start_new(
+    ctx: Context, image: str, policy: WaitPolicy, env: dict[str, str], env_files: list[str]
+) -> int:
+    """`env` from --env, `env_files` from --env-file: both win over the
+    recorded configuration's env_file and env, --env last."""
+    extra_from_files: dict[str, str] = {}
+    for path in env_files:
+        extra_from_files.update(envfile.read_env_file(path))
     with ctx.family_change(image, "start new") as entry:
         family = state.load(image)
         if family.run_config is None:
@@ -25,10 +31,21 @@ def start_new(ctx: Context, image: str, policy: WaitPolicy, env: dict[str, str])
         if image_document is None:
             raise engine.no_such_image(image)
         entry.image_id = image_document["Id"]
-        name = new_container_name(image, {c.name for c in containers})
-        with env_files(ctx, name, family.run_config, env) as files:
-            argv = docker_argv.run(name, image, family.run_config, files)
-            return bring_up(ctx, family, containers, name, policy, entry, run_argv=argv)
+        if not ctx.dry_run:
+            envfile.sweep_leftovers()
+        config = family.run_config
+        recorded = envfile.read_env_file(config.env_file) if config.env_file else {}
+        merged = {**recorded, **config.env, **extra_from_files, **env}
+        # Never a name a mark still points to, even if that container is gone.
+        taken = {c.name for c in containers} | ({family.last, family.stable} - {None})
+        name = new_container_name(image, taken)  # type: ignore[arg-type]
+        with envfile.env_source(ctx, merged) as (env_args, shown_env, fds):
+            new = NewContainer(
+                docker_argv.run(name, image, config, env_args),
+                docker_argv.run(name, image, config, shown_env),
+                fds,
+            )
+            return bring_up(ctx, family, containers, name, policy, entry, new)
 
 
 def start_last(ctx: Context, image: str, policy: WaitPolicy) -> int:
