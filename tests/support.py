@@ -176,6 +176,7 @@ def dockerfile(
     content: str = "v1",
     healthcheck: str | None = None,
     extra: tuple[str, ...] = (),
+    stopsignal: str | None = "SIGKILL",
 ) -> str:
     """A small busybox service: httpd serving `content` from /www by default."""
     lines = [
@@ -184,7 +185,7 @@ def dockerfile(
         *extra,
         *[f"EXPOSE {port}" for port in expose],
         *[f"VOLUME {volume}" for volume in volumes],
-        "STOPSIGNAL SIGKILL",
+        *([f"STOPSIGNAL {stopsignal}"] if stopsignal else []),
     ]
     if healthcheck:
         lines.append(f"HEALTHCHECK {healthcheck}")

@@ -13,7 +13,7 @@ from support import docker, free_port, inspect, running_names, wait_for
 FAST = ("--settle", "0.5")
 STATUS_FIELDS = {
     "image", "state", "health", "container", "started_at", "uptime_seconds", "image_id",
-    "image_tags", "ports", "last", "stable", "ok",
+    "image_tags", "ports", "last", "stable", "ok", "running",
 }  # fmt: skip
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
@@ -129,9 +129,13 @@ def test_stable_show_json(past, cli) -> None:
     }  # fmt: skip
 
 
-def snapshot(cli) -> tuple:  # type: ignore[no-untyped-def]
-    containers = docker("ps", "--all", "--no-trunc", "--format", "{{.ID}} {{.Names}} {{.State}} {{.Image}}").stdout
-    images = docker("images", "--all", "--no-trunc", "--format", "{{.ID}} {{.Repository}}:{{.Tag}}").stdout
+def snapshot(cli, family: str) -> tuple:  # type: ignore[no-untyped-def]
+    """The family's containers and images, and the state files: only what this
+    test made (other test runs may share the engine)."""
+    containers = docker("ps", "--all", "--no-trunc", "--filter", f"label=dockervisor.image={family}",
+                        "--format", "{{.ID}} {{.Names}} {{.State}} {{.Image}}").stdout  # fmt: skip
+    images = docker("images", "--all", "--no-trunc", "--filter", f"reference={family}",
+                    "--format", "{{.ID}} {{.Repository}}:{{.Tag}}").stdout  # fmt: skip
     files = {
         str(path.relative_to(cli.home)): path.read_bytes()
         for path in sorted(cli.home.rglob("*"))
@@ -142,7 +146,7 @@ def snapshot(cli) -> tuple:  # type: ignore[no-untyped-def]
 
 def test_dry_run_prints_pasteable_commands_and_changes_nothing(past, cli) -> None:
     app = past[0]
-    before = snapshot(cli)
+    before = snapshot(cli, app.family)
     runs = {
         "start new": cli("start", "new", app.family, "--dry-run"),
         "start stable": cli("start", "stable", app.family, "--dry-run"),
@@ -150,7 +154,7 @@ def test_dry_run_prints_pasteable_commands_and_changes_nothing(past, cli) -> Non
         "build": cli("build", app.family, str(app.dir), "--dry-run"),
         "stable": cli("stable", "mark", app.family, "--dry-run"),
     }
-    assert snapshot(cli) == before
+    assert snapshot(cli, app.family) == before
     for verb, result in runs.items():
         for line in result.out.splitlines():
             argv = shlex.split(line)
@@ -162,7 +166,7 @@ def test_dry_run_prints_pasteable_commands_and_changes_nothing(past, cli) -> Non
         ["docker", "stop"], ["docker", "start"],
     ]  # fmt: skip
     assert runs["stop"].out.startswith("docker stop ")
-    assert shlex.split(runs["build"].out) == ["docker", "build", "-t", app.family, str(app.dir)]
+    assert shlex.split(runs["build"].out) == ["docker", "build", "-t", f"{app.family}:latest", str(app.dir)]
     assert runs["stable"].out == ""
 
 

@@ -114,10 +114,12 @@ def test_with_nothing_running_before_the_failed_one_is_just_stopped(project, cli
     app = project("nothingbefore")
     app.build(overrides={"ports": {str(free_port()): "8080"}}, cmd="exit 1")
     result = cli("start", "new", app.family, expect=3)
-    assert "Nothing of" in result.err and "nothing to roll back to" in result.err
-    assert running_names(app.family) == []
     (failed,) = all_names(app.family)
+    assert f"Nothing of {app.family!r} was running before, so nothing else changed" in result.err
+    assert f"{failed} is stopped and kept for inspection" in result.err
+    assert running_names(app.family) == []
     assert inspect(failed)["State"]["Status"] == "exited"
+    assert cli.history(app.family)[-1]["outcome"] == "failed"  # nothing was rolled back
     assert "last" not in cli.state(app.family) or cli.state(app.family)["last"] is None
 
 
@@ -174,7 +176,7 @@ def test_env_reaches_the_container_and_never_dockervisors_output(project, cli) -
     for text in (result.out, result.err, dry.out, dry.err, history):
         assert secret not in text and "dcv-value" not in text and "file-value" not in text
     assert "TOKEN=***" in history
-    assert not list((cli.home / "tmp").iterdir())  # the env file is gone
+    assert not (cli.home / "tmp").exists()  # values never touch the disk
 
 
 def test_the_running_container_survives_an_engine_restart(project, cli) -> None:
@@ -204,20 +206,3 @@ def test_the_running_container_survives_an_engine_restart(project, cli) -> None:
     assert {inspect(n)["State"]["Status"] for n in (old, failed)} == {"exited"}
     status = json.loads(cli("status", app.family, "--json").out)
     assert status["families"][0]["container"] == current
-
-
-def test_interrupting_the_wait_puts_the_previous_container_back(serving, cli) -> None:
-    import signal
-
-    app, good, port = serving
-    app.build(content="v2")
-    run = cli.popen("start", "new", app.family, "--settle", "5")
-    assert run.stderr is not None
-    for line in run.stderr:  # interrupt once it is waiting
-        if "waiting up to" in line:
-            break
-    run.send_signal(signal.SIGINT)
-    _, err = run.communicate(timeout=120)
-    assert run.returncode == 3, err
-    assert "the wait was interrupted" in err
-    assert_rolled_back(cli, app, good, port)

@@ -94,7 +94,8 @@ def test_start_last_restarts_the_last_one_and_is_idempotent(project, cli) -> Non
 
     started_at = inspect(second)["State"]["StartedAt"]
     again = cli("start", "last", app.family, *FAST)
-    assert "nothing to do" in again.err
+    assert "was already running and is up" in again.err
+    assert again.out == f"{second}\n"  # the name that runs, also when nothing changed
     assert inspect(second)["State"]["StartedAt"] == started_at
     assert first in all_names(app.family)
 
