@@ -14,13 +14,17 @@ from collections.abc import Iterator
 
 from dockervisor import paths
 from dockervisor.errors import DockervisorError
-from dockervisor.files import append_durably
+from dockervisor.files import append_durably, replace_durably
 from dockervisor.timefmt import iso_utc
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from typing import BinaryIO
 
+# The size at which the history starts a new file, keeping the one before as `.1`:
+# about 15,000 entries of some 280 bytes, so the two files keep more than a year
+# of hourly build + start new, and never more than about 8 MiB.
+ROTATE_AT_BYTES = 4 * 1024 * 1024
 # Bytes read at a time from the end of a history file.
 READ_BLOCK = 64 * 1024
 
@@ -63,8 +67,26 @@ def current_user() -> str:
 
 
 def append(image: str, entry: Entry, epoch: float) -> None:
+    """Add `entry` at the end; the caller holds the family lock.
+
+    A file at ROTATE_AT_BYTES or more first becomes the previous file, which
+    bounds what a family that changes often for years keeps.
+    """
     line = json.dumps(entry.to_dict(epoch), sort_keys=False) + "\n"
-    append_durably(paths.family_history_file(image), line.encode())
+    path = paths.family_history_file(image)
+    try:
+        if _size(path) >= ROTATE_AT_BYTES:
+            replace_durably(path, paths.family_previous_history_file(image))
+        append_durably(path, line.encode())
+    except OSError as error:
+        raise DockervisorError(f"cannot write the history {path}: {error.strerror}") from None
+
+
+def _size(path: str) -> int:
+    try:
+        return os.lstat(path).st_size
+    except FileNotFoundError:
+        return 0
 
 
 def read(image: str, limit: int | None = None) -> list[dict]:

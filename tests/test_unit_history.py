@@ -1,9 +1,11 @@
-"""The history read from its end, continuing into the previous file."""
+"""The history read from its end, and rotated at a size with one previous file kept."""
 
 from __future__ import annotations
 
 import io
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,7 @@ import pytest
 from dockervisor import history
 from dockervisor.commands.history import history as history_command
 from dockervisor.context import Context
+from dockervisor.errors import DockervisorError
 
 
 @pytest.fixture(autouse=True)
@@ -140,6 +143,53 @@ def test_the_previous_file_is_not_opened_when_the_current_one_has_enough(
     monkeypatch.setattr("builtins.open", lambda path, *args: opened.append(path) or real_open(path, *args))
     assert actions(history.read("app", 2)) == ["a", "b"]
     assert opened == [str(current)]
+
+
+def entry_size(home: Path) -> int:
+    """The bytes an appended entry named by one letter takes (its user is this machine's)."""
+    add("z")
+    path = home / "history" / "app.jsonl"
+    size = path.stat().st_size
+    path.unlink()
+    return size
+
+
+@pytest.mark.parametrize(
+    ("threshold", "previous", "current"),
+    [
+        # At or above the threshold: two entries reach 2 sizes, so the third starts a new file.
+        pytest.param(2, ["a", "b"], ["c", "d"], id="exactly at"),
+        pytest.param(1.5, ["a", "b"], ["c", "d"], id="above"),
+        pytest.param(2.5, ["a", "b", "c"], ["d"], id="just below"),
+        pytest.param(10, None, ["a", "b", "c", "d"], id="never reached"),
+        # An older previous file is replaced.
+        pytest.param(0.5, ["c"], ["d"], id="every append"),
+    ],
+)  # fmt: skip
+def test_the_history_rotates_at_its_size_keeping_one_previous_file(
+    home: Path, monkeypatch: pytest.MonkeyPatch, threshold: float, previous: list[str] | None, current: list[str]
+) -> None:
+    monkeypatch.setattr(history, "ROTATE_AT_BYTES", int(entry_size(home) * threshold))
+    add("a", "b", "c", "d")
+    directory = home / "history"
+    assert sorted(p.name for p in directory.iterdir()) == ["app.jsonl"] + (["app.jsonl.1"] if previous else [])
+    assert [json.loads(text)["action"] for text in (directory / "app.jsonl").read_text().splitlines()] == current
+    if previous:
+        assert [json.loads(text)["action"] for text in (directory / "app.jsonl.1").read_text().splitlines()] == previous
+    for path in directory.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert actions(history.read("app")) == (previous or []) + current
+    assert actions(history.read("app", 3)) == ((previous or []) + current)[-3:]
+
+
+def test_a_history_file_that_is_a_link_is_refused_not_followed(home: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"")
+    (home / "history").mkdir(parents=True)
+    os.symlink(elsewhere, home / "history" / "app.jsonl")
+    with pytest.raises(DockervisorError, match="cannot write the history .*app.jsonl"):
+        add("a")
+    assert elsewhere.read_bytes() == b""
 
 
 def test_the_command_knows_a_family_whose_history_is_only_the_previous_file(current: Path) -> None:
