@@ -6,6 +6,7 @@ import io
 import json
 import os
 import stat
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,7 @@ def lines(*actions: str) -> bytes:
     return b"".join(line(action) for action in actions)
 
 
-def actions(entries: list[dict]) -> list[str]:
+def actions(entries: Iterable[dict]) -> list[str]:
     return [entry["action"] for entry in entries]
 
 
@@ -68,7 +69,7 @@ SHAPES = {
     "blank lines": b"\n" + line("a") + b"\n  \n" + line("b") + b"\n\n" + line("c") + b"\n",
     "crlf": line("a").replace(b"\n", b"\r\n") + line("b") + line("c").replace(b"\n", b"\r\n"),
     "a long line": line("a") + line("b", "x" * 300) + line("c"),
-    "unicode": line("a") + json.dumps({"action": "b", "message": "é€😀"}, ensure_ascii=False).encode() + b"\n" + line("c"),
+    "unicode": lines("a") + '{"action": "b", "message": "é€😀"}\n'.encode() + lines("c"),
 }  # fmt: skip
 
 
@@ -91,8 +92,8 @@ def test_lines_cut_across_blocks_read_whole(
     ("content", "limit", "expected", "warned"),
     [
         pytest.param(lines("a", "b") + b'{"action": "se', 2, ["a", "b"], [1], id="a torn final write"),
-        pytest.param(lines("a") + b"SECRET\n" + lines("b") + b"\n[1, 2]\n" + lines("c"), 3, ["a", "b", "c"], [2, 5],
-                     id="damaged lines use up no limit, blank ones count as lines"),
+        pytest.param(lines("a") + b"SECRET\n" + lines("b") + b"\n[1, 2]\n" + lines("c"), 3, ["a", "b", "c"],
+                     [2, 5], id="damaged lines use up no limit, blank ones count as lines"),
         pytest.param(lines("a") + b"\xff\xfe\n" + b'"SECRET"\n' + lines("b"), None, ["a", "b"], [2, 3],
                      id="not UTF-8, or not an object"),
         pytest.param(b"SECRET damaged\n" + lines("a", "b"), 2, ["a", "b"], [],
@@ -161,25 +162,24 @@ def entry_size(home: Path) -> int:
         pytest.param(2, ["a", "b"], ["c", "d"], id="exactly at"),
         pytest.param(1.5, ["a", "b"], ["c", "d"], id="above"),
         pytest.param(2.5, ["a", "b", "c"], ["d"], id="just below"),
-        pytest.param(10, None, ["a", "b", "c", "d"], id="never reached"),
+        pytest.param(10, [], ["a", "b", "c", "d"], id="never reached"),
         # An older previous file is replaced.
         pytest.param(0.5, ["c"], ["d"], id="every append"),
     ],
 )  # fmt: skip
 def test_the_history_rotates_at_its_size_keeping_one_previous_file(
-    home: Path, monkeypatch: pytest.MonkeyPatch, threshold: float, previous: list[str] | None, current: list[str]
+    home: Path, monkeypatch: pytest.MonkeyPatch, threshold: float, previous: list[str], current: list[str]
 ) -> None:
     monkeypatch.setattr(history, "ROTATE_AT_BYTES", int(entry_size(home) * threshold))
     add("a", "b", "c", "d")
     directory = home / "history"
-    assert sorted(p.name for p in directory.iterdir()) == ["app.jsonl"] + (["app.jsonl.1"] if previous else [])
-    assert [json.loads(text)["action"] for text in (directory / "app.jsonl").read_text().splitlines()] == current
-    if previous:
-        assert [json.loads(text)["action"] for text in (directory / "app.jsonl.1").read_text().splitlines()] == previous
-    for path in directory.iterdir():
-        assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert actions(history.read("app")) == (previous or []) + current
-    assert actions(history.read("app", 3)) == ((previous or []) + current)[-3:]
+    files = {path.name: path for path in directory.iterdir()}
+    assert sorted(files) == ["app.jsonl"] + (["app.jsonl.1"] if previous else [])
+    written = {name: actions(map(json.loads, path.read_bytes().splitlines())) for name, path in files.items()}
+    assert written == {"app.jsonl": current, **({"app.jsonl.1": previous} if previous else {})}
+    assert all(stat.S_IMODE(path.stat().st_mode) == 0o600 for path in files.values())
+    assert actions(history.read("app")) == previous + current
+    assert actions(history.read("app", 3)) == (previous + current)[-3:]
 
 
 def test_a_history_file_that_is_a_link_is_refused_not_followed(home: Path, tmp_path: Path) -> None:
