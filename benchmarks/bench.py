@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Dockervisor against the raw docker commands it stands in for.
 
-    python3 benchmarks/bench.py [--rounds N] [--many N]
+    python3 benchmarks/bench.py [--rounds N] [--many N] [--only history]
 
 Runs against the same Docker engine as the tests, on a FROM scratch busybox
 image it builds itself, with dockervisor installed by install.sh into a
 temporary PREFIX (what admins run), and removes everything it made. It prints
-five figures with their targets:
+six figures with their targets:
 
   1. `dockervisor stop` + `dockervisor start last` against `docker stop` +
      `docker start` of the same container, alternated pair by pair;
@@ -15,7 +15,10 @@ five figures with their targets:
   3. `list images` and `status` with 3 and with --many containers in the family;
   4. how many docker commands each dockervisor command runs (a `docker` shim
      first on PATH counts them);
-  5. `dockervisor --version` against the bare interpreter starting and exiting.
+  5. `dockervisor --version` against the bare interpreter starting and exiting;
+  6. `history --limit 20` on a 1,000,000-line history against the same on 100
+     lines, in wall time and in the peak memory of the process (no docker:
+     it writes the history files itself). `--only history` runs just this one.
 
 Starts use --no-wait: `docker start` and `docker run -d` return once the
 process is started, so that is the like-for-like comparison. The wait until a
@@ -47,14 +50,19 @@ TARGET_STOP_START = 1.15
 TARGET_START_NEW = 1.2
 TARGET_GROWTH = 2.0
 TARGET_VERSION_MS = 15.0
+TARGET_HISTORY_TAIL = 2.0
+HISTORY_LINES = (100, 1_000_000)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=15, help="pairs per comparison (default: 15)")
     parser.add_argument("--many", type=int, default=300, help="containers for figure 3 (default: 300)")
+    parser.add_argument("--only", choices=["history"], help="run only figure 6, which needs no docker")
     options = parser.parse_args()
     with Bench() as bench:
+        if options.only == "history":
+            return bench.report([bench.history_tail(options.rounds)])
         return bench.run(options.rounds, options.many)
 
 
@@ -128,7 +136,11 @@ class Bench:
             self.growth(many),
             self.call_counts(many),
             self.version(rounds * 2),
+            self.history_tail(rounds),
         ]
+        return self.report(results)
+
+    def report(self, results: list[tuple[str, bool]]) -> int:
         print()
         for line, _ in results:
             print(line)
@@ -231,6 +243,67 @@ class Bench:
             f"+{extra:.1f} ms (target <= {TARGET_VERSION_MS:g} ms)  {verdict(ok)}",
             ok,
         )
+
+    def history_tail(self, rounds: int) -> tuple[str, bool]:
+        few, lots = HISTORY_LINES
+        families = {count: self.history_file(count) for count in HISTORY_LINES}
+        samples: dict[int, list[tuple[float, int]]] = {count: [] for count in HISTORY_LINES}
+        for _ in range(rounds):
+            for count, family in families.items():
+                samples[count].append(self.measured([self.dockervisor, "history", family, "--limit", "20"]))
+        times = {count: [seconds for seconds, _ in runs] for count, runs in samples.items()}
+        peaks = {count: statistics.median(peak for _, peak in runs) for count, runs in samples.items()}
+        time_ratio = statistics.median(times[lots]) / statistics.median(times[few])
+        memory_ratio = peaks[lots] / peaks[few]
+        time_ok, memory_ok = time_ratio <= TARGET_HISTORY_TAIL, memory_ratio <= TARGET_HISTORY_TAIL
+        return (
+            f"6. history --limit 20 on {lots:,} lines vs {few:,} lines\n"
+            f"   time {ms(times[few])} vs {ms(times[lots])}  ratio {time_ratio:.2f} "
+            f"(target <= {TARGET_HISTORY_TAIL})  {verdict(time_ok)}\n"
+            f"   peak memory {peaks[few] / 1024:.1f} MiB vs {peaks[lots] / 1024:.1f} MiB  ratio "
+            f"{memory_ratio:.2f} (target <= {TARGET_HISTORY_TAIL})  {verdict(memory_ok)}",
+            time_ok and memory_ok,
+        )
+
+    def history_file(self, count: int) -> str:
+        """A family known only by a history of `count` entries, written directly; checked by a read."""
+        family = f"{self.image_prefix}-history{count}"
+        directory = os.path.join(self.env["DOCKERVISOR_HOME"], "history")
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        with open(os.path.join(directory, f"{family}.jsonl"), "w") as history:
+            history.writelines(history_line(family, index) for index in range(count))
+        entries = json.loads(self.dv("history", family, "--limit", "20", "--json"))["entries"]
+        if entries != [json.loads(history_line(family, index)) for index in range(count - 20, count)]:
+            raise SystemExit(f"dockervisor history {family} did not give the last 20 lines written")
+        return family
+
+    def measured(self, argv: list[str]) -> tuple[float, int]:
+        """Wall time and peak resident memory (KiB on Linux) of one run, from that child's own rusage."""
+        started = time.perf_counter()
+        child = subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(child.pid, 0)
+        elapsed = time.perf_counter() - started
+        child.returncode = os.waitstatus_to_exitcode(status)
+        if child.returncode != 0:
+            raise SystemExit(f"{' '.join(argv)} exited {child.returncode}")
+        return elapsed, usage.ru_maxrss
+
+
+def history_line(family: str, index: int) -> str:
+    """One realistic history entry: a build or start every hour or so, now and then a failure."""
+    action = ("build", "start new", "stop", "start last", "stable mark")[index % 5]
+    failed = index % 97 == 0
+    entry = {
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(1_700_000_000 + index * 3_600)),
+        "user": "deploy",
+        "command": f"dockervisor {action} {family}",
+        "action": action,
+        "container": f"dcv_{family}_{index:014d}",
+        "image_id": f"sha256:{index:064x}",
+        "outcome": "failed" if failed else "ok",
+        "message": "docker: Error response from daemon: port is already allocated" if failed else None,
+    }
+    return json.dumps(entry) + "\n"
 
 
 def figure(title: str, ours: list[float], raw: list[float], target: float) -> tuple[str, bool]:

@@ -36,6 +36,12 @@ def append_durably(path: str, data: bytes) -> None:
         os.close(fd)
 
 
+def replace_durably(source: str, destination: str) -> None:
+    """Rename `source` over `destination` in one step and flush the rename to disk."""
+    os.replace(source, destination)
+    _fsync_directory(os.path.dirname(destination))
+
+
 def create_private(path: str, data: bytes) -> None:
     """Write a new user-only file; refuses to follow or reuse an existing path."""
     ensure_private_dir(os.path.dirname(path))

@@ -10,11 +10,23 @@ import getpass
 import json
 import os
 import sys
+from collections.abc import Iterator
 
 from dockervisor import paths
 from dockervisor.errors import DockervisorError
-from dockervisor.files import append_durably
+from dockervisor.files import append_durably, replace_durably
 from dockervisor.timefmt import iso_utc
+
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import BinaryIO
+
+# The size at which the history starts a new file, keeping the one before as `.1`:
+# about 15,000 entries of some 280 bytes, so the two files keep more than a year
+# of hourly build + start new, and never more than about 8 MiB.
+ROTATE_AT_BYTES = 4 * 1024 * 1024
+# Bytes read at a time from the end of a history file.
+READ_BLOCK = 64 * 1024
 
 FIELDS = ("time", "user", "command", "action", "container", "image_id", "outcome", "message")
 
@@ -55,32 +67,100 @@ def current_user() -> str:
 
 
 def append(image: str, entry: Entry, epoch: float) -> None:
+    """Add `entry` at the end; the caller holds the family lock.
+
+    A file at ROTATE_AT_BYTES or more first becomes the previous file, which
+    bounds what a family that changes often for years keeps.
+    """
     line = json.dumps(entry.to_dict(epoch), sort_keys=False) + "\n"
-    append_durably(paths.family_history_file(image), line.encode())
+    path = paths.family_history_file(image)
+    try:
+        if _size(path) >= ROTATE_AT_BYTES:
+            replace_durably(path, paths.family_previous_history_file(image))
+        append_durably(path, line.encode())
+    except OSError as error:
+        raise DockervisorError(f"cannot write the history {path}: {error.strerror}") from None
+
+
+def _size(path: str) -> int:
+    try:
+        return os.lstat(path).st_size
+    except FileNotFoundError:
+        return 0
 
 
 def read(image: str, limit: int | None = None) -> list[dict]:
-    """The newest `limit` entries, oldest first; a damaged line is skipped with a warning."""
-    path = paths.family_history_file(image)
+    """The newest `limit` entries (all if None), oldest first.
+
+    The files are read from their end, so the cost follows `limit`, not the
+    files' size; the previous file is read only when the current one has too
+    few entries. A damaged line is skipped with a warning.
+    """
+    newest_first: list[dict] = []
+    for path in (paths.family_history_file(image), paths.family_previous_history_file(image)):
+        wanted = None if limit is None else limit - len(newest_first)
+        if wanted is not None and wanted <= 0:
+            break
+        newest_first.extend(_newest_entries(path, wanted))
+    newest_first.reverse()
+    return newest_first
+
+
+def _newest_entries(path: str, wanted: int | None) -> list[dict]:
+    """Up to `wanted` entries from the end of `path`, newest first."""
+    entries: list[dict] = []
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.readlines()
+        with open(path, "rb") as handle:
+            for number, line in enumerate(_lines_from_end(handle), start=1):
+                if not line.strip():
+                    continue
+                entry = _parse(line)
+                if entry is None:
+                    print(f"dockervisor: warning: {path}: line {number} from the end is damaged; skipped",
+                          file=sys.stderr)  # fmt: skip
+                    continue
+                entries.append(entry)
+                if len(entries) == wanted:
+                    break
     except FileNotFoundError:
         return []
     except OSError as error:
         raise DockervisorError(f"cannot read the history {path}: {error.strerror}") from None
-    entries = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
+    return entries
+
+
+def _parse(line: bytes) -> dict | None:
+    try:
+        entry = json.loads(line.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None
+    if not isinstance(entry, dict):
+        return None
+    return {field: entry.get(field) for field in FIELDS}
+
+
+def _lines_from_end(handle: BinaryIO) -> Iterator[bytes]:
+    """The file's lines, last first, without their newlines, read in blocks from its end.
+
+    A final line without a newline (a torn write) is a line too.
+    """
+    end = handle.seek(0, os.SEEK_END)
+    carried: list[bytes] = []  # a line that blocks cut, its pieces as read: its end first
+    seen_newline = False
+    while end > 0:
+        start = max(0, end - READ_BLOCK)
+        handle.seek(start)
+        block = handle.read(end - start)
+        end = start
+        pieces = block.split(b"\n")
+        if len(pieces) == 1:
+            carried.append(block)
             continue
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            entry = None
-        if not isinstance(entry, dict):
-            print(f"dockervisor: warning: {path}:{number} is damaged; skipped", file=sys.stderr)
-            continue
-        entries.append({field: entry.get(field) for field in FIELDS})
-    if limit is None:
-        return entries
-    return entries[-limit:] if limit > 0 else []
+        line = pieces[-1] + b"".join(reversed(carried))
+        if line or seen_newline:  # nothing after the file's final newline is no line
+            yield line
+        seen_newline = True
+        yield from reversed(pieces[1:-1])
+        carried = [pieces[0]]
+    if carried:
+        yield b"".join(reversed(carried))

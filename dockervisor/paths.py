@@ -28,6 +28,11 @@ def family_history_file(image: str) -> str:
     return os.path.join(home(), "history", f"{image}.jsonl")
 
 
+def family_previous_history_file(image: str) -> str:
+    """The history before the last rotation; code that removes or lists history files needs both."""
+    return family_history_file(image) + ".1"
+
+
 def scratch_dir() -> str:
     """Short-lived files such as generated env files; user-only like the rest."""
     return os.path.join(home(), "tmp")

@@ -12,7 +12,8 @@ from dockervisor.output import Column, print_json, print_table, terminal_width
 
 
 def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
-    if not state.family_exists(image) and not os.path.exists(paths.family_history_file(image)):
+    files = (paths.family_history_file(image), paths.family_previous_history_file(image))
+    if not state.family_exists(image) and not any(os.path.exists(path) for path in files):
         raise DockervisorError(f"unknown image family {image!r}: dockervisor has no record of it")
     entries = history_log.read(image, limit)
     if as_json:
