@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import errno
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from dockervisor.errors import PathError
 
 
 def home() -> str:
@@ -39,8 +44,28 @@ def ensure_private_dir(path: str) -> str:
         parent = os.path.dirname(path)
         if parent and parent != path:
             ensure_private_dir(parent)
-        try:
-            os.mkdir(path, 0o700)
-        except FileExistsError:
-            pass
+        with reported("create the directory", path):
+            try:
+                os.mkdir(path, 0o700)
+            except FileExistsError:
+                pass
     return path
+
+
+@contextmanager
+def reported(doing: str, path: str) -> Iterator[None]:
+    """Turn an OSError on one of our own paths into one line for the user:
+    `cannot DOING PATH: REASON`, with no traceback."""
+    try:
+        yield
+    except OSError as error:
+        raise path_error(doing, path, error) from None
+
+
+def path_error(doing: str, path: str, error: OSError) -> PathError:
+    if error.errno == errno.ELOOP:  # what O_NOFOLLOW says of a link
+        link = "it" if error.filename in (None, path) else error.filename
+        reason = f"{link} is a symbolic link, and dockervisor follows none in its state directory"
+    else:
+        reason = error.strerror or str(error)
+    return PathError(doing, path, reason)

@@ -12,7 +12,7 @@ import os
 
 from dockervisor import paths
 from dockervisor.errors import DockervisorError
-from dockervisor.files import write_atomically
+from dockervisor.files import read_private, write_atomically
 from dockervisor.names import is_container_name, is_image_name
 from dockervisor.runconfig import RunConfig, brief
 
@@ -49,25 +49,21 @@ class FamilyState:
 
 
 def family_exists(image: str) -> bool:
-    try:
-        with open(paths.family_state_file(image), "rb"):
-            return True
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True  # it exists; load() will report why it cannot be read
+    path = paths.family_state_file(image)
+    with paths.reported("read", path):
+        try:
+            os.lstat(path)
+        except FileNotFoundError:
+            return False
+    return True  # load() says if it cannot be read
 
 
 def load(image: str) -> FamilyState:
     """The family's state; an empty one if the family has none yet."""
     path = paths.family_state_file(image)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
+    raw = read_private(path)
+    if raw is None:
         return FamilyState(image)
-    except OSError as error:
-        raise DockervisorError(f"cannot read the state file {path}: {error.strerror}") from None
     try:
         return _from_document(image, json.loads(raw))
     except RecursionError:  # hand-made: json.dumps never nests this deep
@@ -119,9 +115,11 @@ def _from_document(image: str, document: object) -> FamilyState:
 
 def known_families() -> list[str]:
     """Families that have a state file, by name."""
-    try:
-        names = os.listdir(paths.families_dir())
-    except FileNotFoundError:
-        return []
+    directory = paths.families_dir()
+    with paths.reported("list", directory):
+        try:
+            names = os.listdir(directory)
+        except FileNotFoundError:
+            return []
     stems = (name[: -len(".json")] for name in names if name.endswith(".json"))
     return sorted(stem for stem in stems if is_image_name(stem))
