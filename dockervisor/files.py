@@ -8,16 +8,34 @@ leaves no temporary or partial file behind.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from dockervisor.paths import ensure_private_dir, reported
+from dockervisor.errors import PathError
+from dockervisor.paths import ensure_private_dir, existing_private_dir, is_a_link, reported
 
 _PRIVATE = 0o600
 
 
+def exists_private(path: str) -> bool:
+    """Whether one of our files is there; a link in its place is refused."""
+    if not existing_private_dir(os.path.dirname(path)):
+        return False
+    with reported("read", path):
+        try:
+            info = os.lstat(path)
+        except FileNotFoundError:
+            return False
+    if stat.S_ISLNK(info.st_mode):
+        raise PathError("read", path, is_a_link("it"))
+    return True
+
+
 def read_private(path: str) -> bytes | None:
     """The content of one of our files, None if there is none; never through a link."""
+    if not existing_private_dir(os.path.dirname(path)):
+        return None
     with reported("read", path):
         try:
             fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)

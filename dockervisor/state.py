@@ -12,7 +12,7 @@ import os
 
 from dockervisor import paths
 from dockervisor.errors import DockervisorError
-from dockervisor.files import read_private, write_atomically
+from dockervisor.files import exists_private, read_private, write_atomically
 from dockervisor.names import is_container_name, is_image_name
 from dockervisor.runconfig import RunConfig, brief
 
@@ -49,13 +49,7 @@ class FamilyState:
 
 
 def family_exists(image: str) -> bool:
-    path = paths.family_state_file(image)
-    with paths.reported("read", path):
-        try:
-            os.lstat(path)
-        except FileNotFoundError:
-            return False
-    return True  # load() says if it cannot be read
+    return exists_private(paths.family_state_file(image))
 
 
 def load(image: str) -> FamilyState:
@@ -116,6 +110,8 @@ def _from_document(image: str, document: object) -> FamilyState:
 def known_families() -> list[str]:
     """Families that have a state file, by name."""
     directory = paths.families_dir()
+    if not paths.existing_private_dir(directory):
+        return []
     with paths.reported("list", directory):
         try:
             names = os.listdir(directory)

@@ -94,7 +94,7 @@ def test_a_failed_env_file_is_removed(home: Path, monkeypatch: pytest.MonkeyPatc
     assert listing(path.parent) == []
 
 
-@pytest.mark.parametrize("function", ["mkdir"])
+@pytest.mark.parametrize("function", ["mkdir", "lstat"])
 def test_a_state_directory_that_cannot_be_made_is_one_error(
     home: Path, monkeypatch: pytest.MonkeyPatch, function: str
 ) -> None:

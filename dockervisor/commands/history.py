@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import os
-
 from dockervisor import history as history_log
 from dockervisor import paths, state
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.files import exists_private
 from dockervisor.output import Column, print_json, print_table, terminal_width
 
 
 def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
-    if not state.family_exists(image) and not os.path.exists(paths.family_history_file(image)):
+    # The history's own directory is checked too, before history_log reads it.
+    if not exists_private(paths.family_history_file(image)) and not state.family_exists(image):
         raise DockervisorError(f"unknown image family {image!r}: dockervisor has no record of it")
     entries = history_log.read(image, limit)
     if as_json:
