@@ -106,6 +106,27 @@ def test_a_state_directory_that_cannot_be_made_is_one_error(
     assert str(home) in raised.value.message
 
 
+@pytest.mark.parametrize(
+    "function, operation, doing",
+    [
+        ("open", lambda: state.load("app"), "read"),
+        ("listdir", state.known_families, "list"),
+        ("lstat", lambda: state.family_exists("app"), "read"),
+    ],
+)
+def test_an_unreadable_state_is_one_error(
+    home: Path, monkeypatch: pytest.MonkeyPatch, function: str, operation: object, doing: str
+) -> None:
+    state.save(state.FamilyState("app"))
+    # lstat: the two directory checks pass, the file's own lstat fails.
+    with monkeypatch.context() as patch:
+        failing(patch, function, errno.EACCES, after=2 if function == "lstat" else 0)
+        with pytest.raises(PathError) as raised:
+            operation()  # type: ignore[operator]
+    assert raised.value.message.startswith(f"cannot {doing} {home / 'families'}")
+    assert raised.value.message.endswith(": Permission denied")
+
+
 def test_the_lock_reports_a_failed_flock(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import fcntl
 
