@@ -142,20 +142,14 @@ def sweep_leftovers() -> None:
     """Remove the env files that earlier versions wrote under tmp/, which a
     kill could leave behind with secrets in plain text."""
     directory = paths.scratch_dir()
-    try:
-        names = os.listdir(directory)
-    except (FileNotFoundError, NotADirectoryError):
+    if not paths.existing_private_dir(directory):
         return
-    except OSError as error:
-        raise DockervisorError(f"cannot list {directory}: {error.strerror}") from None
+    with paths.reported("list", directory):
+        names = [name for name in os.listdir(directory) if name.endswith(".env")]
     for name in names:
-        if name.endswith(".env"):
+        path = os.path.join(directory, name)
+        with paths.reported("remove the leftover env file", path):
             try:
-                os.unlink(os.path.join(directory, name))
+                os.unlink(path)
             except FileNotFoundError:
                 pass
-            except OSError as error:
-                raise DockervisorError(
-                    f"cannot remove the leftover env file {os.path.join(directory, name)}: "
-                    f"{error.strerror}"
-                ) from None

@@ -36,6 +36,19 @@ class DockervisorError(Exception):
         self.exit_code = exit_code
 
 
+class PathError(DockervisorError):
+    """An OS error on one of dockervisor's own files or directories.
+
+    Carries what was being done, the path and the reason apart, so that a
+    caller that already changed something can say what was not recorded."""
+
+    def __init__(self, doing: str, path: str, reason: str) -> None:
+        super().__init__(f"cannot {doing} {path}: {reason}")
+        self.doing = doing
+        self.path = path
+        self.reason = reason
+
+
 class DockerCommandFailed(DockervisorError):
     """A docker command exited non-zero; carries the first line docker said."""
 

@@ -13,7 +13,6 @@ import sys
 from collections.abc import Iterator
 
 from dockervisor import paths
-from dockervisor.errors import DockervisorError
 from dockervisor.files import append_durably, replace_durably
 from dockervisor.timefmt import iso_utc
 
@@ -74,12 +73,11 @@ def append(image: str, entry: Entry, epoch: float) -> None:
     """
     line = json.dumps(entry.to_dict(epoch), sort_keys=False) + "\n"
     path = paths.family_history_file(image)
-    try:
+    paths.ensure_private_dir(os.path.dirname(path))
+    with paths.reported("write", path):
         if _size(path) >= ROTATE_AT_BYTES:
             replace_durably(path, paths.family_previous_history_file(image))
-        append_durably(path, line.encode())
-    except OSError as error:
-        raise DockervisorError(f"cannot write the history {path}: {error.strerror}") from None
+    append_durably(path, line.encode())
 
 
 def _size(path: str) -> int:
@@ -109,8 +107,14 @@ def read(image: str, limit: int | None = None) -> list[dict]:
 def _newest_entries(path: str, wanted: int | None) -> list[dict]:
     """Up to `wanted` entries from the end of `path`, newest first."""
     entries: list[dict] = []
-    try:
-        with open(path, "rb") as handle:
+    if not paths.existing_private_dir(os.path.dirname(path)):
+        return []
+    with paths.reported("read", path):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        except FileNotFoundError:
+            return []
+        with os.fdopen(fd, "rb") as handle:
             for number, line in enumerate(_lines_from_end(handle), start=1):
                 if not line.strip():
                     continue
@@ -122,17 +126,13 @@ def _newest_entries(path: str, wanted: int | None) -> list[dict]:
                 entries.append(entry)
                 if len(entries) == wanted:
                     break
-    except FileNotFoundError:
-        return []
-    except OSError as error:
-        raise DockervisorError(f"cannot read the history {path}: {error.strerror}") from None
     return entries
 
 
 def _parse(line: bytes) -> dict | None:
     try:
         entry = json.loads(line.decode("utf-8", errors="replace"))
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: a line nested 100000 deep
         return None
     if not isinstance(entry, dict):
         return None

@@ -47,16 +47,23 @@ def family_lock(image: str, holder: str, stderr: TextIO = sys.stderr) -> Iterato
     inherit it, so the lock outlives dockervisor if it is killed (kill -9)
     while such a child still runs."""
     path = paths.family_lock_file(image)
+    timeout = lock_timeout()
     paths.ensure_private_dir(os.path.dirname(path))
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+    with paths.reported("lock", path):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
-        _acquire(fd, image, path, lock_timeout(), stderr)
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, since {_now()}: {holder}\n".encode(), 0)
+        _acquire(fd, image, path, timeout, stderr)
+        # On a full disk this fails, before docker is asked to change anything.
+        with paths.reported("lock", path):
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}, since {_now()}: {holder}\n".encode(), 0)
         try:
             yield fd
         finally:
-            os.ftruncate(fd, 0)
+            try:
+                os.ftruncate(fd, 0)
+            except OSError:
+                pass  # only the holder's description stays; the lock goes with the close
     finally:
         os.close(fd)  # closing releases the flock
 
@@ -70,9 +77,11 @@ def _acquire(fd: int, image: str, path: str, timeout: float, stderr: TextIO) -> 
             return
         except BlockingIOError:
             pass
+        except OSError as error:
+            raise paths.path_error("lock", path, error) from None
         if not announced:
             print(
-                f"dockervisor: waiting for the lock on {image!r}, held by {_holder(path)}",
+                f"dockervisor: waiting for the lock on {image!r}, held by {_holder(fd)}",
                 file=stderr,
                 flush=True,
             )
@@ -80,16 +89,16 @@ def _acquire(fd: int, image: str, path: str, timeout: float, stderr: TextIO) -> 
         if time.monotonic() >= deadline:
             raise DockervisorError(
                 f"gave up after {timeout:g}s waiting for the lock on {image!r} "
-                f"({path}), held by {_holder(path)}; set DOCKERVISOR_LOCK_TIMEOUT "
+                f"({path}), held by {_holder(fd)}; set DOCKERVISOR_LOCK_TIMEOUT "
                 "to wait longer"
             )
         time.sleep(_POLL_SECONDS)
 
 
-def _holder(path: str) -> str:
+def _holder(fd: int) -> str:
+    """What the holder wrote, read through our own descriptor: no second open."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read().strip()
+        text = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
     except OSError:
         text = ""
     return text or "another dockervisor run"

@@ -33,9 +33,13 @@ def check_image_name(name: str) -> str:
     return name
 
 
+def is_container_name(name: str) -> bool:
+    return len(name) <= _OBJECT_NAME_MAX and _OBJECT_NAME.fullmatch(name) is not None
+
+
 def check_container_name(name: str) -> str:
     """Return `name` if docker could have given it to a container, else raise."""
-    if len(name) > _OBJECT_NAME_MAX or not _OBJECT_NAME.fullmatch(name):
+    if not is_container_name(name):
         raise DockervisorError(
             f"invalid container name {name!r}: dockervisor containers are named "
             "dcv_IMAGENAME_SUFFIX",
@@ -45,7 +49,7 @@ def check_container_name(name: str) -> str:
 
 
 def is_volume_name(name: str) -> bool:
-    return len(name) <= _OBJECT_NAME_MAX and _OBJECT_NAME.fullmatch(name) is not None
+    return is_container_name(name)  # docker holds volume names to the same rule
 
 
 def new_container_name(image: str, taken: set[str], now: float | None = None) -> str:

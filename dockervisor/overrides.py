@@ -15,15 +15,20 @@ from __future__ import annotations
 
 import json
 import os
-import re
 
 from dockervisor.errors import DockervisorError
 from dockervisor.names import is_volume_name
-from dockervisor.runconfig import Mount, PortMapping, check_mount_point
+from dockervisor.runconfig import (
+    ENV_KEY,
+    Mount,
+    PortMapping,
+    check_mount_point,
+    is_env_value,
+    is_host_path,
+)
 
 KNOWN_KEYS = ("ports", "volumes", "env", "env_file")
 OVERRIDE_PROTOCOLS = ("tcp", "udp")
-ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class Overrides:
@@ -56,6 +61,8 @@ def load_overrides(path: str) -> Overrides | None:
         raise DockervisorError(f"{path}: key {duplicate.key!r} appears twice") from None
     except ValueError as error:
         raise DockervisorError(f"{path}: not valid JSON: {error}") from None
+    except RecursionError:
+        raise DockervisorError(f"{path}: not valid JSON: nested too deeply") from None
     return parse_overrides(document, path)
 
 
@@ -100,7 +107,7 @@ def _parse_ports(path: str, ports: dict) -> list[PortMapping]:
 
 
 def _port_number(path: str, where: str, text: str, what: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= 65535:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
         raise _error(path, where, f"{what} {text!r} is not a number from 1 to 65535")
     return int(text)
 
@@ -131,8 +138,8 @@ def _volume_source(path: str, where: str, source: str, base_dir: str) -> str:
             )
         return source
     directory = os.path.normpath(os.path.join(base_dir, source))
-    if ":" in directory or "," in directory or "\n" in directory:
-        raise _error(path, where, "a host directory cannot contain ':', ',' or a newline")
+    if not is_host_path(directory):
+        raise _error(path, where, "a host directory cannot contain ':', ',', a newline or NUL")
     if not os.path.isdir(directory):
         raise _error(path, where, f"host directory {directory} does not exist")
     return directory
@@ -146,7 +153,7 @@ def _parse_env(path: str, env: dict) -> dict[str, str]:
         # Never echo the value: it may be a secret.
         if not isinstance(value, str):
             raise _error(path, where, "the value must be a string")
-        if "\n" in value or "\0" in value:
+        if not is_env_value(value):
             raise _error(path, where, "the value cannot contain a newline or NUL")
     return dict(env)
 

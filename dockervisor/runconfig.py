@@ -9,6 +9,7 @@ every later `start new` reproduces it from any directory.
 from __future__ import annotations
 
 import posixpath
+import re
 
 from dockervisor.errors import DockervisorError
 from dockervisor.names import is_volume_name, volume_name_for
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from dockervisor.overrides import Overrides
 
 PROTOCOLS = ("tcp", "udp", "sctp")
+ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class PortMapping:
@@ -94,40 +96,86 @@ class RunConfig:
 
     @classmethod
     def from_dict(cls, data: object) -> RunConfig:
-        """Read back what to_dict wrote; raise ValueError if it is not that shape."""
+        """Read back what to_dict wrote, checked as at build time; ValueError says what is wrong."""
         if not isinstance(data, dict):
             raise ValueError("run_config is not an object")
         try:
-            ports = [
-                PortMapping(_int(p["host"]), _int(p["container"]), _protocol(p["protocol"]))
-                for p in data["ports"]
-            ]
-            mounts = [Mount(_str(m["source"]), _str(m["target"])) for m in data["mounts"]]
-            env = {_str(k): _str(v) for k, v in data["env"].items()}
-            env_file = data["env_file"]
+            ports = [PortMapping(p["host"], p["container"], p["protocol"]) for p in data["ports"]]
+            mounts = [Mount(m["source"], m["target"]) for m in data["mounts"]]
+            config = cls(ports, mounts, dict(data["env"].items()), data["env_file"])
         except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"run_config is malformed ({error!r})") from None
-        if env_file is not None:
-            env_file = _str(env_file)
-        return cls(ports, mounts, env, env_file)
+        problem = config.problem()
+        if problem:
+            raise ValueError(f"run_config: {problem}")
+        return config
+
+    def problem(self) -> str | None:
+        """What would make `docker run` of this configuration wrong, or None.
+
+        The same rules the image and the overrides are held to at build time,
+        for a configuration read back from a file anyone could have edited."""
+        published: set[tuple[object, object]] = set()
+        for port in self.ports:
+            if not (is_port_number(port.host) and is_port_number(port.container)):
+                shown = f"{brief(port.host)}:{brief(port.container)}"
+                return f"port {shown} is not two numbers from 1 to 65535"
+            if port.protocol not in PROTOCOLS:
+                return f"unknown protocol {brief(port.protocol)}"
+            if (port.host, port.protocol) in published:
+                return f"host port {port.host}/{port.protocol} is published twice"
+            published.add((port.host, port.protocol))
+        targets: set[str] = set()
+        volumes: set[str] = set()
+        for mount in self.mounts:
+            source, target = mount.source, mount.target
+            if not isinstance(target, str) or not is_mount_point(target):
+                return f"{brief(target)} is not a usable mount point"
+            if not isinstance(source, str) or not (is_volume_name(source) or is_host_path(source)):
+                return f"mount source {brief(source)} is neither a volume name nor a usable host path"
+            if target in targets or source in volumes:
+                return f"{brief(target if target in targets else source)} is mounted twice"
+            targets.add(target)
+            if not mount.is_host_directory:
+                volumes.add(source)
+        for key, value in self.env.items():
+            if not isinstance(key, str) or not ENV_KEY.fullmatch(key):
+                return f"env: {brief(key)} is not a valid environment variable name"
+            if not is_env_value(value):  # never show the value: it may be a secret
+                return f"env[{key!r}]: the value must be a string without a newline or NUL"
+        env_file = self.env_file
+        if env_file is not None and not (isinstance(env_file, str) and is_absolute_path(env_file)):
+            return f"env_file {brief(env_file)} is not an absolute, normalized path"
+        return None
 
 
-def _int(value: object) -> int:
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"expected an integer, got {value!r}")
-    return value
+def is_port_number(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
 
 
-def _str(value: object) -> str:
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {value!r}")
-    return value
+def is_env_value(value: object) -> bool:
+    return isinstance(value, str) and "\n" not in value and "\0" not in value
 
 
-def _protocol(value: object) -> str:
-    if value not in PROTOCOLS:
-        raise TypeError(f"unknown protocol {value!r}")
-    return str(value)
+def is_absolute_path(path: str) -> bool:
+    """Absolute and normalized, as build records every path, and free of NUL,
+    which no command line can carry."""
+    return path.startswith("/") and posixpath.normpath(path) == path and "\0" not in path
+
+
+def is_host_path(path: str) -> bool:
+    """A path docker's -v syntax can carry: no ':' or ',' (nor a newline)."""
+    return is_absolute_path(path) and not any(character in path for character in ":,\n")
+
+
+def is_mount_point(target: str) -> bool:
+    return target != "/" and is_host_path(target)
+
+
+def brief(value: object) -> str:
+    """A value read from a file, for a one-line message: quoted, and cut if long."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def resolve(image: str, image_config: dict, overrides: Overrides | None) -> RunConfig:
@@ -161,7 +209,8 @@ def parse_exposed_port(spec: str) -> tuple[int, str]:
     """`8080/tcp` -> (8080, "tcp"), as found in an image's ExposedPorts."""
     number, _, protocol = spec.partition("/")
     protocol = protocol or "tcp"
-    if not number.isdigit() or not 1 <= int(number) <= 65535 or protocol not in PROTOCOLS:
+    valid = number.isascii() and number.isdigit() and is_port_number(int(number))
+    if not valid or protocol not in PROTOCOLS:
         raise DockervisorError(f"the image exposes a port dockervisor cannot publish: {spec!r}")
     return int(number), protocol
 
@@ -212,14 +261,7 @@ def _resolve_mounts(image: str, volumes: dict, overrides: Overrides | None) -> l
 
 def check_mount_point(target: str, where: str) -> None:
     """Docker's -v syntax cannot carry ':' or ',' and needs an absolute path."""
-    if (
-        not target.startswith("/")
-        or target == "/"
-        or ":" in target
-        or "," in target
-        or "\n" in target
-        or posixpath.normpath(target) != target
-    ):
+    if not is_mount_point(target):
         raise DockervisorError(
             f"{where}: {target!r} is not a usable mount point (absolute, normalized, "
             "not '/', without ':' or ',')"

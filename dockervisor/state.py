@@ -12,9 +12,9 @@ import os
 
 from dockervisor import paths
 from dockervisor.errors import DockervisorError
-from dockervisor.files import write_atomically
-from dockervisor.names import is_image_name
-from dockervisor.runconfig import RunConfig
+from dockervisor.files import exists_private, read_private, write_atomically
+from dockervisor.names import is_container_name, is_image_name
+from dockervisor.runconfig import RunConfig, brief
 
 SCHEMA_VERSION = 1
 
@@ -49,34 +49,30 @@ class FamilyState:
 
 
 def family_exists(image: str) -> bool:
-    try:
-        with open(paths.family_state_file(image), "rb"):
-            return True
-    except FileNotFoundError:
-        return False
-    except OSError:
-        return True  # it exists; load() will report why it cannot be read
+    return exists_private(paths.family_state_file(image))
 
 
 def load(image: str) -> FamilyState:
     """The family's state; an empty one if the family has none yet."""
     path = paths.family_state_file(image)
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except FileNotFoundError:
+    raw = read_private(path)
+    if raw is None:
         return FamilyState(image)
-    except OSError as error:
-        raise DockervisorError(f"cannot read the state file {path}: {error.strerror}") from None
     try:
         return _from_document(image, json.loads(raw))
+    except RecursionError:  # hand-made: json.dumps never nests this deep
+        raise _damaged(path, image, "nested too deeply") from None
     except ValueError as error:  # includes JSONDecodeError and UnicodeDecodeError
-        raise DockervisorError(
-            f"the state file {path} is damaged ({error}); dockervisor will not "
-            "overwrite it. Move it aside (mv it to a .bad name) and run `dockervisor "
-            f"build {image} PATH` to record the family again; the containers are not "
-            "touched, but the last and stable marks are lost"
-        ) from None
+        raise _damaged(path, image, str(error)) from None
+
+
+def _damaged(path: str, image: str, reason: str) -> DockervisorError:
+    return DockervisorError(
+        f"the state file {path} is damaged ({reason}); dockervisor will not "
+        "overwrite it. Move it aside (mv it to a .bad name) and run `dockervisor "
+        f"build {image} PATH` to record the family again; the containers are not "
+        "touched, but the last and stable marks are lost"
+    )
 
 
 def save(state: FamilyState) -> None:
@@ -88,8 +84,8 @@ def _from_document(image: str, document: object) -> FamilyState:
     if not isinstance(document, dict):
         raise ValueError("it does not hold a JSON object")
     schema = document.get("schema")
-    if not isinstance(schema, int) or isinstance(schema, bool):
-        raise ValueError("it has no schema version")
+    if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
+        raise ValueError("it has no valid schema version")
     if schema > SCHEMA_VERSION:
         raise DockervisorError(
             f"the state file {paths.family_state_file(image)} was written by a newer "
@@ -98,12 +94,14 @@ def _from_document(image: str, document: object) -> FamilyState:
         )
     # Schema upgrades go here, one step per version, when there is a version 2.
     if document.get("image") != image:
-        raise ValueError(f"it belongs to {document.get('image')!r}, not {image!r}")
+        raise ValueError(f"it belongs to {brief(document.get('image'))}, not {image!r}")
     last, stable, build = document.get("last"), document.get("stable"), document.get("build")
-    if not all(value is None or isinstance(value, str) for value in (last, stable)):
-        raise ValueError("last and stable must be container names")
-    if not isinstance(build, dict):
-        raise ValueError("build must be an object")
+    for mark, value in (("last", last), ("stable", stable)):
+        if value is not None and not (isinstance(value, str) and is_container_name(value)):
+            raise ValueError(f"{mark} must be a container name or null")
+    # What `build` records: a flat object of paths, an image ID and a time.
+    if not isinstance(build, dict) or not all(v is None or isinstance(v, str) for v in build.values()):
+        raise ValueError("build must be an object of strings")
     raw_config = document.get("run_config")
     run_config = None if raw_config is None else RunConfig.from_dict(raw_config)
     return FamilyState(image, last, stable, run_config, build)
@@ -111,9 +109,13 @@ def _from_document(image: str, document: object) -> FamilyState:
 
 def known_families() -> list[str]:
     """Families that have a state file, by name."""
-    try:
-        names = os.listdir(paths.families_dir())
-    except FileNotFoundError:
+    directory = paths.families_dir()
+    if not paths.existing_private_dir(directory):
         return []
+    with paths.reported("list", directory):
+        try:
+            names = os.listdir(directory)
+        except FileNotFoundError:
+            return []
     stems = (name[: -len(".json")] for name in names if name.endswith(".json"))
     return sorted(stem for stem in stems if is_image_name(stem))

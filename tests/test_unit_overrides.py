@@ -51,6 +51,8 @@ def test_ports_volumes_env(tmp_path: Path) -> None:
         ({"ports": {"80": "80/sctp"}}, "ports['80']", "unknown protocol"),
         ({"ports": {"80": ["80"]}}, "ports['80']", "CONTAINERPORT"),
         ({"ports": {"http": "80"}}, "ports['http']", "host port"),
+        ({"ports": {"\u00b2": "80"}}, "ports['\u00b2']", "host port"),
+        ({"volumes": {"/srv/a,b": "/data"}}, "volumes['/srv/a,b']", "cannot contain"),
         ({"volumes": {"data": "relative/path"}}, "volumes['data']", "mount point"),
         ({"volumes": {"data": 5}}, "volumes['data']", "absolute mount point"),
         ({"volumes": {"bad name!": "/data"}}, "volumes['bad name!']", "volume name"),
@@ -82,6 +84,8 @@ def test_not_json_and_duplicate_keys_are_refused(tmp_path: Path) -> None:
         load_overrides(write(tmp_path, '{"ports": {"80": "8080", "80": "9090"}}'))
     with pytest.raises(DockervisorError, match="JSON object"):
         load_overrides(write(tmp_path, "[]"))
+    with pytest.raises(DockervisorError, match="not valid JSON: nested too deeply"):
+        load_overrides(write(tmp_path, '{"env":' * 100000))
 
 
 IMAGE_CONFIG = {

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-import os
-
 from dockervisor import history as history_log
 from dockervisor import paths, state
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.files import exists_private
 from dockervisor.output import Column, print_json, print_table, terminal_width
 
 
 def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
+    # The history's own directory is checked too, before history_log reads it.
     files = (paths.family_history_file(image), paths.family_previous_history_file(image))
-    if not state.family_exists(image) and not any(os.path.exists(path) for path in files):
+    if not state.family_exists(image) and not any(exists_private(path) for path in files):
         raise DockervisorError(f"unknown image family {image!r}: dockervisor has no record of it")
     entries = history_log.read(image, limit)
     if as_json:
