@@ -277,12 +277,13 @@ def _add_start(verbs: argparse._SubParsersAction) -> None:
 
 
 def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise _invalid(f"not a number of seconds: {text!r}") from None
-    if not 0 <= value <= 24 * 3600:
-        raise _invalid(f"out of range: {text!r}")
+    from dockervisor.locking import parse_seconds
+
+    value = parse_seconds(text)
+    if value is None:
+        raise _invalid(f"not a number of seconds in ASCII digits: {text!r}")
+    if value > 24 * 3600:
+        raise _invalid(f"out of range (at most a day): {text!r}")
     return value
 
 
@@ -360,10 +361,14 @@ def _add_stable(verbs: argparse._SubParsersAction) -> None:
         "mark the running container stable, or show which one is",
         "  dockervisor stable myapp          (same as: dockervisor stable mark myapp)\n"
         "  dockervisor stable show myapp",
-        usage="dockervisor stable [--dry-run] [mark] IMAGENAME\n"
+        usage="dockervisor stable [--dry-run] [--force] [mark] IMAGENAME [CONTAINERNAME]\n"
         "       dockervisor stable show [--json] IMAGENAME",
     )
-    p.add_argument("words", metavar="WHAT", nargs="+", help="[mark|show] IMAGENAME")
+    p.add_argument("words", metavar="WHAT", nargs="+", help="[mark|show] IMAGENAME [CONTAINERNAME]")
+    p.add_argument(
+        "--force", action="store_true",
+        help="mark a container that is not up (stopped, restarting or unhealthy)",
+    )  # fmt: skip
     _add_json(p)
     _add_dry_run(p)
     p.set_defaults(handler=_cmd_stable)
@@ -371,21 +376,30 @@ def _add_stable(verbs: argparse._SubParsersAction) -> None:
 
 def _cmd_stable(args: argparse.Namespace) -> int:
     from dockervisor.commands import stable
-    from dockervisor.names import check_image_name
+    from dockervisor.names import check_container_name, check_image_name
 
     words = args.words
+    container = None
     if len(words) == 1 and words[0] not in ("mark", "show"):
         action, image = "mark", words[0]
     elif len(words) == 2 and words[0] in ("mark", "show"):
         action, image = words
+    elif len(words) == 3 and words[0] == "mark":
+        action, image, container = words
+        container = check_container_name(container)
     else:
-        raise DockervisorError("usage: dockervisor stable [mark|show] IMAGENAME", EXIT_USAGE)
+        raise DockervisorError(
+            "usage: dockervisor stable [mark] IMAGENAME [CONTAINERNAME], or stable show IMAGENAME",
+            EXIT_USAGE,
+        )
     image = check_image_name(image)
     if action == "show":
+        if args.force:
+            raise DockervisorError("--force applies to `stable mark`", EXIT_USAGE)
         return stable.show(_context(args), image, args.json)
     if args.json:
         raise DockervisorError("--json applies to `stable show`", EXIT_USAGE)
-    return stable.mark(_context(args), image)
+    return stable.mark(_context(args), image, container, args.force)
 
 
 # list -------------------------------------------------------------------------
@@ -456,7 +470,7 @@ def _add_history(verbs: argparse._SubParsersAction) -> None:
 
 
 def _count(text: str) -> int:
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):
         raise _invalid(f"not a whole number: {text!r}")
     return int(text)
 

@@ -10,7 +10,7 @@ import fcntl
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from dockervisor import paths
@@ -28,20 +28,34 @@ def lock_timeout() -> float:
     configured = os.environ.get("DOCKERVISOR_LOCK_TIMEOUT")
     if not configured:
         return DEFAULT_TIMEOUT_SECONDS
-    try:
-        value = float(configured)
-    except ValueError:
+    value = parse_seconds(configured)
+    if value is None:
         raise DockervisorError(
-            f"DOCKERVISOR_LOCK_TIMEOUT must be a number of seconds, not {configured!r}"
-        ) from None
-    if value < 0:
-        raise DockervisorError("DOCKERVISOR_LOCK_TIMEOUT must not be negative")
+            "DOCKERVISOR_LOCK_TIMEOUT must be a number of seconds in ASCII digits "
+            f"(such as 300 or 2.5), not {configured!r}"
+        )
     return value
 
 
+def parse_seconds(text: str) -> float | None:
+    """`300`, `2.5`: ASCII digits and one point only. float() would also take
+    `nan` (wait for ever), `inf`, `1e9` and other scripts' digits."""
+    whole, _, fraction = text.partition(".")
+    digits = whole + fraction
+    if not digits or not digits.isascii() or not digits.isdigit():
+        return None
+    return float(text)
+
+
 @contextmanager
-def family_lock(image: str, holder: str, stderr: TextIO = sys.stderr) -> Iterator[int]:
-    """Hold the family's lock; `holder` describes this run to anyone waiting.
+def family_lock(
+    image: str,
+    holder: str,
+    stderr: TextIO = sys.stderr,
+    on_wait: Callable[[], None] | None = None,
+) -> Iterator[int]:
+    """Hold the family's lock; `holder` describes this run to anyone waiting,
+    and `on_wait` runs once if the lock is busy, before waiting for it.
 
     Yields the locked descriptor: docker children that change the family
     inherit it, so the lock outlives dockervisor if it is killed (kill -9)
@@ -52,7 +66,7 @@ def family_lock(image: str, holder: str, stderr: TextIO = sys.stderr) -> Iterato
     with paths.reported("lock", path):
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
-        _acquire(fd, image, path, timeout, stderr)
+        _acquire(fd, image, path, timeout, stderr, on_wait)
         # On a full disk this fails, before docker is asked to change anything.
         with paths.reported("lock", path):
             os.ftruncate(fd, 0)
@@ -68,7 +82,14 @@ def family_lock(image: str, holder: str, stderr: TextIO = sys.stderr) -> Iterato
         os.close(fd)  # closing releases the flock
 
 
-def _acquire(fd: int, image: str, path: str, timeout: float, stderr: TextIO) -> None:
+def _acquire(
+    fd: int,
+    image: str,
+    path: str,
+    timeout: float,
+    stderr: TextIO,
+    on_wait: Callable[[], None] | None,
+) -> None:
     deadline = time.monotonic() + timeout
     announced = False
     while True:
@@ -80,6 +101,8 @@ def _acquire(fd: int, image: str, path: str, timeout: float, stderr: TextIO) -> 
         except OSError as error:
             raise paths.path_error("lock", path, error) from None
         if not announced:
+            if on_wait is not None:
+                on_wait()
             print(
                 f"dockervisor: waiting for the lock on {image!r}, held by {_holder(fd)}",
                 file=stderr,

@@ -59,6 +59,7 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
     deadline = time.monotonic() + policy.timeout
     up_since: float | None = None
     restarts_at_start: int | None = None
+    exit_code = 0  # the last one seen: a restarted container's State forgets it
     said = ""
     while True:
         # Each question may take no longer than the wait has left, so a hung
@@ -79,6 +80,7 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
                 flush=True,
             )
         state = document.get("State") or {}
+        exit_code = int(state.get("ExitCode") or 0) or exit_code
         now = time.monotonic()
         description = describe(document, with_health)
         if description != said:
@@ -87,7 +89,8 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
         if state.get("Status") in ("exited", "dead"):
             return f"it exited with code {state.get('ExitCode')}"
         if state.get("Restarting") or int(document.get("RestartCount") or 0) > restarts_at_start:
-            return "it keeps exiting and being restarted"
+            code = f" (exit code {exit_code})" if exit_code else ""
+            return f"it keeps exiting{code} and being restarted"
         health = (state.get("Health") or {}).get("Status")
         if with_health and health == "unhealthy":
             return "its HEALTHCHECK reports unhealthy"
@@ -113,7 +116,7 @@ def report_failure(docker: Executor, name: str, stderr: TextIO) -> None:
     )
     documents = engine.inspected(inspected) if inspected.ok else []
     state = (documents[0].get("State") or {}) if documents else {}
-    if state.get("Status") in ("exited", "dead"):
+    if state.get("Status") in ("exited", "dead", "restarting"):
         print(f"dockervisor: {name} exited with code {state.get('ExitCode')}", file=stderr)
     lines = (logs.stdout + logs.stderr).splitlines()[-LOG_LINES:]
     if lines:

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from dockervisor.errors import DockervisorError
-from dockervisor.locking import family_lock
+from dockervisor.locking import family_lock, lock_timeout, parse_seconds
 
 HOLD = """
 import sys, time
-from dockervisor.locking import family_lock
+from dockervisor.locking import family_lock, lock_timeout, parse_seconds
 with family_lock("app", "dockervisor start new app (the holder)"):
     print("held", flush=True)
     time.sleep(float(sys.argv[1]))
@@ -74,3 +74,19 @@ def test_other_families_do_not_wait(home: Path, monkeypatch: pytest.MonkeyPatch)
     finally:
         holder.kill()
         holder.wait()
+
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [("300", 300.0), ("2.5", 2.5), (".5", 0.5), ("0", 0.0),
+     ("nan", None), ("inf", None), ("1e3", None), ("-1", None), ("٣", None), ("２", None),
+     ("", None), (".", None), (" 5", None), ("1.2.3", None)],
+)  # fmt: skip
+def test_seconds_are_ascii_digits_only(text: str, seconds: float | None) -> None:
+    assert parse_seconds(text) == seconds
+
+
+def test_a_lock_timeout_of_nan_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKERVISOR_LOCK_TIMEOUT", "nan")
+    with pytest.raises(DockervisorError, match="ASCII digits"):
+        lock_timeout()

@@ -1,4 +1,4 @@
-"""`dockervisor stable [mark] IMAGENAME` and `dockervisor stable show IMAGENAME`."""
+"""`dockervisor stable [mark] IMAGENAME [CONTAINERNAME]` and `stable show IMAGENAME`."""
 
 from __future__ import annotations
 
@@ -6,30 +6,83 @@ from dockervisor import engine, state
 from dockervisor.commands.common import active_names, require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_FAILED, EXIT_OK, DockervisorError
-from dockervisor.output import print_json
+from dockervisor.output import plural, print_json
+from dockervisor.waiting import has_healthcheck
 
 
-def mark(ctx: Context, image: str) -> int:
-    with ctx.family_change(image, "stable mark") as entry:
+def mark(ctx: Context, image: str, container: str | None = None, force: bool = False) -> int:
+    """Mark the running container (or `container`) stable, if it is up."""
+    seen_when_typed: list[list[str]] = []
+
+    def before_waiting() -> None:  # another run holds the lock: note what runs now
+        seen_when_typed.append(active_names(engine.family_containers(ctx.docker, image)))
+
+    with ctx.family_change(image, "stable mark", on_wait=before_waiting) as entry:
         family = state.load(image)
         containers = engine.family_containers(ctx.docker, image)
-        require_known_family(image, containers)
         running = active_names(containers)
-        if not running:
+        if container is None:
+            target = _the_running_one(image, running, seen_when_typed)
+        elif container in {c.name for c in containers}:
+            target = container
+        else:
             raise DockervisorError(
-                f"nothing of {image!r} is running, so there is nothing to mark stable; "
-                "start the container you trust first"
+                f"{container!r} is not a container of {image!r}; see "
+                f"`dockervisor list containers {image}`"
             )
-        if len(running) > 1:
+        problem = _not_up(ctx, target)
+        if problem and not force:
             raise DockervisorError(
-                f"several containers of {image!r} are running ({', '.join(running)}); "
-                "start the one you trust with dockervisor, then mark it"
+                f"{target} is {problem}, so it is not marked stable: a rollback to it "
+                "would not come up; mark it anyway with --force"
             )
-        entry.container = family.stable = running[0]
+        entry.container = family.stable = target
+        if problem:
+            entry.message = f"marked with --force while {problem}"
         ctx.save(family)
-    if not ctx.dry_run:
-        ctx.info(f"{running[0]} is now the stable container of {image}")
+    ctx.done(f"would mark {target} stable (no docker command: the state only)",
+             f"{target} is now the stable container of {image}")  # fmt: skip
     return EXIT_OK
+
+
+def _the_running_one(image: str, running: list[str], seen_when_typed: list[list[str]]) -> str:
+    if seen_when_typed and seen_when_typed[0] != running:
+        now = ", ".join(running) or "nothing"
+        raise DockervisorError(
+            f"while this waited for the lock, what runs of {image!r} changed from "
+            f"{', '.join(seen_when_typed[0]) or 'nothing'} to {now}; nothing is marked. "
+            f"To mark what runs now, run the command again"
+        )
+    if not running:
+        raise DockervisorError(
+            f"nothing of {image!r} is running, so there is nothing to mark stable; "
+            "start the container you trust first"
+        )
+    if len(running) > 1:
+        raise DockervisorError(
+            f"several containers of {image!r} are running ({', '.join(running)}); "
+            "start the one you trust with dockervisor, then mark it"
+        )
+    return running[0]
+
+
+def _not_up(ctx: Context, name: str) -> str | None:
+    """Why `name` is not up (running, not restarting, healthy if it has a
+    HEALTHCHECK), or None."""
+    document = engine.inspect_container(ctx.docker, name)
+    if document is None:
+        return "gone"
+    status = (document.get("State") or {}).get("Status")
+    restarts = document.get("RestartCount") or 0
+    if status == "restarting" or (document.get("State") or {}).get("Restarting") or restarts:
+        # Between two restarts a crash loop looks "running": the count tells.
+        return f"restarting (it exited and was restarted {plural(restarts, 'time')} since it was started)"
+    if status != "running":
+        return str(status or "in an unknown state")
+    health = ((document.get("State") or {}).get("Health") or {}).get("Status")
+    if has_healthcheck(document) and health != "healthy":
+        return f"running but {health or 'without a health status'}"
+    return None
 
 
 def show(ctx: Context, image: str, as_json: bool) -> int:
