@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from dockervisor import history, signals, state
@@ -42,22 +42,40 @@ class Context:
         """Progress for the person or the cron mail; stdout stays for results."""
         print(f"dockervisor: {message}", file=self.stderr, flush=True)
 
+    def done(self, would: str, did: str) -> None:
+        """Say what was done, or under --dry-run what would be."""
+        self.info(would if self.dry_run else did)
+
     def save(self, family: state.FamilyState) -> None:
         if not self.dry_run:
             state.save(family)
 
     @contextmanager
-    def family_change(self, image: str, action: str) -> Iterator[history.Entry]:
+    def family_change(
+        self,
+        image: str,
+        action: str,
+        creates: bool = False,
+        on_wait: Callable[[], None] | None = None,
+    ) -> Iterator[history.Entry]:
         """Hold the family's lock and record the outcome in its history.
 
-        Docker children that change something inherit the lock while it is
-        held. A dry run takes no lock and writes nothing: it must leave no trace.
+        Unless the action `creates` the family (a build), an unknown family
+        (a typo) is refused before any file is made for it. Docker children
+        that change something inherit the lock while it is held; `on_wait`
+        runs once if another run holds it. A dry run takes no lock and writes
+        nothing: it must leave no trace.
         """
+        if not creates and not state.family_exists(image):
+            from dockervisor.commands.common import require_known_family
+            from dockervisor.engine import family_containers
+
+            require_known_family(image, family_containers(self.docker, image))
         entry = history.Entry(action, self.command_line)
         if self.dry_run:
             yield entry
             return
-        with family_lock(image, self.command_line, self.stderr) as fd:
+        with family_lock(image, self.command_line, self.stderr, on_wait) as fd:
             self.docker.inherit_fds = (fd,)
             try:
                 yield entry

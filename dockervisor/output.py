@@ -33,14 +33,19 @@ def print_json(stream: TextIO, document: object) -> None:
     stream.flush()
 
 
-def terminal_width(stream: TextIO) -> int:
-    """The terminal's width, or 80 when the output goes to a file, pipe or mail."""
+def terminal_width(stream: TextIO) -> int | None:
+    """How wide a table may be: $COLUMNS when set, else the terminal's width;
+    None (no limit) in a pipe, a file or a cron mail, where a cut name could
+    not be typed back."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isascii() and columns.isdigit():
+        return max(int(columns), 40)
     try:
         if stream.isatty():
             return max(os.get_terminal_size(stream.fileno()).columns, 40)
     except (OSError, ValueError, AttributeError):
         pass
-    return DEFAULT_WIDTH
+    return None
 
 
 def use_colour(stream: TextIO) -> bool:
@@ -77,13 +82,15 @@ def colour(text: str, name: str | None, enabled: bool) -> str:
 def render_table(
     columns: list[Column],
     rows: list[list[str]],
-    width: int = DEFAULT_WIDTH,
+    width: int | None = DEFAULT_WIDTH,
     colours: list[list[str | None]] | None = None,
     colour_enabled: bool = False,
 ) -> list[str]:
-    """Lines of a left-aligned table with a header, at most `width` characters wide."""
+    """Lines of a left-aligned table with a header, at most `width` characters
+    wide (None: as wide as the cells)."""
     widths = [max([len(c.header)] + [len(row[i]) for row in rows]) for i, c in enumerate(columns)]
-    _shrink_to_fit(columns, widths, width)
+    if width is not None:
+        _shrink_to_fit(columns, widths, width)
     lines = []
     for row_index, row in enumerate([[c.header for c in columns]] + rows):
         cells = []

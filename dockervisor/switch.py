@@ -59,7 +59,7 @@ def bring_up(
     try:
         if others:
             ctx.docker.change(docker_argv.stop(others))
-            ctx.info(f"{'would stop' if ctx.dry_run else 'stopped'} {', '.join(others)}")
+            ctx.done(f"would stop {', '.join(others)}", f"stopped {', '.join(others)}")
         if not already_running:
             failure = _start(ctx, target, new)
         if failure is None and policy.enabled and not ctx.dry_run:

@@ -13,7 +13,7 @@ from support import docker, free_port, inspect, running_names, wait_for
 FAST = ("--settle", "0.5")
 STATUS_FIELDS = {
     "image", "state", "health", "container", "started_at", "uptime_seconds", "image_id",
-    "image_tags", "ports", "last", "stable", "ok", "running",
+    "image_tags", "ports", "last", "stable", "ok", "running", "error",
 }  # fmt: skip
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
@@ -37,7 +37,7 @@ def past(project, cli):  # type: ignore[no-untyped-def]
 
 def test_status_shows_the_running_container_and_exits_0(past, cli) -> None:
     app, port, c1, c2, _ = past
-    text = cli("status", app.family)
+    text = cli("status", app.family, env={"COLUMNS": "80"})
     lines = text.out.splitlines()
     assert lines[0].split() == ["FAMILY", "STATE", "CONTAINER", "IMAGE", "PORTS", "LAST", "STABLE"]
     assert len(lines) == 2 and all(len(line) <= 80 for line in lines)
@@ -87,16 +87,18 @@ def test_list_containers_newest_first_with_marks(past, cli) -> None:
     assert marks == {c1: (False, False, True), c2: (True, True, False), c3: (False, False, False)}
     assert all(ISO_UTC.fullmatch(c["created"]) for c in listed)
 
-    lines = cli("list", "containers", app.family).out.splitlines()
+    lines = cli("list", "containers", app.family, env={"COLUMNS": "80"}).out.splitlines()
     assert lines[0].split() == ["NAME", "IMAGE", "CREATED", "STATE", "MARKS"]
     assert lines[2].endswith("running,last") and lines[3].endswith("stable")
     assert all(len(line) <= 80 for line in lines)
+    piped = cli("list", "containers", app.family).out  # no terminal: nothing is cut
+    assert "…" not in piped and all(name in piped for name in (c1, c2, c3))
 
 
 def test_list_families(past, cli) -> None:
     app, _, _, c2, _ = past
     families = json.loads(cli("list", "--json").out)["families"]
-    assert {"image": app.family, "containers": 3, "running": c2} in families
+    assert {"image": app.family, "containers": 3, "running": c2, "damaged": False} in families
     assert app.family in cli("list").out
 
 

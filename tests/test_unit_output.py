@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from dockervisor.output import Column, printable, render_table, use_colour
+from dockervisor.output import Column, printable, render_table, terminal_width, use_colour
 
 
 def test_table_is_aligned_with_a_header() -> None:
@@ -65,3 +65,28 @@ def test_a_huge_cell_is_cut_in_one_go_to_the_same_result() -> None:
     lines = render_table([Column("ID"), Column("CONTAINERS", "end")], [["abc", names]], width=80)
     assert [len(line) for line in lines] == [len("ID   CONTAINERS"), 80]
     assert lines[1].endswith("…") and lines[1].startswith("abc  dcv_app_")
+
+
+class _Pipe(io.StringIO):
+    def isatty(self) -> bool:
+        return False
+
+
+@pytest.mark.parametrize(
+    "columns, expected",
+    [(None, None), ("200", 200), ("60", 60), ("10", 40), ("abc", None), ("２００", None), ("", None)],
+)
+def test_a_pipe_has_no_width_unless_columns_says_so(
+    monkeypatch: pytest.MonkeyPatch, columns: str | None, expected: int | None
+) -> None:
+    if columns is None:
+        monkeypatch.delenv("COLUMNS", raising=False)
+    else:
+        monkeypatch.setenv("COLUMNS", columns)
+    assert terminal_width(_Pipe()) == expected
+
+
+def test_without_a_width_nothing_is_cut() -> None:
+    name = "dcv_a-family-with-a-long-name_20261129041012_2"
+    lines = render_table([Column("NAME", "start"), Column("X", "end")], [[name, "y" * 100]], width=None)
+    assert name in lines[1] and "…" not in "".join(lines)

@@ -23,7 +23,7 @@ def build(ctx: Context, image: str, context_dir: str, dockerfile: str | None) ->
     overrides_path = overrides_file_for(dockerfile_path, image)
     overrides = load_overrides(overrides_path)
 
-    with ctx.family_change(image, "build") as entry:
+    with ctx.family_change(image, "build", creates=True) as entry:
         family = state.load(image)  # a damaged state file stops us before docker runs
         ctx.docker.stream(
             docker_argv.build(image, context_dir, dockerfile_path if dockerfile else None)
@@ -41,7 +41,14 @@ def build(ctx: Context, image: str, context_dir: str, dockerfile: str | None) ->
             "image_id": document["Id"],
             "built_at": iso_utc(time.time()),
         }
-        ctx.save(family)
+        try:
+            ctx.save(family)
+        except DockervisorError as error:
+            raise DockervisorError(
+                f"built {image} ({short_id(document['Id'])}) and docker tagged it, but its "
+                f"run configuration was not recorded, so `start new` would use the previous "
+                f"one: {error.message}; fix that and build again"
+            ) from None
     ctx.info(f"built {image} ({short_id(document['Id'])})")
     for line in describe_config(config):
         ctx.info(f"  {line}")

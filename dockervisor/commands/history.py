@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dockervisor import history as history_log
-from dockervisor import paths, state
+from dockervisor import engine, paths, state
+from dockervisor.commands.common import require_known_family
 from dockervisor.context import Context
-from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.errors import EXIT_OK
 from dockervisor.files import exists_private
 from dockervisor.output import Column, print_json, print_table, terminal_width
 
@@ -14,7 +15,8 @@ def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
     # The history's own directory is checked too, before history_log reads it.
     files = (paths.family_history_file(image), paths.family_previous_history_file(image))
     if not state.family_exists(image) and not any(exists_private(path) for path in files):
-        raise DockervisorError(f"unknown image family {image!r}: dockervisor has no record of it")
+        # No record of ours; containers with its label still make it a family.
+        require_known_family(image, engine.family_containers(ctx.docker, image))
     entries = history_log.read(image, limit)
     if as_json:
         print_json(ctx.stdout, {"image": image, "entries": entries})
@@ -39,5 +41,5 @@ def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
     failures = [e for e in entries if e["outcome"] not in ("ok", "no-op") and e["message"]]
     for entry in failures[-5:]:
         line = f"{entry['time']} {entry['outcome']}: {entry['message']}"
-        print(line if len(line) <= width else line[: width - 1] + "…", file=ctx.stdout)
+        print(line if width is None or len(line) <= width else line[: width - 1] + "…", file=ctx.stdout)
     return EXIT_OK

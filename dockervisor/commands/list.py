@@ -9,9 +9,9 @@ containers costs N requests to the engine.)
 from __future__ import annotations
 
 from dockervisor import docker_argv, engine, state
-from dockervisor.commands.common import require_known_family
+from dockervisor.commands.common import load_families, report_damaged, require_known_family
 from dockervisor.context import Context
-from dockervisor.errors import EXIT_OK
+from dockervisor.errors import EXIT_FAILED, EXIT_OK
 from dockervisor.names import is_image_name
 from dockervisor.output import Column, print_json, print_table
 from dockervisor.timefmt import iso_utc, parse_docker_time
@@ -21,17 +21,21 @@ def families(ctx: Context, as_json: bool) -> int:
     containers = engine.all_family_containers(ctx.docker)
     names = set(state.known_families())
     names.update(c.family for c in containers if is_image_name(c.family))
+    _, damaged = load_families(sorted(names))
     listed, rows = [], []
     for name in sorted(names):
         members = [c for c in containers if c.family == name]
         running = next((c.name for c in members if c.active), None)
-        listed.append({"image": name, "containers": len(members), "running": running})
-        rows.append([name, str(len(members)), running or "-"])
+        listed.append({"image": name, "containers": len(members), "running": running,
+                       "damaged": name in damaged})  # fmt: skip
+        rows.append([name + (" (damaged)" if name in damaged else ""), str(len(members)), running or "-"])
     if as_json:
         print_json(ctx.stdout, {"families": listed})
-        return EXIT_OK
-    print_table(ctx.stdout, [Column("FAMILY", "end"), Column("CONTAINERS"), Column("RUNNING", "start")], rows)
-    return EXIT_OK
+    else:
+        columns = [Column("FAMILY", "end"), Column("CONTAINERS"), Column("RUNNING", "start")]
+        print_table(ctx.stdout, columns, rows)
+    report_damaged(ctx, damaged)
+    return EXIT_FAILED if damaged else EXIT_OK
 
 
 def containers(ctx: Context, image: str, as_json: bool) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dockervisor import docker_argv, engine, envfile, state
-from dockervisor.commands.common import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import DockervisorError
 from dockervisor.names import is_image_name, new_container_name
@@ -19,13 +18,12 @@ def start_new(
     extra_from_files: dict[str, str] = {}
     for path in env_files:
         extra_from_files.update(envfile.read_env_file(path))
+    if not state.family_exists(image):  # refused before any file is made for it
+        raise _not_built(image)
     with ctx.family_change(image, "start new") as entry:
         family = state.load(image)
         if family.run_config is None:
-            raise DockervisorError(
-                f"no run configuration is recorded for {image!r}; build it first with "
-                f"`dockervisor build {image} PATH`"
-            )
+            raise _not_built(image)
         containers, image_document = engine.family_containers_and_image(ctx.docker, image)
         # Checked before anything is stopped: a missing image changes nothing.
         if image_document is None:
@@ -48,6 +46,13 @@ def start_new(
             return bring_up(ctx, family, containers, name, policy, entry, new)
 
 
+def _not_built(image: str) -> DockervisorError:
+    return DockervisorError(
+        f"no run configuration is recorded for {image!r}; build it first with "
+        f"`dockervisor build {image} PATH`"
+    )
+
+
 def start_last(ctx: Context, image: str, policy: WaitPolicy) -> int:
     return _start_marked(ctx, image, "last", policy)
 
@@ -60,7 +65,6 @@ def _start_marked(ctx: Context, image: str, mark: str, policy: WaitPolicy) -> in
     with ctx.family_change(image, f"start {mark}") as entry:
         family = state.load(image)
         containers = engine.family_containers(ctx.docker, image)
-        require_known_family(image, containers)
         target = family.last if mark == "last" else family.stable
         if target is None:
             hint = "start one with `dockervisor start new`" if mark == "last" else (

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 
 from dockervisor import engine, state
-from dockervisor.commands.common import require_known_family
+from dockervisor.commands.common import load_families, report_damaged, require_known_family
 from dockervisor.context import Context
 from dockervisor.engine import ContainerSummary
-from dockervisor.errors import EXIT_NOT_RUNNING, EXIT_OK
+from dockervisor.errors import EXIT_FAILED, EXIT_NOT_RUNNING, EXIT_OK
 from dockervisor.names import CONTAINER_PREFIX, is_image_name
 from dockervisor.output import Column, print_json, print_table
 from dockervisor.timefmt import age, iso_utc, parse_docker_time
@@ -29,7 +29,7 @@ def status(ctx: Context, image: str | None, as_json: bool) -> int:
         containers = engine.all_family_containers(ctx.docker)
         known = set(state.known_families())
         names = sorted(known | {c.family for c in containers if is_image_name(c.family)})
-    families = [state.load(name) for name in names]
+    families, damaged = load_families(names)
     running = {f.image: _running_one(containers, f.image, f.last) for f in families}
     documents = {
         d["Id"]: d
@@ -39,6 +39,8 @@ def status(ctx: Context, image: str | None, as_json: bool) -> int:
     tags = {d["Id"]: d.get("RepoTags") or [] for d in engine.inspect_images(ctx.docker, image_ids)}
     now = time.time()
     reports = [_report(f, running[f.image], documents, tags, now) for f in families]
+    reports += [_damaged_report(name, message) for name, message in damaged.items()]
+    reports.sort(key=lambda r: r["image"])
     for report in reports:
         _flag_several_running(report, containers)
     all_ok = all(r["ok"] for r in reports)
@@ -46,7 +48,17 @@ def status(ctx: Context, image: str | None, as_json: bool) -> int:
         print_json(ctx.stdout, {"ok": all_ok, "families": reports})
     else:
         _print(ctx, reports)
+    report_damaged(ctx, damaged)
+    if damaged:
+        return EXIT_FAILED
     return EXIT_OK if all_ok else EXIT_NOT_RUNNING
+
+
+def _damaged_report(image: str, message: str) -> dict:
+    """A family whose state file cannot be read: shown, never guessed at."""
+    report = _report(state.FamilyState(image), None, {}, {}, 0)
+    report.update(state="damaged", error=message)
+    return report
 
 
 def _flag_several_running(report: dict, containers: list[ContainerSummary]) -> None:
@@ -89,6 +101,7 @@ def _report(
         "last": family.last,
         "stable": family.stable,
         "ok": False,
+        "error": None,
     }
     document = documents.get(container.id) if container else None
     if container is None or document is None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockervisor import docker_argv, engine
-from dockervisor.commands.common import active_names, require_known_family
+from dockervisor.commands.common import active_names
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK
 
@@ -11,7 +11,6 @@ from dockervisor.errors import EXIT_OK
 def stop(ctx: Context, image: str) -> int:
     with ctx.family_change(image, "stop") as entry:
         containers = engine.family_containers(ctx.docker, image)
-        require_known_family(image, containers)
         running = active_names(containers)
         if not running:
             ctx.info(f"nothing of {image!r} is running")
@@ -19,6 +18,5 @@ def stop(ctx: Context, image: str) -> int:
             return EXIT_OK
         entry.container = ", ".join(running)
         ctx.docker.change(docker_argv.stop(running))
-        if not ctx.dry_run:
-            ctx.info(f"stopped {entry.container}")
+        ctx.done(f"would stop {entry.container}", f"stopped {entry.container}")
     return EXIT_OK
