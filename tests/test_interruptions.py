@@ -301,3 +301,30 @@ def test_a_hex_named_family_never_runs_an_image_by_id_prefix(cli, base_image, tm
             docker("rm", "-f", name, check=False)
         docker("rmi", f"{family}:latest", check=False)
         docker("rmi", other_id, check=False)
+
+
+def test_sigterm_during_stop_lets_docker_finish_and_records_it(serving, cli) -> None:
+    app, good, port = serving
+    stop = cli.popen("stop", app.family)
+    wait_for_child(stop, f"docker stop {good}")
+    stop.send_signal(signal.SIGTERM)
+    code, out, err = finish(stop)
+    assert code == 128 + signal.SIGTERM, err
+    assert running_names(app.family) == []  # docker finished the stop
+    last = cli.history(app.family)[-1]
+    assert (last["action"], last["outcome"], last["container"]) == ("stop", "ok", good)
+    assert "SIGTERM arrived after the change was made" in last["message"]
+
+
+def test_sigterm_during_build_stops_it_and_records_nothing_but_the_interruption(serving, cli) -> None:
+    app, good, port = serving
+    before = cli.state(app.family)
+    app.write(content="v2", extra=("RUN sleep 30",))
+    build = cli.popen("build", app.family, str(app.dir))
+    wait_for_child(build, "docker build")
+    build.send_signal(signal.SIGTERM)
+    code, out, err = finish(build, timeout=30)
+    assert code == 128 + signal.SIGTERM, err
+    assert cli.state(app.family) == before
+    assert cli.history(app.family)[-1]["outcome"] == "interrupted"
+    assert not [p for p in os.listdir("/proc") if p.isdigit() and str(app.dir) in cmdline(int(p))]
