@@ -97,13 +97,14 @@ class Context:
             if signum is not None:  # it came while docker finished: the work is done
                 entry.message = f"{signals.signal_name(signum)} arrived after the change was made"
             self._record(image, entry)
+            signum = signum or signals.take_pending()
             if signum is not None:
                 raise signals.Interrupted(signum)
 
     def _record(self, image: str, entry: history.Entry, exit_code: int = EXIT_FAILED) -> None:
         """Append to the history; signals wait, so the record is whole."""
         try:
-            with signals.deferred("recording the history first"):
+            with signals.deferred("recording the history first", resume=False):
                 history.append(image, entry, time.time())
         except DockervisorError as error:
             ended = entry.outcome + (f": {entry.message}" if entry.message else "")

@@ -74,7 +74,7 @@ def bring_up(
         return _roll_back(ctx, family, target, previous, failure, policy, new, from_wait, interrupted)
 
     if already_running and not others:
-        entry.outcome = "no-op"
+        entry.outcome = "no-op" if family.last == target else "ok"
         ctx.info(f"{target} was already running{' and is up' if policy.enabled else ''}")
     elif not policy.enabled and not ctx.dry_run:
         ctx.info(f"started {target} (not waited for)")
@@ -107,7 +107,8 @@ def _start(ctx: Context, target: str, new: NewContainer | None) -> str | None:
 def _record(ctx: Context, family: FamilyState, done: str) -> None:
     """Save the marks; docker already acted, so a failure must say so."""
     try:
-        with signals.deferred("recording what was done first"):
+        # A signal now is raised once the history has the outcome too.
+        with signals.deferred("recording what was done first", resume=False):
             ctx.save(family)
     except DockervisorError as error:
         raise DockervisorError(
@@ -141,8 +142,8 @@ def _roll_back(
         )
         if previous is None:
             raise StartFailed(
-                f"{what_failed}. Nothing of {family.image!r} was running before, so "
-                f"nothing else changed; {fate}.",
+                f"{what_failed}. Nothing else of {family.image!r} was running before, so "
+                f"there is nothing to roll back to and nothing else changed; {fate}.",
                 EXIT_ROLLED_BACK,
                 "interrupted" if interrupted else "failed",
             )
