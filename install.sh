@@ -23,14 +23,17 @@ case "$PREFIX" in
 esac
 lib_dir="$PREFIX/lib/dockervisor"
 bin_file="$PREFIX/bin/dockervisor"
+bash_completion="$PREFIX/share/bash-completion/completions/dockervisor"
+zsh_completion="$PREFIX/share/zsh/site-functions/_dockervisor"
+man_page="$PREFIX/share/man/man1/dockervisor.1"
 
 uninstall() {
     if [ -e "$bin_file" ] && ! grep -q "^$MARKER" "$bin_file" 2>/dev/null; then
         die "$bin_file was not written by this script; leaving it alone"
     fi
-    rm -f "$bin_file"
+    rm -f "$bin_file" "$bash_completion" "$zsh_completion" "$man_page"
     rm -rf "$lib_dir"
-    echo "removed $bin_file and $lib_dir"
+    echo "removed $bin_file, $lib_dir, its completion scripts and man page"
     echo "(state under each user's ~/.dockervisor and all containers are kept)"
 }
 
@@ -42,7 +45,7 @@ case "${1:-}" in
 esac
 
 source_dir="$(cd "$(dirname "$0")" && pwd)"
-[ -f "$source_dir/dockervisor/cli.py" ] || die "run this from a dockervisor checkout"
+[ -f "$source_dir/dockervisor/cli/__init__.py" ] || die "run this from a dockervisor checkout"
 command -v python3 >/dev/null 2>&1 || die "python3 is required"
 
 # Resolve the real interpreter: a version-manager shim (pyenv's) costs tens of
@@ -82,15 +85,29 @@ sys.exit(main())
 LAUNCHER
 chmod 755 "$bin_file.new"
 
+# Completion scripts and the man page, generated from the staged parser.
+generate() {
+    "$python" -S -c 'import sys; sys.path.insert(0, sys.argv[1]); exec(sys.argv[2])' "$staging" "$1"
+}
+mkdir -p "$(dirname "$bash_completion")" "$(dirname "$zsh_completion")" "$(dirname "$man_page")"
+generate 'from dockervisor.completion import script; print(script("bash"), end="")' > "$bash_completion.new"
+generate 'from dockervisor.completion import script; print(script("zsh"), end="")' > "$zsh_completion.new"
+generate 'from dockervisor.manpage import render; print(render(), end="")' > "$man_page.new"
+trap 'rm -rf "$staging" "$staging.old" "$bin_file.new" "$bash_completion.new" "$zsh_completion.new" "$man_page.new"' EXIT
+
 if [ -d "$lib_dir" ]; then
     mv "$lib_dir" "$staging.old"
 fi
 mv "$staging" "$lib_dir"
 mv "$bin_file.new" "$bin_file"
+mv "$bash_completion.new" "$bash_completion"
+mv "$zsh_completion.new" "$zsh_completion"
+mv "$man_page.new" "$man_page"
 rm -rf "$staging.old"
 trap - EXIT
 
 echo "installed $("$bin_file" --version) as $bin_file (python: $python)"
+echo "completion: $bash_completion, $zsh_completion; manual: man dockervisor ($man_page)"
 case ":$PATH:" in
     *":$PREFIX/bin:"*) ;;
     *) echo "note: $PREFIX/bin is not on PATH" ;;

@@ -37,6 +37,7 @@ class Context:
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self.docker = Executor(dry_run, self.stdout, self.stderr)
+        self.wide = False  # tables: every column, nothing cut, even in a terminal
 
     def info(self, message: str) -> None:
         """Progress for the person or the cron mail; stdout stays for results."""

@@ -54,11 +54,14 @@ def inspect_images(references: list[str]) -> list[str]:
     return [DOCKER, "image", "inspect", *references]
 
 
-def build(image: str, context: str, dockerfile: str | None = None) -> list[str]:
+def build(
+    image: str, context: str, dockerfile: str | None = None, options: list[str] | None = None
+) -> list[str]:
+    """`options`: docker build flags passed through (see commands/build.BuildOptions)."""
     argv = [DOCKER, "build", "-t", tag(image)]
     if dockerfile is not None:
         argv += ["-f", dockerfile]
-    return argv + [context]
+    return argv + (options or []) + [context]
 
 
 def run(name: str, image: str, config: RunConfig, env_args: list[str] | None = None) -> list[str]:
@@ -91,5 +94,18 @@ def remove(name: str) -> list[str]:
     return [DOCKER, "rm", name]
 
 
-def logs(name: str, tail: int) -> list[str]:
-    return [DOCKER, "logs", "--tail", str(tail), name]
+def logs(name: str, tail: int | None = None, follow: bool = False, since: str | None = None) -> list[str]:
+    argv = [DOCKER, "logs"]
+    if follow:
+        argv.append("--follow")
+    if tail is not None:
+        argv += ["--tail", str(tail)]
+    if since is not None:
+        argv += ["--since", since]
+    return argv + [name]
+
+
+def exec_in(name: str, command: list[str], interactive: bool = False, tty: bool = False) -> list[str]:
+    """`docker exec` of `command` in a running container; `--` ends docker's options."""
+    flags = (["--interactive"] if interactive else []) + (["--tty"] if tty else [])
+    return [DOCKER, "exec", *flags, name, *command]

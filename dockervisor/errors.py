@@ -17,14 +17,23 @@ EXIT_ROLLBACK_FAILED = 4
 # `status`: a family shown is not running, or not healthy.
 EXIT_NOT_RUNNING = 5
 
-EXIT_CODES_HELP = """\
-exit codes:
-  0  success (or nothing to do)
-  1  failed before anything changed (bad input, docker error, lock timeout)
-  2  usage error
-  3  start failed: the new container was stopped, the previous one runs again
-  4  start failed and the rollback failed too: check `dockervisor status`
-  5  status: a family shown is not running or not healthy"""
+_EXIT_CODE_LINES = {
+    0: "success (or nothing to do)",
+    1: "failed (bad input, unknown family, docker error, lock timeout)",
+    2: "usage error",
+    3: "start failed: the new container was stopped, the previous one runs again",
+    4: "start failed and the rollback failed too: check `dockervisor status`",
+    5: "status: a family shown is not running or not healthy",
+}
+_INTERRUPTED_LINE = "128+N  interrupted by signal N (130 SIGINT, 143 SIGTERM, 129 SIGHUP)"
+
+
+def exit_codes_help(codes: tuple[int, ...] = tuple(_EXIT_CODE_LINES), interrupted: bool = True) -> str:
+    """The exit codes a verb can return, for its --help."""
+    lines = [f"  {code}  {_EXIT_CODE_LINES[code]}" for code in codes]
+    if interrupted:
+        lines.append(f"  {_INTERRUPTED_LINE}")
+    return "exit codes:\n" + "\n".join(lines)
 
 
 class DockervisorError(Exception):

@@ -122,15 +122,15 @@ class Executor:
             raise command_failed(result)
         return result
 
-    def stream(self, argv: list[str]) -> None:
+    def stream(self, argv: list[str], quiet: bool = False) -> None:
         """Run a long command (a build) with its output going straight to the
-        user's stderr; stdout stays for results. No time limit: builds are
-        long. An interruption stops it."""
+        user's stderr (nowhere if `quiet`); stdout stays for results. No time
+        limit: builds are long. An interruption stops it."""
         if self.dry_run:
             print(shlex.join(argv), file=self.stdout, flush=True)
             return
         signals.raise_pending()
-        process = self._spawn(argv, None, self.inherit_fds)
+        process = self._spawn(argv, subprocess.DEVNULL if quiet else None, self.inherit_fds)
         try:
             returncode = process.wait()
         except BaseException:
@@ -139,17 +139,34 @@ class Executor:
         if returncode != 0:
             raise DockerCommandFailed(describe(argv), returncode, "see docker's output above")
 
-    def _spawn(self, argv: list[str], stdout: int | None, pass_fds: Sequence[int] = ()) -> subprocess.Popen:
-        """Start one process in its own session: no shell, no stdin; stdout
-        captured, or (streaming) sent to our stderr."""
+    def hand_over(self, argv: list[str]) -> None:
+        """Become `argv` (docker logs -f, docker exec -it): its live output, its
+        terminal, its signals and its exit code are the user's. Returns only
+        under --dry-run."""
+        if self.dry_run:
+            print(shlex.join(argv), file=self.stdout, flush=True)
+            return
         if self.debug:
             print(f"dockervisor: running {shlex.join(argv)}", file=self.stderr, flush=True)
+        self.stdout.flush()
+        self.stderr.flush()
+        try:
+            os.execvp(argv[0], argv)
+        except OSError as error:
+            raise _not_runnable(argv, error) from None
+
+    def _spawn(self, argv: list[str], stdout: int | None, pass_fds: Sequence[int] = ()) -> subprocess.Popen:
+        """Start one process in its own session: no shell, no stdin; stdout
+        captured (PIPE), discarded (DEVNULL), or (None) sent to our stderr."""
+        if self.debug:
+            print(f"dockervisor: running {shlex.join(argv)}", file=self.stderr, flush=True)
+        captured = stdout == subprocess.PIPE
         try:
             return subprocess.Popen(
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=stdout if stdout is not None else self.stderr.fileno(),
-                stderr=subprocess.PIPE if stdout is not None else None,
+                stderr=subprocess.PIPE if captured else None,
                 text=True,
                 errors="replace",
                 start_new_session=True,

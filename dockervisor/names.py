@@ -48,6 +48,17 @@ def check_container_name(name: str) -> str:
     return name
 
 
+_SUFFIX = re.compile(r"[0-9]{14}(?:_[0-9]+)?")
+
+
+def container_for(image: str, word: str) -> str:
+    """A container of `image` as a person types it: its full name, or the
+    suffix the tables show (`20261129041012`, `20261129041012_2`)."""
+    if _SUFFIX.fullmatch(word):
+        return f"{CONTAINER_PREFIX}{image}_{word}"
+    return check_container_name(word)
+
+
 def is_volume_name(name: str) -> bool:
     return is_container_name(name)  # docker holds volume names to the same rule
 

@@ -16,15 +16,17 @@ _COLOURS = {"green": "32", "red": "31", "yellow": "33"}
 
 
 class Column:
-    """A table column. `cut` says which end to shorten when space runs out:
-    "start" keeps the end (container names differ in their timestamps)."""
+    """A table column. `cut` says which end to shorten when space runs out
+    (None: never, for names that must be typed back); `drop` > 0 lets the
+    column go when shortening is not enough, the highest first."""
 
-    __slots__ = ("header", "cut", "min_width")
+    __slots__ = ("header", "cut", "min_width", "drop")
 
-    def __init__(self, header: str, cut: str | None = None, min_width: int = 6) -> None:
+    def __init__(self, header: str, cut: str | None = None, min_width: int = 6, drop: int = 0) -> None:
         self.header = header
         self.cut = cut
         self.min_width = min_width
+        self.drop = drop
 
 
 def print_json(stream: TextIO, document: object) -> None:
@@ -87,10 +89,23 @@ def render_table(
     colour_enabled: bool = False,
 ) -> list[str]:
     """Lines of a left-aligned table with a header, at most `width` characters
-    wide (None: as wide as the cells)."""
-    widths = [max([len(c.header)] + [len(row[i]) for row in rows]) for i, c in enumerate(columns)]
-    if width is not None:
-        _shrink_to_fit(columns, widths, width)
+    wide if shortening cells and dropping columns allow (None: as wide as the
+    cells). Cells of columns that may not be cut are never cut."""
+    kept = list(range(len(columns)))
+    while True:
+        shown = [columns[i] for i in kept]
+        widths = [max([len(columns[i].header)] + [len(row[i]) for row in rows]) for i in kept]
+        if width is None:
+            break
+        _shrink_to_fit(shown, widths, width)
+        droppable = [i for i in kept if columns[i].drop > 0]
+        if _table_width(widths) <= width or not droppable:
+            break
+        kept.remove(max(droppable, key=lambda i: columns[i].drop))
+    rows = [[row[i] for i in kept] for row in rows]
+    if colours is not None:
+        colours = [[row[i] for i in kept] for row in colours]
+    columns = shown
     lines = []
     for row_index, row in enumerate([[c.header for c in columns]] + rows):
         cells = []
@@ -108,7 +123,7 @@ def _shrink_to_fit(columns: list[Column], widths: list[int], width: int) -> None
     """Narrow the widest shrinkable column until the table fits: straight down to
     the next widest (a cell can list hundreds of containers), then in turns."""
     while True:
-        excess = sum(widths) + len(_GAP) * (len(widths) - 1) - width
+        excess = _table_width(widths) - width
         candidates = [
             i for i, c in enumerate(columns) if c.cut is not None and widths[i] > c.min_width
         ]
@@ -117,6 +132,10 @@ def _shrink_to_fit(columns: list[Column], widths: list[int], width: int) -> None
         widest = max(candidates, key=lambda i: widths[i])
         floor = max([columns[widest].min_width] + [widths[i] for i in candidates if i != widest])
         widths[widest] -= max(1, min(excess, widths[widest] - floor))
+
+
+def _table_width(widths: list[int]) -> int:
+    return sum(widths) + len(_GAP) * (len(widths) - 1)
 
 
 def _fit(text: str, width: int, cut: str | None) -> str:
@@ -132,7 +151,10 @@ def print_table(
     columns: list[Column],
     rows: list[list[str]],
     colours: list[list[str | None]] | None = None,
+    wide: bool = False,
 ) -> None:
-    lines = render_table(columns, rows, terminal_width(stream), colours, use_colour(stream))
+    """The table on `stream`; `wide`: every column, nothing cut, even in a terminal."""
+    width = None if wide else terminal_width(stream)
+    lines = render_table(columns, rows, width, colours, use_colour(stream))
     stream.write("\n".join(lines) + "\n")
     stream.flush()

@@ -1,18 +1,73 @@
-"""`dockervisor build IMAGENAME [PATH] [-f DOCKERFILE]`."""
+"""`dockervisor build IMAGENAME [PATH] [-f DOCKERFILE] [docker build options]`."""
 
 from __future__ import annotations
 
 import os
+import re
 import time
 
 from dockervisor import docker_argv, engine, runconfig, state
 from dockervisor.context import Context
-from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.errors import EXIT_OK, EXIT_USAGE, DockervisorError
 from dockervisor.overrides import load_overrides, overrides_file_for
 from dockervisor.timefmt import iso_utc
 
 
-def build(ctx: Context, image: str, context_dir: str, dockerfile: str | None) -> int:
+# Docker's build stage names, and platform strings such as linux/arm64/v8.
+_STAGE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_PLATFORM = re.compile(r"[a-z0-9][a-z0-9_./-]*(?:,[a-z0-9][a-z0-9_./-]*)*")
+
+
+class BuildOptions:
+    """The docker build flags dockervisor passes through, checked first."""
+
+    __slots__ = ("build_args", "no_cache", "pull", "target", "platform", "quiet")
+
+    def __init__(
+        self,
+        build_args: list[str] | None = None,
+        no_cache: bool = False,
+        pull: bool = False,
+        target: str | None = None,
+        platform: str | None = None,
+        quiet: bool = False,
+    ) -> None:
+        self.build_args = build_args or []
+        self.no_cache = no_cache
+        self.pull = pull
+        self.target = target
+        self.platform = platform
+        self.quiet = quiet
+
+    def flags(self) -> list[str]:
+        from dockervisor.overrides import ENV_KEY
+
+        flags: list[str] = []
+        for pair in self.build_args:
+            key, separator, value = pair.partition("=")
+            if not ENV_KEY.fullmatch(key):
+                raise DockervisorError("--build-arg takes KEY=VALUE or KEY with a valid KEY", EXIT_USAGE)
+            if not separator and key not in os.environ:
+                raise DockervisorError(f"--build-arg {key}: {key} is not set in the environment", EXIT_USAGE)
+            flags += ["--build-arg", pair]  # KEY alone: docker takes it from the environment
+        for flag, value, pattern in (("--target", self.target, _STAGE), ("--platform", self.platform, _PLATFORM)):
+            if value is not None:
+                if not pattern.fullmatch(value):
+                    raise DockervisorError(f"{flag}: {value!r} is not a valid value", EXIT_USAGE)
+                flags += [flag, value]
+        flags += ["--no-cache"] * self.no_cache + ["--pull"] * self.pull + ["--quiet"] * self.quiet
+        return flags
+
+
+def build(
+    ctx: Context,
+    image: str,
+    context_dir: str,
+    dockerfile: str | None,
+    options: BuildOptions | None = None,
+) -> int:
+    options = options or BuildOptions()
+    flags = options.flags()
     context_dir = os.path.abspath(context_dir)
     if not os.path.isdir(context_dir):
         raise DockervisorError(f"build context {context_dir} is not a directory")
@@ -26,7 +81,8 @@ def build(ctx: Context, image: str, context_dir: str, dockerfile: str | None) ->
     with ctx.family_change(image, "build", creates=True) as entry:
         family = state.load(image)  # a damaged state file stops us before docker runs
         ctx.docker.stream(
-            docker_argv.build(image, context_dir, dockerfile_path if dockerfile else None)
+            docker_argv.build(image, context_dir, dockerfile_path if dockerfile else None, flags),
+            quiet=options.quiet,
         )
         if ctx.dry_run:
             return EXIT_OK
@@ -49,11 +105,13 @@ def build(ctx: Context, image: str, context_dir: str, dockerfile: str | None) ->
                 f"run configuration was not recorded, so `start new` would use the previous "
                 f"one: {error.message}; fix that and build again"
             ) from None
-    ctx.info(f"built {image} ({short_id(document['Id'])})")
-    for line in describe_config(config):
-        ctx.info(f"  {line}")
-    if overrides:
-        ctx.info(f"  overrides from {overrides.path}")
+    print(document["Id"], file=ctx.stdout, flush=True)  # the result; the log went to stderr
+    if not options.quiet:
+        ctx.info(f"built {image} ({short_id(document['Id'])})")
+        for line in describe_config(config):
+            ctx.info(f"  {line}")
+        if overrides:
+            ctx.info(f"  overrides from {overrides.path}")
     return EXIT_OK
 
 

@@ -42,5 +42,14 @@ def report_damaged(ctx: Context, damaged: dict[str, str]) -> None:
         print(f"dockervisor: error: {message}", file=ctx.stderr, flush=True)
 
 
+def the_running_one(image: str, containers: list[ContainerSummary], hint: str) -> str:
+    """The family's running container; with several (a problem `status`
+    reports), the newest."""
+    running = active_names(containers)
+    if not running:
+        raise DockervisorError(f"nothing of {image!r} is running; {hint}")
+    return running[0]
+
+
 def active_names(containers: list[ContainerSummary]) -> list[str]:
     return [c.name for c in containers if c.active]

@@ -8,7 +8,7 @@ from dockervisor.commands.common import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK
 from dockervisor.files import exists_private
-from dockervisor.output import Column, print_json, print_table, terminal_width
+from dockervisor.output import Column, print_json, print_table
 
 
 def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
@@ -33,13 +33,11 @@ def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
         for e in entries
     ]
     columns = [
-        Column("TIME"), Column("USER", "end"), Column("COMMAND", "end"),
-        Column("CONTAINER", "start"), Column("IMAGE"), Column("OUTCOME"),
+        Column("TIME"), Column("USER", "end", drop=2), Column("COMMAND", "end", 12),
+        Column("CONTAINER"), Column("IMAGE", drop=1), Column("OUTCOME"),
     ]  # fmt: skip
-    print_table(ctx.stdout, columns, rows)
-    width = terminal_width(ctx.stdout)
+    print_table(ctx.stdout, columns, rows, wide=ctx.wide)
     failures = [e for e in entries if e["outcome"] not in ("ok", "no-op") and e["message"]]
-    for entry in failures[-5:]:
-        line = f"{entry['time']} {entry['outcome']}: {entry['message']}"
-        print(line if width is None or len(line) <= width else line[: width - 1] + "…", file=ctx.stdout)
+    for entry in failures[-5:]:  # whole: a reason cut short says nothing
+        print(f"{entry['time']} {entry['outcome']}: {entry['message']}", file=ctx.stdout)
     return EXIT_OK

@@ -32,8 +32,8 @@ def families(ctx: Context, as_json: bool) -> int:
     if as_json:
         print_json(ctx.stdout, {"families": listed})
     else:
-        columns = [Column("FAMILY", "end"), Column("CONTAINERS"), Column("RUNNING", "start")]
-        print_table(ctx.stdout, columns, rows)
+        columns = [Column("FAMILY"), Column("CONTAINERS", drop=1), Column("RUNNING")]
+        print_table(ctx.stdout, columns, rows, wide=ctx.wide)
     report_damaged(ctx, damaged)
     return EXIT_FAILED if damaged else EXIT_OK
 
@@ -71,8 +71,11 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
         ]
         for c in listed
     ]
-    columns = [Column("NAME", "start"), Column("IMAGE"), Column("CREATED"), Column("STATE"), Column("MARKS", "end")]
-    print_table(ctx.stdout, columns, rows)
+    columns = [
+        Column("NAME"), Column("IMAGE", drop=2), Column("CREATED", drop=1), Column("STATE"),
+        Column("MARKS", "end"),
+    ]  # fmt: skip
+    print_table(ctx.stdout, columns, rows, wide=ctx.wide)
     return EXIT_OK
 
 
@@ -115,7 +118,7 @@ def images(ctx: Context, image: str, as_json: bool) -> int:
         for i in listed
     ]
     columns = [Column("IMAGE ID"), Column("TAGS", "end"), Column("CREATED"), Column("CONTAINERS", "end")]
-    print_table(ctx.stdout, columns, rows)
+    print_table(ctx.stdout, columns, rows, wide=ctx.wide)
     return EXIT_OK
 
 

@@ -82,7 +82,13 @@ def _start_marked(ctx: Context, image: str, mark: str, policy: WaitPolicy) -> in
 def start_container(ctx: Context, name: str, policy: WaitPolicy) -> int:
     document = engine.inspect_container(ctx.docker, name)
     if document is None:
-        raise DockervisorError(f"there is no container named {name!r}")
+        hint = ""
+        if is_image_name(name):  # `start app`, the verb forgotten
+            hint = (
+                f"; to start the family {name!r}, say which container: "
+                f"`dockervisor start new|last|stable {name}`"
+            )
+        raise DockervisorError(f"there is no container named {name!r}{hint}")
     image = engine.container_family(document)
     if not image:
         raise DockervisorError(

@@ -136,9 +136,9 @@ def _published_ports(document: dict) -> list[dict]:
 
 def _print(ctx: Context, reports: list[dict]) -> None:
     columns = [
-        Column("FAMILY", "end"), Column("STATE"), Column("CONTAINER", "start", 8),
-        Column("IMAGE", "end", 8), Column("PORTS", "end", 8),
-        Column("LAST", "start"), Column("STABLE", "start"),
+        Column("FAMILY"), Column("STATE"), Column("CONTAINER"),
+        Column("IMAGE", "end", 8, drop=4), Column("PORTS", "end", 8, drop=3),
+        Column("LAST", drop=2), Column("STABLE", drop=1),
     ]  # fmt: skip
     rows, colours = [], []
     for r in reports:
@@ -159,7 +159,7 @@ def _print(ctx: Context, reports: list[dict]) -> None:
             ]
         )
         colours.append([None, _STATE_COLOURS.get(shown_state, "red")] + [None] * 5)
-    print_table(ctx.stdout, columns, rows, colours)
+    print_table(ctx.stdout, columns, rows, colours, wide=ctx.wide)
     for r in reports:
         if len(r["running"]) > 1:
             ctx.info(

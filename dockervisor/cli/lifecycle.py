@@ -1,0 +1,219 @@
+"""The verbs that change what runs: build, start, stop, stable."""
+
+from __future__ import annotations
+
+from dockervisor.cli.parsing import (
+    add_dry_run,
+    add_json,
+    context,
+    image_name,
+    seconds,
+    usage_error,
+)
+
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    import argparse
+
+    from dockervisor.cli.parsing import Parser
+    from dockervisor.waiting import WaitPolicy
+
+
+# build ------------------------------------------------------------------------
+
+
+def declare_build(p: Parser) -> None:
+    p.describe(
+        "build IMAGENAME from a Dockerfile and record how its containers run",
+        "  dockervisor build myapp .\n"
+        "  dockervisor build myapp ./src -f ./src/Dockerfile.prod --build-arg VERSION=2.1\n\n"
+        "docker's build log goes to stderr; stdout gets the image ID.",
+    )
+    p.add_argument("image", metavar="IMAGENAME", type=image_name)
+    p.add_argument("path", metavar="PATH", nargs="?", default=".", help="build context (default: .)")
+    p.add_argument("-f", "--file", dest="dockerfile", metavar="DOCKERFILE", help="default: PATH/Dockerfile")
+    p.add_argument(
+        "--build-arg", action="append", default=[], metavar="KEY[=VALUE]", dest="build_args",
+        help="a build-time variable (repeatable); KEY alone takes it from the environment",
+    )  # fmt: skip
+    p.add_argument("--no-cache", action="store_true", help="do not use the build cache")
+    p.add_argument("--pull", action="store_true", help="always try to pull newer base images")
+    p.add_argument("--target", metavar="STAGE", help="the build stage to build")
+    p.add_argument("--platform", metavar="PLATFORM", help="build for this platform (linux/arm64...)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no build log; print only the image ID")
+    add_dry_run(p)
+    p.set_defaults(handler=run_build)
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from dockervisor.commands.build import BuildOptions, build
+
+    options = BuildOptions(args.build_args, args.no_cache, args.pull, args.target, args.platform, args.quiet)
+    return build(context(args), args.image, args.path, args.dockerfile, options)
+
+
+# start ------------------------------------------------------------------------
+
+_START_MODES = ("new", "last", "stable")
+START_USAGE = (
+    "dockervisor start [options] new|last|stable IMAGENAME\n"
+    "       dockervisor start [options] IMAGENAME SUFFIX\n"
+    "       dockervisor start [options] CONTAINERNAME"
+)
+
+
+def declare_start(p: Parser) -> None:
+    p.describe(
+        "start new|last|stable IMAGENAME, or a container of a family by name",
+        "  dockervisor start new myapp --env LOG_LEVEL=debug\n"
+        "  dockervisor start new myapp --env TOKEN     (TOKEN's value from the environment)\n"
+        "  dockervisor start last myapp\n"
+        "  dockervisor start stable myapp               (the rollback)\n"
+        "  dockervisor start myapp 20261128093000       (the suffix `status` shows)\n"
+        "  dockervisor start dcv_myapp_20261128093000\n\n"
+        "Any other running container of the family is stopped first. The start\n"
+        "waits until the container is up (healthy, if the image has a\n"
+        "HEALTHCHECK); if it does not come up, or the start is interrupted\n"
+        "(SIGINT, SIGTERM, SIGHUP), it is stopped and the container that ran\n"
+        "before is started again (exit code 3). stdout gets the name of the\n"
+        "container that runs afterwards.",
+        codes=(0, 1, 2, 3, 4),
+        usage=START_USAGE,
+    )
+    p.add_argument("words", metavar="WHAT", nargs="+", help="new|last|stable IMAGENAME, or a container")
+    wait = p.add_mutually_exclusive_group()
+    wait.add_argument(
+        "--wait", type=seconds, metavar="SECONDS", help="how long it may take to come up (default: 60)"
+    )
+    wait.add_argument("--no-wait", action="store_true", help="do not wait or roll back; report once docker started it")
+    p.add_argument(
+        "--settle",
+        type=seconds,
+        metavar="SECONDS",
+        help="how long it must stay up before the start counts as done (default: 3)",
+    )
+    p.add_argument(
+        "-e", "--env", action="append", default=[], metavar="KEY[=VALUE]",
+        help="start new only: set a variable in the new container (repeatable); KEY alone "
+        "takes its value from dockervisor's environment, so it is on no command line",
+    )  # fmt: skip
+    p.add_argument(
+        "--env-file", action="append", default=[], metavar="FILE", dest="env_files",
+        help="start new only: read variables from a docker env file (KEY=VALUE lines)",
+    )  # fmt: skip
+    add_dry_run(p)
+    p.set_defaults(handler=run_start)
+
+
+def _wait_policy(args: argparse.Namespace) -> WaitPolicy:
+    from dockervisor.waiting import WaitPolicy
+
+    policy = WaitPolicy(enabled=not args.no_wait)
+    if args.wait is not None:
+        policy.timeout = args.wait
+    if args.settle is not None:
+        policy.settle = args.settle
+    return policy
+
+
+def run_start(args: argparse.Namespace) -> int:
+    from dockervisor.commands import start
+    from dockervisor.names import check_container_name, check_image_name, container_for
+
+    words = args.words
+    if len(words) == 2 and words[0] in _START_MODES:
+        mode, target = words[0], check_image_name(words[1])
+    elif len(words) == 2:
+        mode, target = "container", container_for(check_image_name(words[0]), words[1])
+    elif len(words) == 1 and words[0] not in _START_MODES:
+        mode, target = "container", check_container_name(words[0])
+    else:
+        raise usage_error(f"usage: {START_USAGE}")
+    if (args.env or args.env_files) and mode != "new":
+        raise usage_error(
+            "--env and --env-file only apply to `start new`: a container's environment is "
+            "fixed when it is created"
+        )
+    ctx, policy = context(args), _wait_policy(args)
+    if mode == "new":
+        from dockervisor.envfile import parse_env_options
+
+        return start.start_new(ctx, target, policy, parse_env_options(args.env), args.env_files)
+    if mode == "last":
+        return start.start_last(ctx, target, policy)
+    if mode == "stable":
+        return start.start_stable(ctx, target, policy)
+    return start.start_container(ctx, target, policy)
+
+
+# stop -------------------------------------------------------------------------
+
+
+def declare_stop(p: Parser) -> None:
+    p.describe(
+        "stop the family's running container (nothing running: exit 0)",
+        "  dockervisor stop myapp",
+    )
+    p.add_argument("image", metavar="IMAGENAME", type=image_name)
+    add_dry_run(p)
+    p.set_defaults(handler=run_stop)
+
+
+def run_stop(args: argparse.Namespace) -> int:
+    from dockervisor.commands.stop import stop
+
+    return stop(context(args), args.image)
+
+
+# stable -----------------------------------------------------------------------
+
+STABLE_USAGE = (
+    "dockervisor stable [--dry-run] [--force] [mark] IMAGENAME [CONTAINER|SUFFIX]\n"
+    "       dockervisor stable show [--json] IMAGENAME"
+)
+
+
+def declare_stable(p: Parser) -> None:
+    p.describe(
+        "mark the running container stable, or show which one is",
+        "  dockervisor stable myapp          (same as: dockervisor stable mark myapp)\n"
+        "  dockervisor stable mark myapp 20261128093000\n"
+        "  dockervisor stable show myapp\n\n"
+        "Only a container that is up (running, healthy if it has a HEALTHCHECK,\n"
+        "not restarting) is marked, unless --force.",
+        usage=STABLE_USAGE,
+    )
+    p.add_argument("words", metavar="WHAT", nargs="+", help="[mark|show] IMAGENAME [CONTAINER|SUFFIX]")
+    p.add_argument(
+        "--force", action="store_true",
+        help="mark a container that is not up (stopped, restarting or unhealthy)",
+    )  # fmt: skip
+    add_json(p)
+    add_dry_run(p)
+    p.set_defaults(handler=run_stable)
+
+
+def run_stable(args: argparse.Namespace) -> int:
+    from dockervisor.commands import stable
+    from dockervisor.names import check_image_name, container_for
+
+    words = args.words
+    container = None
+    if len(words) == 1 and words[0] not in ("mark", "show"):
+        action, image = "mark", words[0]
+    elif len(words) == 2 and words[0] in ("mark", "show"):
+        action, image = words
+    elif len(words) == 3 and words[0] == "mark":
+        action, image, container = words
+    else:
+        raise usage_error(f"usage: {STABLE_USAGE}")
+    image = check_image_name(image)
+    if action == "show":
+        if args.force or args.dry_run:
+            raise usage_error("--force and --dry-run apply to `stable mark`")
+        return stable.show(context(args), image, args.json)
+    if args.json:
+        raise usage_error("--json applies to `stable show`")
+    if container is not None:
+        container = container_for(image, container)
+    return stable.mark(context(args), image, container, args.force)

@@ -1,0 +1,42 @@
+"""`dockervisor logs IMAGENAME` and `dockervisor exec IMAGENAME CMD...`: docker's
+own, for the family's running container (or, for logs, any of its containers),
+without digging its name out of `status`."""
+
+from __future__ import annotations
+
+from dockervisor import docker_argv, engine
+from dockervisor.commands.common import require_known_family, the_running_one
+from dockervisor.context import Context
+from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.names import container_for
+
+
+def logs(
+    ctx: Context,
+    image: str,
+    container: str | None,
+    follow: bool,
+    tail: int | None,
+    since: str | None,
+) -> int:
+    containers = engine.family_containers(ctx.docker, image)
+    require_known_family(image, containers)
+    if container is None:
+        name = the_running_one(image, containers, "name one with --container")
+    else:
+        name = container_for(image, container)
+        if name not in {c.name for c in containers}:
+            raise DockervisorError(
+                f"{container!r} is not a container of {image!r}; see "
+                f"`dockervisor list containers {image}`"
+            )
+    ctx.docker.hand_over(docker_argv.logs(name, tail, follow, since))
+    return EXIT_OK
+
+
+def exec_in(ctx: Context, image: str, command: list[str], interactive: bool, tty: bool) -> int:
+    containers = engine.family_containers(ctx.docker, image)
+    require_known_family(image, containers)
+    name = the_running_one(image, containers, "start one first")
+    ctx.docker.hand_over(docker_argv.exec_in(name, command, interactive, tty))
+    return EXIT_OK
