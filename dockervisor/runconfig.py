@@ -12,6 +12,7 @@ import posixpath
 
 from dockervisor.errors import DockervisorError
 from dockervisor.names import is_volume_name, volume_name_for
+from dockervisor.retention import DEFAULT_KEEP, keep_to_json, parse_keep
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ class Mount:
 
 
 class RunConfig:
-    __slots__ = ("ports", "mounts", "env", "env_file")
+    __slots__ = ("ports", "mounts", "env", "env_file", "keep")
 
     def __init__(
         self,
@@ -78,11 +79,13 @@ class RunConfig:
         mounts: list[Mount],
         env: dict[str, str] | None = None,
         env_file: str | None = None,
+        keep: int | None = DEFAULT_KEEP,
     ) -> None:
         self.ports = ports
         self.mounts = mounts
         self.env = env or {}
         self.env_file = env_file
+        self.keep = keep  # how many stopped containers a prune keeps; None: all
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -90,6 +93,7 @@ class RunConfig:
             "mounts": [mount.to_dict() for mount in self.mounts],
             "env": dict(self.env),
             "env_file": self.env_file,
+            "keep": keep_to_json(self.keep),
         }
 
     @classmethod
@@ -109,7 +113,12 @@ class RunConfig:
             raise ValueError(f"run_config is malformed ({error!r})") from None
         if env_file is not None:
             env_file = _str(env_file)
-        return cls(ports, mounts, env, env_file)
+        # Absent from state files written before retention existed: the default.
+        try:
+            keep = parse_keep(data.get("keep", DEFAULT_KEEP))
+        except ValueError as error:
+            raise ValueError(f"run_config keep {error}") from None
+        return cls(ports, mounts, env, env_file, keep)
 
 
 def _int(value: object) -> int:
@@ -140,7 +149,7 @@ def resolve(image: str, image_config: dict, overrides: Overrides | None) -> RunC
     mounts = _resolve_mounts(image, image_config.get("Volumes") or {}, overrides)
     if overrides is None:
         return RunConfig(ports, mounts)
-    return RunConfig(ports, mounts, dict(overrides.env), overrides.env_file)
+    return RunConfig(ports, mounts, dict(overrides.env), overrides.env_file, overrides.keep)
 
 
 def _resolve_ports(exposed: dict, overrides: Overrides | None) -> list[PortMapping]:

@@ -1,0 +1,41 @@
+"""Housekeeping without an engine: the "keep" key."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dockervisor.errors import DockervisorError
+from dockervisor.overrides import load_overrides, parse_overrides
+from dockervisor.runconfig import Mount, PortMapping, RunConfig
+
+
+@pytest.mark.parametrize("value, expected", [(3, 3), ("3", 3), ("all", None)])
+def test_keep_in_the_overrides(tmp_path: Path, value: object, expected: object) -> None:
+    assert parse_overrides({"keep": value}, str(tmp_path / "dcv-app")).keep == expected
+
+
+def test_keep_defaults_to_five(tmp_path: Path) -> None:
+    assert parse_overrides({}, str(tmp_path / "dcv-app")).keep == 5
+
+
+@pytest.mark.parametrize("value", [0, -1, "0", 2.5, True, "five", "٣", None, [], "All"])
+def test_a_bad_keep_names_the_file_and_the_key(tmp_path: Path, value: object) -> None:
+    path = tmp_path / "dcv-app"
+    path.write_text(json.dumps({"keep": value}))
+    with pytest.raises(DockervisorError) as raised:
+        load_overrides(str(path))
+    assert raised.value.message.startswith(f"{path}: keep: ")
+    assert "whole number" in raised.value.message
+
+
+def test_keep_is_recorded_and_old_state_files_load_with_the_default() -> None:
+    config = RunConfig([PortMapping(80, 8080)], [Mount("app_data", "/data")], keep=None)
+    assert config.to_dict()["keep"] == "all"
+    assert RunConfig.from_dict(config.to_dict()).keep is None
+    written_before = {key: value for key, value in config.to_dict().items() if key != "keep"}
+    assert RunConfig.from_dict(written_before).keep == 5
+    with pytest.raises(ValueError, match="keep"):
+        RunConfig.from_dict({**config.to_dict(), "keep": 0})
