@@ -12,6 +12,10 @@ if TYPE_CHECKING:
 
 DOCKER = "docker"
 FAMILY_LABEL = "dockervisor.image"
+# On the images dockervisor builds, so that a family's untagged leftovers can be
+# found. Not FAMILY_LABEL: containers inherit image labels, and one run by hand
+# from the image must not join the family.
+BUILT_LABEL = "dockervisor.built"
 RESTART_POLICY = "unless-stopped"
 
 # Only the fields dockervisor reads, so that docker computes nothing more
@@ -49,7 +53,7 @@ def inspect_images(references: list[str]) -> list[str]:
 
 
 def build(image: str, context: str, dockerfile: str | None = None) -> list[str]:
-    argv = [DOCKER, "build", "-t", image]
+    argv = [DOCKER, "build", "-t", image, "--label", f"{BUILT_LABEL}={image}"]
     if dockerfile is not None:
         argv += ["-f", dockerfile]
     return argv + [context]
@@ -88,3 +92,14 @@ def remove(name: str) -> list[str]:
 
 def logs(name: str, tail: int) -> list[str]:
     return [DOCKER, "logs", "--tail", str(tail), name]
+
+
+# housekeeping: prune, rm, forget, start new --if-changed ------------------------
+
+
+def list_dangling_built(image: str) -> list[str]:
+    """IDs of the untagged images built for the family, used or not."""
+    return [
+        DOCKER, "image", "ls", "--quiet", "--no-trunc",
+        "--filter", "dangling=true", "--filter", f"label={BUILT_LABEL}={image}",
+    ]  # fmt: skip

@@ -160,3 +160,22 @@ def container_family(document: dict) -> str:
 
 def container_name(document: dict) -> str:
     return str(document.get("Name", "")).lstrip("/")
+
+
+# housekeeping: prune, rm, forget ----------------------------------------------
+
+
+def family_containers_and_dangling(
+    docker: Executor, image: str
+) -> tuple[list[ContainerSummary], list[str]]:
+    return _containers_and_dangling(docker, docker_argv.list_family(image), image)
+
+
+def _containers_and_dangling(
+    docker: Executor, ps_argv: list[str], image: str
+) -> tuple[list[ContainerSummary], list[str]]:
+    ps, dangling = docker.query_all([ps_argv, docker_argv.list_dangling_built(image)], check=False)
+    for result in (ps, dangling):
+        if not result.ok:
+            raise command_failed(result)
+    return parse_ps_lines(ps.stdout), dangling.stdout.split()

@@ -162,7 +162,9 @@ def test_dry_run_prints_pasteable_commands_and_changes_nothing(past, cli) -> Non
         ["docker", "stop"], ["docker", "start"],
     ]  # fmt: skip
     assert runs["stop"].out.startswith("docker stop ")
-    assert shlex.split(runs["build"].out) == ["docker", "build", "-t", app.family, str(app.dir)]
+    assert shlex.split(runs["build"].out) == [
+        "docker", "build", "-t", app.family, "--label", f"dockervisor.built={app.family}", str(app.dir),
+    ]  # fmt: skip
     assert runs["stable"].out == ""
 
 

@@ -1,4 +1,4 @@
-"""Housekeeping without an engine: the "keep" key."""
+"""Housekeeping without an engine: argv builders and the "keep" key."""
 
 from __future__ import annotations
 
@@ -7,9 +7,17 @@ from pathlib import Path
 
 import pytest
 
+from dockervisor import docker_argv
 from dockervisor.errors import DockervisorError
 from dockervisor.overrides import load_overrides, parse_overrides
 from dockervisor.runconfig import Mount, PortMapping, RunConfig
+
+
+def test_the_familys_untagged_images_are_found_by_label() -> None:
+    assert docker_argv.list_dangling_built("app") == [
+        "docker", "image", "ls", "--quiet", "--no-trunc",
+        "--filter", "dangling=true", "--filter", "label=dockervisor.built=app",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("value, expected", [(3, 3), ("3", 3), ("all", None)])

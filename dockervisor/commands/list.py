@@ -73,10 +73,12 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
 
 
 def images(ctx: Context, image: str, as_json: bool) -> int:
-    members = engine.family_containers(ctx.docker, image)
+    # The family's untagged images too, used or not: a build never started, say.
+    members, dangling = engine.family_containers_and_dangling(ctx.docker, image)
     require_known_family(image, members)
-    # One call for every image the containers use and the one the tag points to.
-    resolved = engine.resolve_images(ctx.docker, [c.image for c in members] + [image])
+    # One call for every image the containers use, the one the tag points to,
+    # and the dangling ones.
+    resolved = engine.resolve_images(ctx.docker, [c.image for c in members] + [image] + dangling)
     users: dict[str, list[str]] = {}
     for c in reversed(members):  # oldest first within each image
         image_id = resolved.get(c.image, {}).get("Id", c.image)
