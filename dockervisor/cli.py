@@ -118,7 +118,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dockervisor {__version__}")
     verbs = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for add in (_add_build, _add_start, _add_stop, _add_stable, _add_list, _add_status, _add_history):
+    for add in (
+        _add_build, _add_start, _add_stop, _add_stable, _add_list, _add_status, _add_history,
+        _add_prune,
+    ):  # fmt: skip
         add(verbs)
     return parser
 
@@ -432,3 +435,43 @@ def _cmd_history(args: argparse.Namespace) -> int:
     from dockervisor.commands.history import history
 
     return history(_context(args), args.image, args.limit, args.json)
+
+
+# prune ------------------------------------------------------------------------
+
+
+def _add_prune(verbs: argparse._SubParsersAction) -> None:
+    from dockervisor.retention import RECORDED
+
+    p = _subparser(
+        verbs,
+        "prune",
+        "remove stopped containers beyond the newest N, and the images nothing uses any more",
+        "  dockervisor prune myapp --keep 2\n  dockervisor prune --dry-run        (every family)\n\n"
+        "The running container and those marked last or stable always stay; so\n"
+        "does any image a container uses or a tag names. Named volumes stay.",
+    )
+    p.add_argument("images", metavar="IMAGENAME", nargs="*", type=_image, help="default: every family")
+    p.add_argument(
+        "--keep", type=_keep, default=RECORDED, metavar="N",
+        help='stopped containers to keep besides last and stable (default: the family\'s "keep", '
+        'else 5; "all" keeps every one)',
+    )  # fmt: skip
+    _add_json(p)
+    _add_dry_run(p)
+    p.set_defaults(handler=_cmd_prune)
+
+
+def _keep(text: str) -> int | None:
+    from dockervisor.retention import parse_keep
+
+    try:
+        return parse_keep(text, minimum=0)
+    except ValueError as error:
+        raise _invalid(f"{text!r} {error}") from None
+
+
+def _cmd_prune(args: argparse.Namespace) -> int:
+    from dockervisor.commands.prune import prune
+
+    return prune(_context(args), args.images, args.keep, args.json)

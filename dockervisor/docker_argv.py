@@ -97,9 +97,35 @@ def logs(name: str, tail: int) -> list[str]:
 # housekeeping: prune, rm, forget, start new --if-changed ------------------------
 
 
+def list_all_containers() -> list[str]:
+    """Every container on the engine, dockervisor's or not: a prune must not
+    take away an image any of them uses."""
+    return [DOCKER, "ps", "--all", "--no-trunc", "--format", _PS_FORMAT]
+
+
 def list_dangling_built(image: str) -> list[str]:
     """IDs of the untagged images built for the family, used or not."""
     return [
         DOCKER, "image", "ls", "--quiet", "--no-trunc",
         "--filter", "dangling=true", "--filter", f"label={BUILT_LABEL}={image}",
     ]  # fmt: skip
+
+
+def inspect_containers_with_sizes(references: list[str]) -> list[str]:
+    return [DOCKER, "container", "inspect", "--size", *references]
+
+
+def layer_sizes(image: str) -> list[str]:
+    """The size in bytes of each build step of an image, newest first."""
+    return [DOCKER, "history", "--human=false", "--format", "{{.Size}}", image]
+
+
+def remove_containers(references: list[str]) -> list[str]:
+    """Stopped containers and their anonymous volumes; named volumes stay.
+    Without --force: docker refuses a container that runs."""
+    return [DOCKER, "rm", "--volumes", *references]
+
+
+def remove_images(references: list[str]) -> list[str]:
+    """Without --force: docker refuses an image a container uses."""
+    return [DOCKER, "rmi", *references]

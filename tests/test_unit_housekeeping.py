@@ -13,11 +13,20 @@ from dockervisor.overrides import load_overrides, parse_overrides
 from dockervisor.runconfig import Mount, PortMapping, RunConfig
 
 
-def test_the_familys_untagged_images_are_found_by_label() -> None:
+def test_removals_are_one_command_for_many_objects() -> None:
+    assert docker_argv.remove_containers(["a", "b"]) == ["docker", "rm", "--volumes", "a", "b"]
+    assert docker_argv.remove_images(["sha256:1", "app:latest"]) == ["docker", "rmi", "sha256:1", "app:latest"]
+
+
+def test_queries_for_a_prune() -> None:
+    assert docker_argv.list_all_containers()[:4] == ["docker", "ps", "--all", "--no-trunc"]
+    assert "--filter" not in docker_argv.list_all_containers()
     assert docker_argv.list_dangling_built("app") == [
         "docker", "image", "ls", "--quiet", "--no-trunc",
         "--filter", "dangling=true", "--filter", "label=dockervisor.built=app",
     ]  # fmt: skip
+    assert docker_argv.inspect_containers_with_sizes(["a"]) == ["docker", "container", "inspect", "--size", "a"]
+    assert docker_argv.layer_sizes("app") == ["docker", "history", "--human=false", "--format", "{{.Size}}", "app"]
 
 
 @pytest.mark.parametrize("value, expected", [(3, 3), ("3", 3), ("all", None)])

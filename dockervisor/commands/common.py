@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dockervisor import state
+from dockervisor import docker_argv, engine, retention, state
 from dockervisor.engine import ContainerSummary
 from dockervisor.errors import DockervisorError
+from dockervisor.names import is_image_name
 
 
 def require_known_family(image: str, containers: list[ContainerSummary]) -> None:
@@ -18,3 +19,17 @@ def require_known_family(image: str, containers: list[ContainerSummary]) -> None
 
 def active_names(containers: list[ContainerSummary]) -> list[str]:
     return [c.name for c in containers if c.active]
+
+
+def recorded_keep(family: state.FamilyState) -> int | None:
+    """The family's retention, recorded at build: stopped containers a prune keeps."""
+    return family.run_config.keep if family.run_config else retention.DEFAULT_KEEP
+
+
+def prunable(members: list[ContainerSummary], family: state.FamilyState) -> list[str]:
+    """The containers the next `dockervisor prune` (without --keep) removes, newest first."""
+    members = [c for c in members if c.family == family.image]
+    plan = retention.plan_containers(
+        [(c.name, c.state) for c in members], family.last, family.stable, recorded_keep(family)
+    )
+    return plan.remove

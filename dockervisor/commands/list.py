@@ -9,7 +9,7 @@ containers costs N requests to the engine.)
 from __future__ import annotations
 
 from dockervisor import engine, state
-from dockervisor.commands.common import require_known_family
+from dockervisor.commands.common import prunable, require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK
 from dockervisor.names import is_image_name
@@ -39,6 +39,7 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
     members = engine.family_containers(ctx.docker, image)
     require_known_family(image, members)
     images = engine.resolve_images(ctx.docker, [c.image for c in members])
+    next_pruned = set(prunable(members, family))
     listed = []
     for c in members:  # newest first
         created = parse_docker_time(c.created)
@@ -52,6 +53,7 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
                 "running": c.active,
                 "last": c.name == family.last,
                 "stable": c.name == family.stable,
+                "prunable": c.name in next_pruned,
             }
         )
     if as_json:
@@ -63,7 +65,7 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
             _short(c["image_id"]),
             c["created"] or "?",
             c["state"],
-            ",".join(m for m in ("running", "last", "stable") if c[m]) or "-",
+            ",".join(m for m in ("running", "last", "stable", "prunable") if c[m]) or "-",
         ]
         for c in listed
     ]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dockervisor import docker_argv, engine, state
 from dockervisor.commands.common import require_known_family
+from dockervisor.commands.prune import after_start_new
 from dockervisor.context import Context
 from dockervisor.envfile import env_files
-from dockervisor.errors import DockervisorError
+from dockervisor.errors import EXIT_OK, DockervisorError
 from dockervisor.names import is_image_name, new_container_name
 from dockervisor.switch import bring_up
 from dockervisor.waiting import WaitPolicy
@@ -28,7 +29,10 @@ def start_new(ctx: Context, image: str, policy: WaitPolicy, env: dict[str, str])
         name = new_container_name(image, {c.name for c in containers})
         with env_files(ctx, name, family.run_config, env) as files:
             argv = docker_argv.run(name, image, family.run_config, files)
-            return bring_up(ctx, family, containers, name, policy, entry, run_argv=argv)
+            code = bring_up(ctx, family, containers, name, policy, entry, run_argv=argv)
+    if code == EXIT_OK:  # housekeeping: retention, once the new container is up
+        after_start_new(ctx, image)
+    return code
 
 
 def start_last(ctx: Context, image: str, policy: WaitPolicy) -> int:

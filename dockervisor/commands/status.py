@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from dockervisor import engine, state
-from dockervisor.commands.common import require_known_family
+from dockervisor.commands.common import prunable, require_known_family
 from dockervisor.context import Context
 from dockervisor.engine import ContainerSummary
 from dockervisor.errors import EXIT_NOT_RUNNING, EXIT_OK
@@ -39,6 +39,8 @@ def status(ctx: Context, image: str | None, as_json: bool) -> int:
     tags = {d["Id"]: d.get("RepoTags") or [] for d in engine.inspect_images(ctx.docker, image_ids)}
     now = time.time()
     reports = [_report(f, running[f.image], documents, tags, now) for f in families]
+    for family, report in zip(families, reports):
+        report["prunable"] = prunable(containers, family)  # what `prune` would remove next
     all_ok = all(r["ok"] for r in reports)
     if as_json:
         print_json(ctx.stdout, {"ok": all_ok, "families": reports})
