@@ -120,7 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(title="commands", metavar="COMMAND")
     for add in (
         _add_build, _add_start, _add_stop, _add_stable, _add_list, _add_status, _add_history,
-        _add_prune,
+        _add_prune, _add_rm, _add_forget,
     ):  # fmt: skip
         add(verbs)
     return parser
@@ -475,3 +475,61 @@ def _cmd_prune(args: argparse.Namespace) -> int:
     from dockervisor.commands.prune import prune
 
     return prune(_context(args), args.images, args.keep, args.json)
+
+
+# rm ---------------------------------------------------------------------------
+
+
+def _add_rm(verbs: argparse._SubParsersAction) -> None:
+    p = _subparser(
+        verbs,
+        "rm",
+        "remove stopped containers of a family (never the running one)",
+        "  dockervisor rm dcv_myapp_20261128093000\n"
+        "  dockervisor rm --force dcv_myapp_20261101000000   (it was marked stable)",
+    )
+    p.add_argument("names", metavar="CONTAINERNAME", nargs="+", type=_container)
+    p.add_argument(
+        "--force", action="store_true",
+        help="also remove a container marked last or stable, and clear the mark",
+    )  # fmt: skip
+    _add_dry_run(p)
+    p.set_defaults(handler=_cmd_rm)
+
+
+def _container(text: str) -> str:
+    from dockervisor.names import check_container_name
+
+    try:
+        return check_container_name(text)
+    except DockervisorError as error:
+        raise _invalid(error.message) from None
+
+
+def _cmd_rm(args: argparse.Namespace) -> int:
+    from dockervisor.commands.rm import rm
+
+    return rm(_context(args), args.names, args.force)
+
+
+# forget -----------------------------------------------------------------------
+
+
+def _add_forget(verbs: argparse._SubParsersAction) -> None:
+    p = _subparser(
+        verbs,
+        "forget",
+        "retire a family: its containers, images, tag, state and history (not its volumes)",
+        "  dockervisor stop myapp && dockervisor forget myapp\n"
+        "  dockervisor forget myapp --volumes    (its data too)",
+    )
+    p.add_argument("image", metavar="IMAGENAME", type=_image)
+    p.add_argument("--volumes", action="store_true", help="also remove the family's named volumes: its data")
+    _add_dry_run(p)
+    p.set_defaults(handler=_cmd_forget)
+
+
+def _cmd_forget(args: argparse.Namespace) -> int:
+    from dockervisor.commands.forget import forget
+
+    return forget(_context(args), args.image, args.volumes)

@@ -129,3 +129,11 @@ def remove_containers(references: list[str]) -> list[str]:
 def remove_images(references: list[str]) -> list[str]:
     """Without --force: docker refuses an image a container uses."""
     return [DOCKER, "rmi", *references]
+
+
+def remove_volumes(names: list[str]) -> list[str]:
+    return [DOCKER, "volume", "rm", *names]
+
+
+def inspect_volumes(names: list[str]) -> list[str]:
+    return [DOCKER, "volume", "inspect", "--format", "{{.Name}}", *names]

@@ -208,3 +208,14 @@ def removal_details(
     history = results.get("history")
     steps = [int(s) for s in history.stdout.split() if s.isdigit()] if history and history.ok else []
     return containers, images, steps
+
+
+def existing_volumes(docker: Executor, names: list[str]) -> list[str]:
+    """Those of `names` that exist, in one call."""
+    if not names:
+        return []
+    result = docker.query(docker_argv.inspect_volumes(names), check=False)
+    if not result.ok and "No such volume" not in result.stderr:
+        raise command_failed(result)
+    found = set(result.stdout.split())
+    return [name for name in names if name in found]

@@ -16,6 +16,7 @@ from dockervisor.runconfig import Mount, PortMapping, RunConfig
 def test_removals_are_one_command_for_many_objects() -> None:
     assert docker_argv.remove_containers(["a", "b"]) == ["docker", "rm", "--volumes", "a", "b"]
     assert docker_argv.remove_images(["sha256:1", "app:latest"]) == ["docker", "rmi", "sha256:1", "app:latest"]
+    assert docker_argv.remove_volumes(["app_data"]) == ["docker", "volume", "rm", "app_data"]
 
 
 def test_queries_for_a_prune() -> None:
@@ -27,6 +28,7 @@ def test_queries_for_a_prune() -> None:
     ]  # fmt: skip
     assert docker_argv.inspect_containers_with_sizes(["a"]) == ["docker", "container", "inspect", "--size", "a"]
     assert docker_argv.layer_sizes("app") == ["docker", "history", "--human=false", "--format", "{{.Size}}", "app"]
+    assert docker_argv.inspect_volumes(["v"]) == ["docker", "volume", "inspect", "--format", "{{.Name}}", "v"]
 
 
 @pytest.mark.parametrize("value, expected", [(3, 3), ("3", 3), ("all", None)])

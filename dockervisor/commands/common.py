@@ -21,6 +21,22 @@ def active_names(containers: list[ContainerSummary]) -> list[str]:
     return [c.name for c in containers if c.active]
 
 
+def family_of(name: str, document: dict) -> str:
+    """The family of an inspected container; refuses one dockervisor did not create."""
+    image = engine.container_family(document)
+    if not image:
+        raise DockervisorError(
+            f"{name!r} was not created by dockervisor (it has no "
+            f"{docker_argv.FAMILY_LABEL} label); refusing to touch it"
+        )
+    if not is_image_name(image):
+        raise DockervisorError(
+            f"{name!r} carries the label {docker_argv.FAMILY_LABEL}={image!r}, which is not "
+            "an image name dockervisor gives; refusing to touch it"
+        )
+    return image
+
+
 def recorded_keep(family: state.FamilyState) -> int | None:
     """The family's retention, recorded at build: stopped containers a prune keeps."""
     return family.run_config.keep if family.run_config else retention.DEFAULT_KEEP

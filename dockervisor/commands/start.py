@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from dockervisor import docker_argv, engine, state
-from dockervisor.commands.common import require_known_family
+from dockervisor.commands.common import family_of, require_known_family
 from dockervisor.commands.prune import after_start_new
 from dockervisor.context import Context
 from dockervisor.envfile import env_files
 from dockervisor.errors import EXIT_OK, DockervisorError
-from dockervisor.names import is_image_name, new_container_name
+from dockervisor.names import new_container_name
 from dockervisor.switch import bring_up
 from dockervisor.waiting import WaitPolicy
 
@@ -66,17 +66,7 @@ def start_container(ctx: Context, name: str, policy: WaitPolicy) -> int:
     document = engine.inspect_container(ctx.docker, name)
     if document is None:
         raise DockervisorError(f"there is no container named {name!r}")
-    image = engine.container_family(document)
-    if not image:
-        raise DockervisorError(
-            f"{name!r} was not created by dockervisor (it has no "
-            f"{docker_argv.FAMILY_LABEL} label); refusing to touch it"
-        )
-    if not is_image_name(image):
-        raise DockervisorError(
-            f"{name!r} carries the label {docker_argv.FAMILY_LABEL}={image!r}, which is not "
-            "an image name dockervisor gives; refusing to touch it"
-        )
+    image = family_of(name, document)
     # Address it by its canonical name from here on, not by an ID prefix.
     name = engine.container_name(document)
     with ctx.family_change(image, "start container") as entry:
