@@ -246,6 +246,11 @@ def _add_start(verbs: argparse._SubParsersAction) -> None:
         "-e", "--env", action="append", default=[], metavar="KEY=VALUE",
         help="start new only: set a variable in the new container (repeatable; the value is never printed)",
     )  # fmt: skip
+    p.add_argument(
+        "--if-changed", action="store_true",
+        help="start new only: do nothing (and print its name) if the running container already "
+        "runs the current image with the same configuration and environment",
+    )  # fmt: skip
     _add_dry_run(p)
     p.set_defaults(handler=_cmd_start)
 
@@ -287,11 +292,13 @@ def _cmd_start(args: argparse.Namespace) -> int:
         )
     if args.env and mode != "new":
         raise DockervisorError("--env only applies to `start new`: a container's environment is fixed when it is created", EXIT_USAGE)
+    if args.if_changed and mode != "new":
+        raise DockervisorError("--if-changed only applies to `start new`", EXIT_USAGE)
     ctx, policy = _context(args), _wait_policy(args)
     if mode == "new":
         from dockervisor.envfile import parse_env_options
 
-        return start.start_new(ctx, image, policy, parse_env_options(args.env))
+        return start.start_new(ctx, image, policy, parse_env_options(args.env), args.if_changed)
     if mode == "last":
         return start.start_last(ctx, image, policy)
     if mode == "stable":

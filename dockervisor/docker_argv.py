@@ -96,6 +96,17 @@ def logs(name: str, tail: int) -> list[str]:
 
 # housekeeping: prune, rm, forget, start new --if-changed ------------------------
 
+# A digest of what a container was started with (run configuration and
+# environment, values included): `start new --if-changed` compares it.
+CONFIG_LABEL = "dockervisor.config"
+
+
+def with_label(argv: list[str], key: str, value: str) -> list[str]:
+    """`docker run ...` with one more label, after the labels it has (or the verb)."""
+    labels = [i for i, word in enumerate(argv) if word == "--label"]
+    at = labels[-1] + 2 if labels else argv.index("run") + 1
+    return argv[:at] + ["--label", f"{key}={value}"] + argv[at:]
+
 
 def list_all_containers() -> list[str]:
     """Every container on the engine, dockervisor's or not: a prune must not

@@ -1,4 +1,4 @@
-"""Housekeeping without an engine: argv builders and the "keep" key."""
+"""Housekeeping without an engine: argv builders, the "keep" key, the run digest."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import pytest
 
 from dockervisor import docker_argv
 from dockervisor.errors import DockervisorError
+from dockervisor.fingerprint import run_digest
 from dockervisor.overrides import load_overrides, parse_overrides
 from dockervisor.runconfig import Mount, PortMapping, RunConfig
 
@@ -29,6 +30,15 @@ def test_queries_for_a_prune() -> None:
     assert docker_argv.inspect_containers_with_sizes(["a"]) == ["docker", "container", "inspect", "--size", "a"]
     assert docker_argv.layer_sizes("app") == ["docker", "history", "--human=false", "--format", "{{.Size}}", "app"]
     assert docker_argv.inspect_volumes(["v"]) == ["docker", "volume", "inspect", "--format", "{{.Name}}", "v"]
+
+
+def test_the_config_label_goes_after_the_family_label() -> None:
+    run = docker_argv.run("n", "app", RunConfig([], []))
+    assert docker_argv.with_label(run, "dockervisor.config", "abc") == [
+        "docker", "run", "--detach", "--name", "n", "--label", "dockervisor.image=app",
+        "--label", "dockervisor.config=abc", "--restart", "unless-stopped", "--pull", "never", "app",
+    ]  # fmt: skip
+    assert docker_argv.with_label(["docker", "run", "x"], "k", "v") == ["docker", "run", "--label", "k=v", "x"]
 
 
 @pytest.mark.parametrize("value, expected", [(3, 3), ("3", 3), ("all", None)])
@@ -58,3 +68,19 @@ def test_keep_is_recorded_and_old_state_files_load_with_the_default() -> None:
     assert RunConfig.from_dict(written_before).keep == 5
     with pytest.raises(ValueError, match="keep"):
         RunConfig.from_dict({**config.to_dict(), "keep": 0})
+
+
+def test_the_run_digest_changes_with_what_a_container_gets(tmp_path: Path) -> None:
+    env_file = tmp_path / "app.env"
+    env_file.write_text("TOKEN=one\n")
+    config = RunConfig([PortMapping(80, 8080)], [], {"MODE": "prod"}, str(env_file))
+    digest = run_digest(config, {"A": "1"})
+    assert len(digest) == 64 and "prod" not in digest
+    assert run_digest(config, {"A": "1"}) == digest
+    assert run_digest(config, {"A": "2"}) != digest
+    assert run_digest(RunConfig([PortMapping(81, 8080)], [], {"MODE": "prod"}, str(env_file)), {"A": "1"}) != digest
+    assert run_digest(RunConfig(config.ports, [], {"MODE": "dev"}, str(env_file)), {"A": "1"}) != digest
+    # Retention is not how a container runs.
+    assert run_digest(RunConfig(config.ports, [], {"MODE": "prod"}, str(env_file), keep=2), {"A": "1"}) == digest
+    env_file.write_text("TOKEN=two\n")
+    assert run_digest(config, {"A": "1"}) != digest

@@ -8,12 +8,15 @@ from dockervisor.commands.prune import after_start_new
 from dockervisor.context import Context
 from dockervisor.envfile import env_files
 from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.fingerprint import already_current, run_digest
 from dockervisor.names import new_container_name
 from dockervisor.switch import bring_up
 from dockervisor.waiting import WaitPolicy
 
 
-def start_new(ctx: Context, image: str, policy: WaitPolicy, env: dict[str, str]) -> int:
+def start_new(
+    ctx: Context, image: str, policy: WaitPolicy, env: dict[str, str], if_changed: bool = False
+) -> int:
     with ctx.family_change(image, "start new") as entry:
         family = state.load(image)
         if family.run_config is None:
@@ -26,9 +29,13 @@ def start_new(ctx: Context, image: str, policy: WaitPolicy, env: dict[str, str])
         if image_document is None:
             raise engine.no_such_image(image)
         entry.image_id = image_document["Id"]
+        digest = run_digest(family.run_config, env)  # housekeeping: --if-changed
+        if if_changed and already_current(ctx, containers, image_document["Id"], digest, entry):
+            return EXIT_OK
         name = new_container_name(image, {c.name for c in containers})
         with env_files(ctx, name, family.run_config, env) as files:
             argv = docker_argv.run(name, image, family.run_config, files)
+            argv = docker_argv.with_label(argv, docker_argv.CONFIG_LABEL, digest)  # housekeeping
             code = bring_up(ctx, family, containers, name, policy, entry, run_argv=argv)
     if code == EXIT_OK:  # housekeeping: retention, once the new container is up
         after_start_new(ctx, image)

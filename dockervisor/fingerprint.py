@@ -1,0 +1,63 @@
+"""`start new --if-changed`: is the running container already what a new one would be?
+
+Every `start new` labels its container with a digest of what it was started
+with: the family's run configuration and the environment, values included
+(the overrides' `env`, the bytes of its `env_file`, and `--env`). Only the
+digest goes on the container, never a value. The running container is
+current when it runs the image the tag points to and carries the same digest.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from dockervisor import engine
+from dockervisor.docker_argv import CONFIG_LABEL
+
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from dockervisor.context import Context
+    from dockervisor.engine import ContainerSummary
+    from dockervisor.history import Entry
+    from dockervisor.runconfig import RunConfig
+
+
+def run_digest(config: RunConfig, env: dict[str, str]) -> str:
+    """sha256 hex of the run configuration and the environment a new container gets."""
+    recorded = config.to_dict()
+    recorded.pop("keep", None)  # retention is not how a container runs
+    digest = hashlib.sha256(json.dumps([recorded, env], sort_keys=True).encode())
+    if config.env_file:
+        # docker reads the file at each `docker run`: its content is part of the environment.
+        try:
+            with open(config.env_file, "rb") as handle:
+                digest.update(handle.read())
+        except OSError as error:
+            digest.update(f"unreadable: {error.strerror}".encode())
+    return digest.hexdigest()
+
+
+def already_current(
+    ctx: Context,
+    containers: list[ContainerSummary],
+    image_id: str,
+    digest: str,
+    entry: Entry,
+) -> bool:
+    """True, having said so, when the family's one running container runs
+    `image_id` with the same digest: then `start new --if-changed` is a no-op."""
+    running = [c for c in containers if c.state == "running"]
+    if len(running) != 1:
+        return False
+    document = engine.inspect_container(ctx.docker, running[0].id)
+    if document is None or document.get("Image") != image_id:
+        return False
+    if ((document.get("Config") or {}).get("Labels") or {}).get(CONFIG_LABEL) != digest:
+        return False
+    name = running[0].name
+    entry.container = name
+    entry.outcome = "no-op"
+    print(name, file=ctx.stdout, flush=True)
+    ctx.info(f"{name} already runs the current image with the same configuration; nothing to do")
+    return True
