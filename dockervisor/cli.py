@@ -448,7 +448,7 @@ def _cmd_history(args: argparse.Namespace) -> int:
 
 
 def _add_prune(verbs: argparse._SubParsersAction) -> None:
-    from dockervisor.retention import RECORDED
+    import argparse
 
     p = _subparser(
         verbs,
@@ -460,7 +460,7 @@ def _add_prune(verbs: argparse._SubParsersAction) -> None:
     )
     p.add_argument("images", metavar="IMAGENAME", nargs="*", type=_image, help="default: every family")
     p.add_argument(
-        "--keep", type=_keep, default=RECORDED, metavar="N",
+        "--keep", type=_keep, default=argparse.SUPPRESS, metavar="N",
         help='stopped containers to keep besides last and stable (default: the family\'s "keep", '
         'else 5; "all" keeps every one)',
     )  # fmt: skip
@@ -480,8 +480,10 @@ def _keep(text: str) -> int | None:
 
 def _cmd_prune(args: argparse.Namespace) -> int:
     from dockervisor.commands.prune import prune
+    from dockervisor.retention import RECORDED
 
-    return prune(_context(args), args.images, args.keep, args.json)
+    # Without --keep, each family's own retention.
+    return prune(_context(args), args.images, getattr(args, "keep", RECORDED), args.json)
 
 
 # rm ---------------------------------------------------------------------------
