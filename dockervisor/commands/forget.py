@@ -17,7 +17,7 @@ import shlex
 
 from dockervisor import docker_argv, engine, paths, state
 from dockervisor.commands.common import active_names, require_known_family
-from dockervisor.commands.prune import Removal, execute, plan_removal, report_lines
+from dockervisor.commands.prune import Removal, execute, plan_removal, report_lines, short_reference
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
 from dockervisor.locking import family_lock
@@ -45,7 +45,8 @@ def forget(ctx: Context, image: str, remove_volumes: bool) -> int:
         if ctx.dry_run:
             for argv in removal.commands:
                 print(shlex.join(argv), file=ctx.stdout)
-        for note in removal.skipped:
+        notes = [f"kept image {short_reference(i)}: {why}" for i, why in removal.kept_images.items()]
+        for note in notes + removal.skipped:
             ctx.info(f"{image}: {note}")
         if len(removal.removed_containers) < len(members):
             raise DockervisorError(

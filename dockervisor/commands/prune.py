@@ -33,7 +33,7 @@ class Removal:
     """What is to go from one family, what went, and what it freed."""
 
     __slots__ = (
-        "image", "containers", "images", "volumes", "sizes",
+        "image", "containers", "images", "kept_images", "volumes", "sizes",
         "removed_containers", "removed_images", "skipped", "commands",
     )  # fmt: skip
 
@@ -41,6 +41,7 @@ class Removal:
         self.image = image
         self.containers: list[ContainerSummary] = []  # to remove
         self.images: list[str] = []  # references for `docker rmi`
+        self.kept_images: dict[str, str] = {}  # image ID -> why it stays
         self.volumes: list[str] = []  # named volumes the containers mount
         self.sizes: dict[str, int] | None = None  # container or image ID -> bytes; None: not measured
         self.removed_containers: list[ContainerSummary] = []
@@ -170,7 +171,7 @@ def plan_removal(
     doomed_ids = {c.id for c in doomed}
     users = [(c.name, c.image) for c in everyone if c.id not in doomed_ids]
     plan = retention.plan_images(images, users, own_tag)
-    removal.images = plan.remove
+    removal.images, removal.kept_images = plan.remove, plan.kept
     removal.volumes = sorted(
         {
             str(m["Name"])
@@ -208,7 +209,7 @@ def execute(ctx: Context, removal: Removal) -> None:
         if user is None:
             images.append(reference)
         else:
-            removal.skipped.append(f"kept image {_short(reference)}: container {user} still uses it")
+            removal.skipped.append(f"kept image {short_reference(reference)}: container {user} still uses it")
     if not images:
         return
     result = _change(ctx, removal, docker_argv.remove_images(images))
@@ -217,7 +218,7 @@ def execute(ctx: Context, removal: Removal) -> None:
         if result is None or {f"Deleted: {reference}", f"Untagged: {reference}"} & said:
             removal.removed_images.append(reference)
         else:
-            removal.skipped.append(f"kept image {_short(reference)}: {_why(result, reference)}")
+            removal.skipped.append(f"kept image {short_reference(reference)}: {_why(result, reference)}")
 
 
 def report_lines(removal: Removal, dry_run: bool) -> list[str]:
@@ -234,7 +235,7 @@ def report_lines(removal: Removal, dry_run: bool) -> list[str]:
     if sizes is not None:
         header += f" ({human_size(removal.freed)})"
     rows = [("container", c.name, c.id) for c in removal.removed_containers]
-    rows += [("image", _short(ref), ref) for ref in removal.removed_images]
+    rows += [("image", short_reference(ref), ref) for ref in removal.removed_images]
     width = max(len(name) for _, name, _ in rows)
     lines = [header]
     for kind, name, key in rows:
@@ -270,7 +271,7 @@ def _document(removals: list[Removal], dry_run: bool) -> dict:
 def _record(entry: Entry, removal: Removal) -> None:
     if not removal.removed_anything:
         entry.outcome = "no-op"
-    names = [c.name for c in removal.removed_containers] + [_short(r) for r in removal.removed_images]
+    names = [c.name for c in removal.removed_containers] + [short_reference(r) for r in removal.removed_images]
     parts = [f"removed {', '.join(names) or 'nothing'}"] + removal.skipped
     if removal.sizes is not None:
         parts.append(f"freed {human_size(removal.freed)}")
@@ -290,14 +291,14 @@ def _why(result: Result | None, reference: str) -> str:
     """Docker's own words about one object of a batch."""
     if result is None:
         return "unknown"
-    short = _short(reference)
+    short = short_reference(reference)
     for line in result.stderr.splitlines():
         if reference in line or short in line:
             return line.replace("Error response from daemon: ", "").strip()
     return result.stderr.strip() or f"docker did not remove it (exit status {result.returncode})"
 
 
-def _short(reference: str) -> str:
+def short_reference(reference: str) -> str:
     """An image ID as docker shows it (12 hex digits); a tag as it is."""
     return reference.split(":", 1)[1][:12] if reference.startswith("sha256:") else reference
 
