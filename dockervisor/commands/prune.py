@@ -87,50 +87,41 @@ def prune(ctx: Context, images: list[str], keep: int | str | None, as_json: bool
 
 def prune_family(ctx: Context, image: str, keep: int | str | None) -> Removal:
     with ctx.family_change(image, "prune") as entry:
-        everyone, dangling, doomed = _look(ctx, image, keep)
+        family = state.load(image)
+        everyone, dangling = engine.all_containers_and_dangling(ctx.docker, image)
+        members = [c for c in everyone if c.family == image]
+        require_known_family(image, members)
+        retain = recorded_keep(family) if keep == RECORDED else keep
+        plan = retention.plan_containers(
+            [(c.name, c.state) for c in members], family.last, family.stable, retain  # type: ignore[arg-type]
+        )
+        doomed = [c for c in members if c.name in set(plan.remove)]
         removal = plan_removal(ctx, image, doomed, everyone, dangling)
         execute(ctx, removal)
         _record(entry, removal)
     return removal
 
 
-def _look(
-    ctx: Context, image: str, keep: int | str | None
-) -> tuple[list[ContainerSummary], list[str], list[ContainerSummary]]:
-    """Every container on the engine, the family's untagged images, and the
-    family's containers that its retention lets go."""
+def after_start_new(ctx: Context, image: str, before: list[ContainerSummary], started: str) -> None:
+    """The family's retention, applied once a `start new` has succeeded.
+
+    `before` are the family's containers as the start found them, newest
+    first, and `started` the one it made: the start stopped the others. Most
+    starts leave nothing beyond the retention; they cost no docker call, no
+    lock and no history line. A failure of the prune is reported, but the start
+    it follows stands."""
     family = state.load(image)
-    everyone, dangling = engine.all_containers_and_dangling(ctx.docker, image)
-    members = [c for c in everyone if c.family == image]
-    require_known_family(image, members)
-    retain = recorded_keep(family) if keep == RECORDED else keep
-    plan = retention.plan_containers(
-        [(c.name, c.state) for c in members], family.last, family.stable, retain  # type: ignore[arg-type]
-    )
-    doomed = set(plan.remove)
-    return everyone, dangling, [c for c in members if c.name in doomed]
-
-
-def after_start_new(ctx: Context, image: str) -> None:
-    """The family's retention, applied once a `start new` has succeeded. A
-    failure here is reported, but the start it follows stands.
-
-    It looks first without the lock, and takes it (and writes history) only
-    when something is to go: most starts remove nothing."""
-    keep = recorded_keep(state.load(image))
+    keep = recorded_keep(family)
     if keep is None:
         return  # "keep": "all"
+    now = [(started, "running")] + [(c.name, "exited" if c.active else c.state) for c in before]
+    beyond = retention.plan_containers(now, family.last, family.stable, keep).remove
+    if not beyond:
+        return
     if ctx.dry_run:
-        ctx.info(
-            f"then {image} is pruned to its {keep} newest stopped containers "
-            f"(`dockervisor prune {image} --dry-run` shows what that removes today)"
-        )
+        ctx.info(f"then {image} is pruned to its {keep} newest stopped containers: {', '.join(beyond)} would go")
         return
     try:
-        everyone, dangling, doomed = _look(ctx, image, keep)
-        unused = [i for i in dangling if not any(retention.names_image(c.image, {"Id": i}) for c in everyone)]
-        if not doomed and not unused:
-            return
         removal = prune_family(ctx, image, keep)
     except DockervisorError as error:
         ctx.info(f"warning: {image} was not pruned after the start: {error.message}")

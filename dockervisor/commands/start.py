@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from dockervisor import docker_argv, engine, state
 from dockervisor.commands.common import family_of, require_known_family
-from dockervisor.commands.prune import after_start_new
 from dockervisor.context import Context
 from dockervisor.envfile import env_files
 from dockervisor.errors import EXIT_OK, DockervisorError
-from dockervisor.fingerprint import already_current, run_digest
 from dockervisor.names import new_container_name
 from dockervisor.switch import bring_up
 from dockervisor.waiting import WaitPolicy
@@ -17,6 +15,10 @@ from dockervisor.waiting import WaitPolicy
 def start_new(
     ctx: Context, image: str, policy: WaitPolicy, env: dict[str, str], if_changed: bool = False
 ) -> int:
+    # housekeeping; imported here, since the other starts need neither
+    from dockervisor.commands.prune import after_start_new
+    from dockervisor.fingerprint import already_current, run_digest
+
     with ctx.family_change(image, "start new") as entry:
         family = state.load(image)
         if family.run_config is None:
@@ -38,7 +40,7 @@ def start_new(
             argv = docker_argv.with_label(argv, docker_argv.CONFIG_LABEL, digest)  # housekeeping
             code = bring_up(ctx, family, containers, name, policy, entry, run_argv=argv)
     if code == EXIT_OK:  # housekeeping: retention, once the new container is up
-        after_start_new(ctx, image)
+        after_start_new(ctx, image, containers, name)
     return code
 
 
