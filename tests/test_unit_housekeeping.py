@@ -9,7 +9,7 @@ import pytest
 
 from dockervisor import docker_argv
 from dockervisor.errors import DockervisorError
-from dockervisor.fingerprint import run_digest
+from dockervisor.fingerprint import run_digest, sha256
 from dockervisor.overrides import load_overrides, parse_overrides
 from dockervisor.runconfig import Mount, PortMapping, RunConfig
 
@@ -84,3 +84,9 @@ def test_the_run_digest_changes_with_what_a_container_gets(tmp_path: Path) -> No
     assert run_digest(RunConfig(config.ports, [], {"MODE": "prod"}, str(env_file), keep=2), {"A": "1"}) == digest
     env_file.write_text("TOKEN=two\n")
     assert run_digest(config, {"A": "1"}) != digest
+
+
+def test_the_cheap_sha256_is_sha256() -> None:
+    import hashlib
+
+    assert sha256(b"dockervisor").hexdigest() == hashlib.sha256(b"dockervisor").hexdigest()
