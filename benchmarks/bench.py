@@ -6,7 +6,7 @@
 Runs against the same Docker engine as the tests, on a FROM scratch busybox
 image it builds itself, with dockervisor installed by install.sh into a
 temporary PREFIX (what admins run), and removes everything it made. It prints
-five figures with their targets:
+seven figures with their targets:
 
   1. `dockervisor stop` + `dockervisor start last` against `docker stop` +
      `docker start` of the same container, alternated pair by pair;
@@ -15,7 +15,14 @@ five figures with their targets:
   3. `list images` and `status` with 3 and with --many containers in the family;
   4. how many docker commands each dockervisor command runs (a `docker` shim
      first on PATH counts them);
-  5. `dockervisor --version` against the bare interpreter starting and exiting.
+  5. `dockervisor --version` against the bare interpreter starting and exiting;
+  6. `prune` of --many stopped containers (and the image only they use): its
+     wall time, and its docker commands against a prune of 3;
+  7. `start new` with retention on, once it removes a container a start,
+     against the `docker stop` + `docker run` + `docker rm` it then performs.
+
+Figure 2 measures a family with "keep": "all", so that a start new does only
+the stop and the run; figure 7 is the same with retention on.
 
 Starts use --no-wait: `docker start` and `docker run -d` return once the
 process is started, so that is the like-for-like comparison. The wait until a
@@ -52,7 +59,7 @@ TARGET_VERSION_MS = 15.0
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=15, help="pairs per comparison (default: 15)")
-    parser.add_argument("--many", type=int, default=300, help="containers for figure 3 (default: 300)")
+    parser.add_argument("--many", type=int, default=300, help="containers for figures 3 and 6 (default: 300)")
     options = parser.parse_args()
     with Bench() as bench:
         return bench.run(options.rounds, options.many)
@@ -78,7 +85,8 @@ class Bench:
             ids = docker("ps", "-aq", "--filter", f"label=dockervisor.image={family}").split()
             for start in range(0, len(ids), 100):
                 docker("rm", "-f", "-v", *ids[start : start + 100], check=False)
-            docker("rmi", "-f", family, check=False)
+            built = docker("image", "ls", "-q", "--filter", f"label=dockervisor.built={family}", check=False).split()
+            docker("rmi", "-f", family, *built, check=False)
             volumes = docker("volume", "ls", "-q", "--filter", f"name={family}_", check=False).split()
             if volumes:
                 docker("volume", "rm", "-f", *volumes, check=False)
@@ -86,23 +94,25 @@ class Bench:
 
     # ------------------------------------------------------------------ setup
 
-    def family(self, suffix: str) -> str:
-        """Build a family: busybox httpd, one published port, one data volume."""
+    def family(self, suffix: str, keep: int | str = 5, content: str = "ok") -> str:
+        """Build a family: busybox httpd, one published port, one data volume.
+        Building it again with another `content` moves its tag to a new image."""
         name = f"{self.image_prefix}-{suffix}"
-        self.families.append(name)
         directory = os.path.join(self.scratch, name)
-        os.makedirs(directory)
-        shutil.copy(BUSYBOX, os.path.join(directory, "busybox"))
+        if name not in self.families:
+            self.families.append(name)
+            os.makedirs(directory)
+            shutil.copy(BUSYBOX, os.path.join(directory, "busybox"))
+            with open(os.path.join(directory, f"dcv-{name}"), "w") as overrides:
+                json.dump({"ports": {str(free_port()): "8080"}, "keep": keep}, overrides)
         with open(os.path.join(directory, "Dockerfile"), "w") as dockerfile:
             dockerfile.write(
                 "FROM scratch\nCOPY busybox /bin/busybox\n"
                 'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
-                "RUN mkdir /www && echo ok > /www/index.html\n"
+                f"RUN mkdir /www && echo {content} > /www/index.html\n"
                 "EXPOSE 8080\nVOLUME /data\nSTOPSIGNAL SIGKILL\n"
                 'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n'
             )
-        with open(os.path.join(directory, f"dcv-{name}"), "w") as overrides:
-            json.dump({"ports": {str(free_port()): "8080"}}, overrides)
         self.dv("build", name, directory)
         return name
 
@@ -128,6 +138,8 @@ class Bench:
             self.growth(many),
             self.call_counts(many),
             self.version(rounds * 2),
+            self.prune(many),
+            self.start_new_retained(rounds),
         ]
         print()
         for line, _ in results:
@@ -147,16 +159,39 @@ class Bench:
         )
 
     def start_new(self, rounds: int) -> tuple[str, bool]:
-        family = self.family("new")
+        family = self.family("new", keep="all")
         self.dv("start", "new", family, "--no-wait")
         ours, raw = [], []
         for index in range(rounds):
             ours.append(self.timed([self.dockervisor, "start", "new", family, "--no-wait"]))
-            # The very commands it ran, from its own dry run, with a fresh name.
-            stop, run = [shlex.split(line) for line in self.dv("start", "new", family, "--dry-run").splitlines()]
-            run[run.index("--name") + 1] = f"{family}-raw{index}"
+            stop, run = self.raw_start_new(family, f"{family}-raw{index}")
             raw.append(self.timed(stop) + self.timed(run))
         return figure("2. start new vs docker stop + docker run", ours, raw, TARGET_START_NEW)
+
+    def raw_start_new(self, family: str, name: str) -> list[list[str]]:
+        """The very commands a start new runs, from its own dry run, with a fresh name."""
+        stop, run = [shlex.split(line) for line in self.dv("start", "new", family, "--dry-run").splitlines()]
+        run[run.index("--name") + 1] = name
+        return [stop, run]
+
+    def start_new_retained(self, rounds: int) -> tuple[str, bool]:
+        """With "keep": 1, from the third start on each start new also removes the
+        oldest stopped container: raw docker then needs a `docker rm` as well."""
+        family = self.family("retained", keep=1)
+        for _ in range(3):
+            self.dv("start", "new", family, "--no-wait")
+        ours, raw = [], []
+        for index in range(rounds):
+            ours.append(self.timed([self.dockervisor, "start", "new", family, "--no-wait"]))
+            stop, run = self.raw_start_new(family, f"{family}-raw{index}")
+            # Remove one of the family's own, as the prune did: the oldest stopped one.
+            oldest = docker("ps", "-aq", "--filter", f"label=dockervisor.image={family}",
+                            "--filter", "status=exited").split()[-1]  # fmt: skip
+            raw.append(self.timed(stop) + self.timed(run) + self.timed(["docker", "rm", "-v", oldest]))
+        return figure(
+            "7. start new with retention vs docker stop + docker run + docker rm",
+            ours, raw, TARGET_START_NEW,
+        )  # fmt: skip
 
     def growth(self, many: int) -> tuple[str, bool]:
         lines, ok = [], True
@@ -180,21 +215,25 @@ class Bench:
             docker("create", "--label", f"dockervisor.image={family}", "--name", f"{family}-{index}", family)
         return family
 
-    def call_counts(self, many: int) -> tuple[str, bool]:
+    def counted(self, *args: str) -> list[str]:
+        """Run dockervisor with a `docker` shim first on PATH; the verbs of the
+        docker commands it ran (those run side by side, in either order)."""
         shim_dir = os.path.join(self.scratch, "shim")
-        os.makedirs(shim_dir, exist_ok=True)
         log = os.path.join(self.scratch, "docker-calls.log")
-        shim = os.path.join(shim_dir, "docker")
-        with open(shim, "w") as script:
-            script.write(f'#!/bin/sh\necho "$1" >> {shlex.quote(log)}\nexec {shlex.quote(shutil.which("docker") or "docker")} "$@"\n')
-        os.chmod(shim, 0o755)
-        env = {**self.env, "PATH": f"{shim_dir}:{os.environ['PATH']}"}
+        if not os.path.isdir(shim_dir):
+            os.makedirs(shim_dir)
+            shim = os.path.join(shim_dir, "docker")
+            with open(shim, "w") as script:
+                script.write(f'#!/bin/sh\necho "$1" >> {shlex.quote(log)}\nexec {shlex.quote(shutil.which("docker") or "docker")} "$@"\n')
+            os.chmod(shim, 0o755)
+        open(log, "w").close()
+        self.dv(*args, env={**self.env, "PATH": f"{shim_dir}:{os.environ['PATH']}"})
+        with open(log) as calls:
+            return calls.read().split()
 
+    def call_counts(self, many: int) -> tuple[str, bool]:
         def count(*args: str) -> int:
-            open(log, "w").close()
-            self.dv(*args, env=env)
-            with open(log) as calls:
-                return len(calls.read().splitlines())
+            return len(self.counted(*args))
 
         family = self.family("count")
         counts = {
@@ -218,6 +257,33 @@ class Bench:
             + f"  (target: the same)  {verdict(ok)}"
         )
         return "\n".join(lines), ok
+
+    def prune(self, many: int) -> tuple[str, bool]:
+        few, lots = self.stopped_crowd(3), self.stopped_crowd(many)
+        calls_few = self.counted("prune", few, "--keep", "0")
+        started = time.perf_counter()
+        calls_many = self.counted("prune", lots, "--keep", "0")
+        seconds = time.perf_counter() - started
+        left = docker("ps", "-aq", "--filter", f"label=dockervisor.image={lots}").split()
+        if len(left) != 1:
+            raise SystemExit(f"prune left {len(left)} containers of {lots}, not 1")
+        ok = len(calls_many) == len(calls_few)
+        return (
+            f"6. prune of {many} stopped containers and their image: {seconds:.2f} s, "
+            f"{len(calls_many)} docker commands ({' '.join(calls_many)});\n"
+            f"   of 3: {len(calls_few)}  (target: the same)  {verdict(ok)}",
+            ok,
+        )
+
+    def stopped_crowd(self, count: int) -> str:
+        """A family with `count` stopped containers on an old image, made with plain
+        docker, and one container running the current image."""
+        family = self.family(f"stopped{count}")
+        for index in range(count):
+            docker("create", "--label", f"dockervisor.image={family}", "--name", f"{family}-{index}", family)
+        self.family(f"stopped{count}", content="v2")
+        self.dv("start", "new", family, "--no-wait")
+        return family
 
     def version(self, rounds: int) -> tuple[str, bool]:
         ours, bare = [], []
