@@ -6,7 +6,7 @@
 Runs against the same Docker engine as the tests, on a FROM scratch busybox
 image it builds itself, with dockervisor installed by install.sh into a
 temporary PREFIX (what admins run), and removes everything it made. It prints
-six figures with their targets:
+nine figures with their targets:
 
   1. `dockervisor stop` + `dockervisor start last` against `docker stop` +
      `docker start` of the same container, alternated pair by pair;
@@ -18,7 +18,16 @@ six figures with their targets:
   5. `dockervisor --version` against the bare interpreter starting and exiting;
   6. `history --limit 20` on a 1,000,000-line history against the same on 100
      lines, in wall time and in the peak memory of the process (no docker:
-     it writes the history files itself). `--only history` runs just this one.
+     it writes the history files itself). `--only history` runs just this one;
+  7. dockervisor's own time for `stop`, with a `docker` that answers at once,
+     over the bare interpreter (`--only own`);
+  8. `prune` of --many stopped containers (and the image only they use): its
+     wall time, and its docker commands against a prune of 3;
+  9. `start new` with retention on, once it removes a container a start,
+     against the `docker stop` + `docker run` + `docker rm` it then performs.
+
+Figure 2 measures a family with "keep": "all", so that a start new does only
+the stop and the run; figure 9 is the same with retention on.
 
 Starts use --no-wait: `docker start` and `docker run -d` return once the
 process is started, so that is the like-for-like comparison. The wait until a
@@ -58,7 +67,7 @@ HISTORY_LINES = (100, 1_000_000)
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=15, help="pairs per comparison (default: 15)")
-    parser.add_argument("--many", type=int, default=300, help="containers for figure 3 (default: 300)")
+    parser.add_argument("--many", type=int, default=300, help="containers for figures 3 and 8 (default: 300)")
     parser.add_argument("--only", choices=["history", "own"],
                         help="run only figure 6 or 7, which need no engine")  # fmt: skip
     options = parser.parse_args()
@@ -90,7 +99,8 @@ class Bench:
             ids = docker("ps", "-aq", "--filter", f"label=dockervisor.image={family}").split()
             for start in range(0, len(ids), 100):
                 docker("rm", "-f", "-v", *ids[start : start + 100], check=False)
-            docker("rmi", "-f", family, check=False)
+            built = docker("image", "ls", "-q", "--filter", f"label=dockervisor.built={family}", check=False).split()
+            docker("rmi", "-f", family, *built, check=False)
             volumes = docker("volume", "ls", "-q", "--filter", f"name={family}_", check=False).split()
             if volumes:
                 docker("volume", "rm", "-f", *volumes, check=False)
@@ -98,23 +108,25 @@ class Bench:
 
     # ------------------------------------------------------------------ setup
 
-    def family(self, suffix: str) -> str:
-        """Build a family: busybox httpd, one published port, one data volume."""
+    def family(self, suffix: str, keep: int | str = 5, content: str = "ok") -> str:
+        """Build a family: busybox httpd, one published port, one data volume.
+        Building it again with another `content` moves its tag to a new image."""
         name = f"{self.image_prefix}-{suffix}"
-        self.families.append(name)
         directory = os.path.join(self.scratch, name)
-        os.makedirs(directory)
-        shutil.copy(BUSYBOX, os.path.join(directory, "busybox"))
+        if name not in self.families:
+            self.families.append(name)
+            os.makedirs(directory)
+            shutil.copy(BUSYBOX, os.path.join(directory, "busybox"))
+            with open(os.path.join(directory, f"dcv-{name}"), "w") as overrides:
+                json.dump({"ports": {str(free_port()): "8080"}, "keep": keep}, overrides)
         with open(os.path.join(directory, "Dockerfile"), "w") as dockerfile:
             dockerfile.write(
                 "FROM scratch\nCOPY busybox /bin/busybox\n"
                 'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
-                "RUN mkdir /www && echo ok > /www/index.html\n"
+                f"RUN mkdir /www && echo {content} > /www/index.html\n"
                 "EXPOSE 8080\nVOLUME /data\nSTOPSIGNAL SIGKILL\n"
                 'CMD ["httpd", "-f", "-p", "8080", "-h", "/www"]\n'
             )
-        with open(os.path.join(directory, f"dcv-{name}"), "w") as overrides:
-            json.dump({"ports": {str(free_port()): "8080"}}, overrides)
         self.dv("build", name, directory)
         return name
 
@@ -142,6 +154,8 @@ class Bench:
             self.version(rounds * 2),
             self.history_tail(rounds),
             self.own_time(rounds * 2),
+            self.prune(many),
+            self.start_new_retained(rounds),
         ]
         return self.report(results)
 
@@ -164,16 +178,39 @@ class Bench:
         )
 
     def start_new(self, rounds: int) -> tuple[str, bool]:
-        family = self.family("new")
+        family = self.family("new", keep="all")
         self.dv("start", "new", family, "--no-wait")
         ours, raw = [], []
         for index in range(rounds):
             ours.append(self.timed([self.dockervisor, "start", "new", family, "--no-wait"]))
-            # The very commands it ran, from its own dry run, with a fresh name.
-            stop, run = [shlex.split(line) for line in self.dv("start", "new", family, "--dry-run").splitlines()]
-            run[run.index("--name") + 1] = f"{family}-raw{index}"
+            stop, run = self.raw_start_new(family, f"{family}-raw{index}")
             raw.append(self.timed(stop) + self.timed(run))
         return figure("2. start new vs docker stop + docker run", ours, raw, TARGET_START_NEW)
+
+    def raw_start_new(self, family: str, name: str) -> list[list[str]]:
+        """The very commands a start new runs, from its own dry run, with a fresh name."""
+        stop, run = [shlex.split(line) for line in self.dv("start", "new", family, "--dry-run").splitlines()]
+        run[run.index("--name") + 1] = name
+        return [stop, run]
+
+    def start_new_retained(self, rounds: int) -> tuple[str, bool]:
+        """With "keep": 1, from the third start on each start new also removes the
+        oldest stopped container: raw docker then needs a `docker rm` as well."""
+        family = self.family("retained", keep=1)
+        for _ in range(3):
+            self.dv("start", "new", family, "--no-wait")
+        ours, raw = [], []
+        for index in range(rounds):
+            ours.append(self.timed([self.dockervisor, "start", "new", family, "--no-wait"]))
+            stop, run = self.raw_start_new(family, f"{family}-raw{index}")
+            # Remove one of the family's own, as the prune did: the oldest stopped one.
+            oldest = docker("ps", "-aq", "--filter", f"label=dockervisor.image={family}",
+                            "--filter", "status=exited").split()[-1]  # fmt: skip
+            raw.append(self.timed(stop) + self.timed(run) + self.timed(["docker", "rm", "-v", oldest]))
+        return figure(
+            "9. start new with retention vs docker stop + docker run + docker rm",
+            ours, raw, TARGET_START_NEW,
+        )  # fmt: skip
 
     def growth(self, many: int) -> tuple[str, bool]:
         lines, ok = [], True
@@ -197,21 +234,25 @@ class Bench:
             docker("create", "--label", f"dockervisor.image={family}", "--name", f"{family}-{index}", family)
         return family
 
-    def call_counts(self, many: int) -> tuple[str, bool]:
+    def counted(self, *args: str) -> list[str]:
+        """Run dockervisor with a `docker` shim first on PATH; the verbs of the
+        docker commands it ran (those run side by side, in either order)."""
         shim_dir = os.path.join(self.scratch, "shim")
-        os.makedirs(shim_dir, exist_ok=True)
         log = os.path.join(self.scratch, "docker-calls.log")
-        shim = os.path.join(shim_dir, "docker")
-        with open(shim, "w") as script:
-            script.write(f'#!/bin/sh\necho "$1" >> {shlex.quote(log)}\nexec {shlex.quote(shutil.which("docker") or "docker")} "$@"\n')
-        os.chmod(shim, 0o755)
-        env = {**self.env, "PATH": f"{shim_dir}:{os.environ['PATH']}"}
+        if not os.path.isdir(shim_dir):
+            os.makedirs(shim_dir)
+            shim = os.path.join(shim_dir, "docker")
+            with open(shim, "w") as script:
+                script.write(f'#!/bin/sh\necho "$1" >> {shlex.quote(log)}\nexec {shlex.quote(shutil.which("docker") or "docker")} "$@"\n')
+            os.chmod(shim, 0o755)
+        open(log, "w").close()
+        self.dv(*args, env={**self.env, "PATH": f"{shim_dir}:{os.environ['PATH']}"})
+        with open(log) as calls:
+            return calls.read().split()
 
+    def call_counts(self, many: int) -> tuple[str, bool]:
         def count(*args: str) -> int:
-            open(log, "w").close()
-            self.dv(*args, env=env)
-            with open(log) as calls:
-                return len(calls.read().splitlines())
+            return len(self.counted(*args))
 
         family = self.family("count")
         counts = {
@@ -235,6 +276,33 @@ class Bench:
             + f"  (target: the same)  {verdict(ok)}"
         )
         return "\n".join(lines), ok
+
+    def prune(self, many: int) -> tuple[str, bool]:
+        few, lots = self.stopped_crowd(3), self.stopped_crowd(many)
+        calls_few = self.counted("prune", few, "--keep", "0")
+        started = time.perf_counter()
+        calls_many = self.counted("prune", lots, "--keep", "0")
+        seconds = time.perf_counter() - started
+        left = docker("ps", "-aq", "--filter", f"label=dockervisor.image={lots}").split()
+        if len(left) != 1:
+            raise SystemExit(f"prune left {len(left)} containers of {lots}, not 1")
+        ok = len(calls_many) == len(calls_few)
+        return (
+            f"8. prune of {many} stopped containers and their image: {seconds:.2f} s, "
+            f"{len(calls_many)} docker commands ({' '.join(calls_many)});\n"
+            f"   of 3: {len(calls_few)}  (target: the same)  {verdict(ok)}",
+            ok,
+        )
+
+    def stopped_crowd(self, count: int) -> str:
+        """A family with `count` stopped containers on an old image, made with plain
+        docker, and one container running the current image."""
+        family = self.family(f"stopped{count}")
+        for index in range(count):
+            docker("create", "--label", f"dockervisor.image={family}", "--name", f"{family}-{index}", family)
+        self.family(f"stopped{count}", content="v2")
+        self.dv("start", "new", family, "--no-wait")
+        return family
 
     def version(self, rounds: int) -> tuple[str, bool]:
         ours, bare = [], []

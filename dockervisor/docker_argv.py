@@ -12,6 +12,10 @@ if TYPE_CHECKING:
 
 DOCKER = "docker"
 FAMILY_LABEL = "dockervisor.image"
+# On the images dockervisor builds, so that a family's untagged leftovers can be
+# found. Not FAMILY_LABEL: containers inherit image labels, and one run by hand
+# from the image must not join the family.
+BUILT_LABEL = "dockervisor.built"
 RESTART_POLICY = "unless-stopped"
 
 # Only the fields dockervisor reads, so that docker computes nothing more
@@ -57,20 +61,33 @@ def inspect_images(references: list[str]) -> list[str]:
 def build(
     image: str, context: str, dockerfile: str | None = None, options: list[str] | None = None
 ) -> list[str]:
-    """`options`: docker build flags passed through (see commands/build.BuildOptions)."""
-    argv = [DOCKER, "build", "-t", tag(image)]
+    """`options`: docker build flags passed through (see commands/build.BuildOptions).
+    The label finds the family's images a failed build left dangling."""
+    argv = [DOCKER, "build", "-t", tag(image), "--label", f"{BUILT_LABEL}={image}"]
     if dockerfile is not None:
         argv += ["-f", dockerfile]
     return argv + (options or []) + [context]
 
 
-def run(name: str, image: str, config: RunConfig, env_args: list[str] | None = None) -> list[str]:
+# A digest of what a container was started with (run configuration and
+# environment, values included): `start new --if-changed` compares it.
+CONFIG_LABEL = "dockervisor.config"
+
+
+def run(
+    name: str,
+    image: str,
+    config: RunConfig,
+    env_args: list[str] | None = None,
+    config_digest: str | None = None,
+) -> list[str]:
     """Create and start a family container, detached, from the image's current
     tag; `env_args` hand it the environment (see envfile.env_source)."""
     argv = [
         DOCKER, "run", "--detach",
         "--name", name,
         "--label", f"{FAMILY_LABEL}={image}",
+        *(["--label", f"{CONFIG_LABEL}={config_digest}"] if config_digest else []),
         "--restart", RESTART_POLICY,
         # Never reach for a registry: a missing image is an error, not a download.
         "--pull", "never",
@@ -109,3 +126,47 @@ def exec_in(name: str, command: list[str], interactive: bool = False, tty: bool 
     """`docker exec` of `command` in a running container; `--` ends docker's options."""
     flags = (["--interactive"] if interactive else []) + (["--tty"] if tty else [])
     return [DOCKER, "exec", *flags, name, *command]
+
+
+# housekeeping: prune, rm, forget, start new --if-changed ------------------------
+
+def list_all_containers() -> list[str]:
+    """Every container on the engine, dockervisor's or not: a prune must not
+    take away an image any of them uses."""
+    return [DOCKER, "ps", "--all", "--no-trunc", "--format", _PS_FORMAT]
+
+
+def list_dangling_built(image: str) -> list[str]:
+    """IDs of the untagged images built for the family, used or not."""
+    return [
+        DOCKER, "image", "ls", "--quiet", "--no-trunc",
+        "--filter", "dangling=true", "--filter", f"label={BUILT_LABEL}={image}",
+    ]  # fmt: skip
+
+
+def inspect_containers_with_sizes(references: list[str]) -> list[str]:
+    return [DOCKER, "container", "inspect", "--size", *references]
+
+
+def layer_sizes(image: str) -> list[str]:
+    """The size in bytes of each build step of an image, newest first."""
+    return [DOCKER, "history", "--human=false", "--format", "{{.Size}}", image]
+
+
+def remove_containers(references: list[str]) -> list[str]:
+    """Stopped containers and their anonymous volumes; named volumes stay.
+    Without --force: docker refuses a container that runs."""
+    return [DOCKER, "rm", "--volumes", *references]
+
+
+def remove_images(references: list[str]) -> list[str]:
+    """Without --force: docker refuses an image a container uses."""
+    return [DOCKER, "rmi", *references]
+
+
+def remove_volumes(names: list[str]) -> list[str]:
+    return [DOCKER, "volume", "rm", *names]
+
+
+def inspect_volumes(names: list[str]) -> list[str]:
+    return [DOCKER, "volume", "inspect", "--format", "{{.Name}}", *names]

@@ -183,3 +183,62 @@ def container_family(document: dict) -> str:
 
 def container_name(document: dict) -> str:
     return str(document.get("Name", "")).lstrip("/")
+
+
+# housekeeping: prune, rm, forget ----------------------------------------------
+
+
+def all_containers_and_dangling(
+    docker: Executor, image: str
+) -> tuple[list[ContainerSummary], list[str]]:
+    """Every container on the engine (`family` is '' for those not dockervisor's)
+    and the IDs of the family's untagged images, asked side by side."""
+    return _containers_and_dangling(docker, docker_argv.list_all_containers(), image)
+
+
+def family_containers_and_dangling(
+    docker: Executor, image: str
+) -> tuple[list[ContainerSummary], list[str]]:
+    return _containers_and_dangling(docker, docker_argv.list_family(image), image)
+
+
+def _containers_and_dangling(
+    docker: Executor, ps_argv: list[str], image: str
+) -> tuple[list[ContainerSummary], list[str]]:
+    ps, dangling = docker.query_all([ps_argv, docker_argv.list_dangling_built(image)], check=False)
+    for result in (ps, dangling):
+        if not result.ok:
+            raise command_failed(result)
+    return parse_ps_lines(ps.stdout), dangling.stdout.split()
+
+
+def removal_details(
+    docker: Executor, container_ids: list[str], image_refs: list[str], sizes_of: str | None
+) -> tuple[list[dict], list[dict], list[int]]:
+    """For what a removal is about, side by side: the containers' documents (with
+    their sizes when `sizes_of` is given), the images' documents, and the
+    per-step sizes of the image `sizes_of` (empty when it does not exist)."""
+    inspect = docker_argv.inspect_containers_with_sizes if sizes_of else docker_argv.inspect_containers
+    jobs = {
+        "containers": inspect(container_ids) if container_ids else None,
+        "images": docker_argv.inspect_images(sorted(set(image_refs))) if image_refs else None,
+        "history": docker_argv.layer_sizes(sizes_of) if sizes_of else None,
+    }
+    asked = {key: argv for key, argv in jobs.items() if argv is not None}
+    results = dict(zip(asked, docker.query_all(list(asked.values()), check=False)))
+    containers = inspected(results["containers"]) if "containers" in results else []
+    images = inspected(results["images"]) if "images" in results else []
+    history = results.get("history")
+    steps = [int(s) for s in history.stdout.split() if s.isdigit()] if history and history.ok else []
+    return containers, images, steps
+
+
+def existing_volumes(docker: Executor, names: list[str]) -> list[str]:
+    """Those of `names` that exist, in one call."""
+    if not names:
+        return []
+    result = docker.query(docker_argv.inspect_volumes(names), check=False)
+    if not result.ok and "No such volume" not in result.stderr:
+        raise command_failed(result)
+    found = set(result.stdout.split())
+    return [name for name in names if name in found]

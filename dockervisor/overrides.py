@@ -4,7 +4,8 @@
       "ports":    {"HOSTPORT": "CONTAINERPORT[/tcp|/udp]"},
       "volumes":  {"HOST_DIR_OR_VOLUME_NAME": "/mount/point"},
       "env":      {"KEY": "VALUE"},
-      "env_file": "path/to/file.env"
+      "env_file": "path/to/file.env",
+      "keep":     5
     }
 
 Everything is checked here, at build time, so that a mistake is reported with
@@ -18,6 +19,7 @@ import os
 
 from dockervisor.errors import DockervisorError
 from dockervisor.names import is_volume_name
+from dockervisor.retention import DEFAULT_KEEP, parse_keep
 from dockervisor.runconfig import (
     ENV_KEY,
     Mount,
@@ -27,12 +29,12 @@ from dockervisor.runconfig import (
     is_host_path,
 )
 
-KNOWN_KEYS = ("ports", "volumes", "env", "env_file")
+KNOWN_KEYS = ("ports", "volumes", "env", "env_file", "keep")
 OVERRIDE_PROTOCOLS = ("tcp", "udp")
 
 
 class Overrides:
-    __slots__ = ("path", "ports", "mounts", "env", "env_file")
+    __slots__ = ("path", "ports", "mounts", "env", "env_file", "keep")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -40,6 +42,7 @@ class Overrides:
         self.mounts: list[Mount] = []
         self.env: dict[str, str] = {}
         self.env_file: str | None = None
+        self.keep: int | None = DEFAULT_KEEP  # stopped containers a prune keeps; None: all
 
 
 def overrides_file_for(dockerfile: str, image: str) -> str:
@@ -84,6 +87,8 @@ def parse_overrides(document: object, path: str) -> Overrides:
         overrides.env = _parse_env(path, _object(path, "env", document["env"]))
     if "env_file" in document:
         overrides.env_file = _parse_env_file(path, document["env_file"], base_dir)
+    if "keep" in document:
+        overrides.keep = _parse_keep(path, document["keep"])
     return overrides
 
 
@@ -165,6 +170,13 @@ def _parse_env_file(path: str, value: object, base_dir: str) -> str:
     if not os.path.isfile(env_file) or not os.access(env_file, os.R_OK):
         raise _error(path, "env_file", f"{env_file} is not a readable file")
     return env_file
+
+
+def _parse_keep(path: str, value: object) -> int | None:
+    try:
+        return parse_keep(value)
+    except ValueError as error:
+        raise _error(path, "keep", str(error)) from None
 
 
 def _object(path: str, key: str, value: object) -> dict:

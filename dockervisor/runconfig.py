@@ -13,6 +13,7 @@ import re
 
 from dockervisor.errors import DockervisorError
 from dockervisor.names import is_volume_name, volume_name_for
+from dockervisor.retention import DEFAULT_KEEP, keep_to_json, parse_keep
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ class Mount:
 
 
 class RunConfig:
-    __slots__ = ("ports", "mounts", "env", "env_file")
+    __slots__ = ("ports", "mounts", "env", "env_file", "keep")
 
     def __init__(
         self,
@@ -80,11 +81,13 @@ class RunConfig:
         mounts: list[Mount],
         env: dict[str, str] | None = None,
         env_file: str | None = None,
+        keep: int | None = DEFAULT_KEEP,
     ) -> None:
         self.ports = ports
         self.mounts = mounts
         self.env = env or {}
         self.env_file = env_file
+        self.keep = keep  # how many stopped containers a prune keeps; None: all
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -92,6 +95,7 @@ class RunConfig:
             "mounts": [mount.to_dict() for mount in self.mounts],
             "env": dict(self.env),
             "env_file": self.env_file,
+            "keep": keep_to_json(self.keep),
         }
 
     @classmethod
@@ -105,6 +109,11 @@ class RunConfig:
             config = cls(ports, mounts, dict(data["env"].items()), data["env_file"])
         except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"run_config is malformed ({error!r})") from None
+        # Absent from state files written before retention existed: the default.
+        try:
+            config.keep = parse_keep(data.get("keep", DEFAULT_KEEP))
+        except ValueError as error:
+            raise ValueError(f"run_config keep {error}") from None
         problem = config.problem()
         if problem:
             raise ValueError(f"run_config: {problem}")
@@ -188,7 +197,7 @@ def resolve(image: str, image_config: dict, overrides: Overrides | None) -> RunC
     mounts = _resolve_mounts(image, image_config.get("Volumes") or {}, overrides)
     if overrides is None:
         return RunConfig(ports, mounts)
-    return RunConfig(ports, mounts, dict(overrides.env), overrides.env_file)
+    return RunConfig(ports, mounts, dict(overrides.env), overrides.env_file, overrides.keep)
 
 
 def _resolve_ports(exposed: dict, overrides: Overrides | None) -> list[PortMapping]:

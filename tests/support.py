@@ -99,6 +99,9 @@ def remove_family(family: str) -> None:
             image_ids.add(found.stdout.strip())
     if containers:
         docker("rm", "-f", "-v", *[c["ID"] for c in containers], check=False)
+    # Builds carry the label, so images no container uses are found too.
+    built = docker("image", "ls", "-q", "--no-trunc", "--filter", f"label=dockervisor.built={family}", check=False)
+    image_ids.update(built.stdout.split())
     docker("rmi", "-f", family, *sorted(image_ids), check=False)
     volumes = docker("volume", "ls", "-q", "--filter", f"name={family}", check=False).stdout.split()
     ours = [v for v in volumes if v == family or v.startswith(f"{family}_")]

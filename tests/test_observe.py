@@ -13,7 +13,7 @@ from support import docker, free_port, inspect, running_names, wait_for
 FAST = ("--settle", "0.5")
 STATUS_FIELDS = {
     "image", "state", "health", "container", "started_at", "uptime_seconds", "image_id",
-    "image_tags", "ports", "last", "stable", "ok", "running", "error",
+    "image_tags", "ports", "last", "stable", "ok", "running", "error", "prunable",
 }  # fmt: skip
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
@@ -82,7 +82,9 @@ def test_list_containers_newest_first_with_marks(past, cli) -> None:
     app, _, c1, c2, c3 = past
     listed = json.loads(cli("list", "containers", app.family, "--json").out)["containers"]
     assert [c["name"] for c in listed] == [c3, c2, c1]
-    assert set(listed[0]) == {"name", "id", "image_id", "created", "state", "running", "last", "stable"}
+    assert set(listed[0]) == {
+        "name", "id", "image_id", "created", "state", "running", "last", "stable", "prunable",
+    }  # fmt: skip
     marks = {c["name"]: (c["running"], c["last"], c["stable"]) for c in listed}
     assert marks == {c1: (False, False, True), c2: (True, True, False), c3: (False, False, False)}
     assert all(ISO_UTC.fullmatch(c["created"]) for c in listed)
@@ -168,7 +170,10 @@ def test_dry_run_prints_pasteable_commands_and_changes_nothing(past, cli) -> Non
         ["docker", "stop"], ["docker", "start"],
     ]  # fmt: skip
     assert runs["stop"].out.startswith("docker stop ")
-    assert shlex.split(runs["build"].out) == ["docker", "build", "-t", f"{app.family}:latest", str(app.dir)]
+    assert shlex.split(runs["build"].out) == [
+        "docker", "build", "-t", f"{app.family}:latest", "--label", f"dockervisor.built={app.family}",
+        str(app.dir),
+    ]  # fmt: skip
     assert runs["stable"].out == ""
 
 

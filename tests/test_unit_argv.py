@@ -7,12 +7,15 @@ from dockervisor.runconfig import Mount, PortMapping, RunConfig
 
 
 def test_build_without_dockerfile() -> None:
-    assert docker_argv.build("app", "/src") == ["docker", "build", "-t", "app:latest", "/src"]
+    assert docker_argv.build("app", "/src") == [
+        "docker", "build", "-t", "app:latest", "--label", "dockervisor.built=app", "/src",
+    ]  # fmt: skip
 
 
 def test_build_with_dockerfile() -> None:
     assert docker_argv.build("app", "/src", "/src/Dockerfile.prod") == [
-        "docker", "build", "-t", "app:latest", "-f", "/src/Dockerfile.prod", "/src",
+        "docker", "build", "-t", "app:latest", "--label", "dockervisor.built=app",
+        "-f", "/src/Dockerfile.prod", "/src",
     ]  # fmt: skip
 
 

@@ -24,7 +24,9 @@ def test_version(capsys: pytest.CaptureFixture) -> None:
 @pytest.mark.parametrize(
     "argv",
     [["start"], ["start", "new"], ["start", "a", "b", "c"], ["stable", "show"], ["list", "images"],
-     ["start", "last", "app", "--env", "A=1"], ["build", "Bad"], ["frobnicate"]],
+     ["start", "last", "app", "--env", "A=1"], ["build", "Bad"], ["frobnicate"],
+     ["prune", "--keep", "-1"], ["prune", "--keep", "x"], ["prune", "Bad"], ["rm"], ["rm", "a b"],
+     ["forget"], ["forget", "a", "b"], ["start", "last", "app", "--if-changed"]],
 )  # fmt: skip
 def test_usage_errors_exit_2_in_one_format(argv: list[str], capsys: pytest.CaptureFixture) -> None:
     with pytest.raises(SystemExit) as raised:
@@ -35,7 +37,7 @@ def test_usage_errors_exit_2_in_one_format(argv: list[str], capsys: pytest.Captu
 
 
 def test_every_help_shows_an_example(capsys: pytest.CaptureFixture) -> None:
-    for verb in ("build", "start", "stop", "stable", "list", "status", "history"):
+    for verb in ("build", "start", "stop", "stable", "list", "status", "history", "prune", "rm", "forget"):
         with pytest.raises(SystemExit):
             main([verb, "--help"])
         out = capsys.readouterr().out

@@ -39,6 +39,10 @@ ORDERS = [
     (["history", "app", "--limit", "5", "--json"], ["history", "--limit", "5", "--json", "app"]),
     (["logs", "app", "-f", "--tail", "10"], ["logs", "-f", "--tail", "10", "app"]),
     (["completion", "bash"], ["completion", "bash"]),
+    (["prune", "app", "--keep", "2", "--dry-run"], ["prune", "--keep", "2", "--dry-run", "app"]),
+    (["rm", "dcv_app_1", "dcv_app_2", "--force"], ["rm", "dcv_app_1", "--force", "dcv_app_2"]),
+    (["forget", "app", "--volumes"], ["forget", "--volumes", "app"]),
+    (["start", "new", "app", "--if-changed"], ["start", "--if-changed", "new", "app"]),
     (["exec", "-it", "app", "sh", "-c", "ls -l"], ["exec", "-i", "-t", "app", "sh", "-c", "ls -l"]),
 ]  # fmt: skip
 

@@ -101,6 +101,11 @@ def declare_start(p: Parser) -> None:
         "--env-file", action="append", default=[], metavar="FILE", dest="env_files",
         help="start new only: read variables from a docker env file (KEY=VALUE lines)",
     )  # fmt: skip
+    p.add_argument(
+        "--if-changed", action="store_true",
+        help="start new only: do nothing (and print its name) if the running container already "
+        "runs the current image with the same configuration and environment",
+    )  # fmt: skip
     add_dry_run(p)
     p.set_defaults(handler=run_start)
 
@@ -134,11 +139,15 @@ def run_start(args: argparse.Namespace) -> int:
             "--env and --env-file only apply to `start new`: a container's environment is "
             "fixed when it is created"
         )
+    if args.if_changed and mode != "new":
+        raise usage_error("--if-changed only applies to `start new`")
     ctx, policy = context(args), _wait_policy(args)
     if mode == "new":
         from dockervisor.envfile import parse_env_options
 
-        return start.start_new(ctx, target, policy, parse_env_options(args.env), args.env_files)
+        return start.start_new(
+            ctx, target, policy, parse_env_options(args.env), args.env_files, args.if_changed
+        )
     if mode == "last":
         return start.start_last(ctx, target, policy)
     if mode == "stable":

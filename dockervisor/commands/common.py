@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dockervisor import state
+from dockervisor import docker_argv, engine, retention, state
 from dockervisor.engine import ContainerSummary
 from dockervisor.errors import DockervisorError
+from dockervisor.names import is_image_name
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -53,3 +54,33 @@ def the_running_one(image: str, containers: list[ContainerSummary], hint: str) -
 
 def active_names(containers: list[ContainerSummary]) -> list[str]:
     return [c.name for c in containers if c.active]
+
+
+def family_of(name: str, document: dict) -> str:
+    """The family of an inspected container; refuses one dockervisor did not create."""
+    image = engine.container_family(document)
+    if not image:
+        raise DockervisorError(
+            f"{name!r} was not created by dockervisor (it has no "
+            f"{docker_argv.FAMILY_LABEL} label); refusing to touch it"
+        )
+    if not is_image_name(image):
+        raise DockervisorError(
+            f"{name!r} carries the label {docker_argv.FAMILY_LABEL}={image!r}, which is not "
+            "an image name dockervisor gives; refusing to touch it"
+        )
+    return image
+
+
+def recorded_keep(family: state.FamilyState) -> int | None:
+    """The family's retention, recorded at build: stopped containers a prune keeps."""
+    return family.run_config.keep if family.run_config else retention.DEFAULT_KEEP
+
+
+def prunable(members: list[ContainerSummary], family: state.FamilyState) -> list[str]:
+    """The containers the next `dockervisor prune` (without --keep) removes, newest first."""
+    members = [c for c in members if c.family == family.image]
+    plan = retention.plan_containers(
+        [(c.name, c.state) for c in members], family.last, family.stable, recorded_keep(family)
+    )
+    return plan.remove

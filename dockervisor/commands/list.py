@@ -9,7 +9,7 @@ containers costs N requests to the engine.)
 from __future__ import annotations
 
 from dockervisor import docker_argv, engine, state
-from dockervisor.commands.common import load_families, report_damaged, require_known_family
+from dockervisor.commands.common import load_families, prunable, report_damaged, require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_FAILED, EXIT_OK
 from dockervisor.names import is_image_name
@@ -43,6 +43,7 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
     members = engine.family_containers(ctx.docker, image)
     require_known_family(image, members)
     images = engine.resolve_images(ctx.docker, [c.image for c in members])
+    next_pruned = set(prunable(members, family))
     listed = []
     for c in members:  # newest first
         created = parse_docker_time(c.created)
@@ -56,6 +57,7 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
                 "running": c.active,
                 "last": c.name == family.last,
                 "stable": c.name == family.stable,
+                "prunable": c.name in next_pruned,
             }
         )
     if as_json:
@@ -67,7 +69,7 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
             _short(c["image_id"]),
             c["created"] or "?",
             c["state"],
-            ",".join(m for m in ("running", "last", "stable") if c[m]) or "-",
+            ",".join(m for m in ("running", "last", "stable", "prunable") if c[m]) or "-",
         ]
         for c in listed
     ]
@@ -80,10 +82,14 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
 
 
 def images(ctx: Context, image: str, as_json: bool) -> int:
-    members = engine.family_containers(ctx.docker, image)
+    # The family's untagged images too, used or not: a build never started, say.
+    members, dangling = engine.family_containers_and_dangling(ctx.docker, image)
     require_known_family(image, members)
-    # One call for every image the containers use and the one the tag points to.
-    resolved = engine.resolve_images(ctx.docker, [c.image for c in members] + [docker_argv.tag(image)])
+    # One call for every image the containers use, the one the tag points to,
+    # and the dangling ones.
+    resolved = engine.resolve_images(
+        ctx.docker, [c.image for c in members] + [docker_argv.tag(image)] + dangling
+    )
     users: dict[str, list[str]] = {}
     for c in reversed(members):  # oldest first within each image
         image_id = resolved.get(c.image, {}).get("Id", c.image)

@@ -3,18 +3,30 @@
 from __future__ import annotations
 
 from dockervisor import docker_argv, engine, envfile, state
+from dockervisor.commands.common import family_of
 from dockervisor.context import Context
-from dockervisor.errors import DockervisorError
+from dockervisor.errors import EXIT_OK, DockervisorError
 from dockervisor.names import is_image_name, new_container_name
 from dockervisor.switch import NewContainer, bring_up
 from dockervisor.waiting import WaitPolicy
 
 
 def start_new(
-    ctx: Context, image: str, policy: WaitPolicy, env: dict[str, str], env_files: list[str]
+    ctx: Context,
+    image: str,
+    policy: WaitPolicy,
+    env: dict[str, str],
+    env_files: list[str],
+    if_changed: bool = False,
 ) -> int:
     """`env` from --env, `env_files` from --env-file: both win over the
-    recorded configuration's env_file and env, --env last."""
+    recorded configuration's env_file and env, --env last. `if_changed`:
+    nothing to do when the running container is already what a new one
+    would be."""
+    # Imported here: the other starts need neither.
+    from dockervisor.commands.prune import after_start_new
+    from dockervisor.fingerprint import already_current, run_digest
+
     extra_from_files: dict[str, str] = {}
     for path in env_files:
         extra_from_files.update(envfile.read_env_file(path))
@@ -29,21 +41,27 @@ def start_new(
         if image_document is None:
             raise engine.no_such_image(image)
         entry.image_id = image_document["Id"]
-        if not ctx.dry_run:
-            envfile.sweep_leftovers()
         config = family.run_config
         recorded = envfile.read_env_file(config.env_file) if config.env_file else {}
         merged = {**recorded, **config.env, **extra_from_files, **env}
+        digest = run_digest(config, merged)
+        if if_changed and already_current(ctx, containers, image_document["Id"], digest, entry):
+            return EXIT_OK
+        if not ctx.dry_run:
+            envfile.sweep_leftovers()
         # Never a name a mark still points to, even if that container is gone.
         taken = {c.name for c in containers} | ({family.last, family.stable} - {None})
         name = new_container_name(image, taken)  # type: ignore[arg-type]
         with envfile.env_source(ctx, merged) as (env_args, shown_env, fds):
             new = NewContainer(
-                docker_argv.run(name, image, config, env_args),
-                docker_argv.run(name, image, config, shown_env),
+                docker_argv.run(name, image, config, env_args, digest),
+                docker_argv.run(name, image, config, shown_env, digest),
                 fds,
             )
-            return bring_up(ctx, family, containers, name, policy, entry, new)
+            code = bring_up(ctx, family, containers, name, policy, entry, new)
+    if code == EXIT_OK:  # retention, once the new container is up
+        after_start_new(ctx, image, containers, name)
+    return code
 
 
 def _not_built(image: str) -> DockervisorError:
@@ -89,17 +107,7 @@ def start_container(ctx: Context, name: str, policy: WaitPolicy) -> int:
                 f"`dockervisor start new|last|stable {name}`"
             )
         raise DockervisorError(f"there is no container named {name!r}{hint}")
-    image = engine.container_family(document)
-    if not image:
-        raise DockervisorError(
-            f"{name!r} was not created by dockervisor (it has no "
-            f"{docker_argv.FAMILY_LABEL} label); refusing to touch it"
-        )
-    if not is_image_name(image):
-        raise DockervisorError(
-            f"{name!r} carries the label {docker_argv.FAMILY_LABEL}={image!r}, which is not "
-            "an image name dockervisor gives; refusing to touch it"
-        )
+    image = family_of(name, document)
     # Address it by its canonical name from here on, not by an ID prefix.
     name = engine.container_name(document)
     with ctx.family_change(image, "start container") as entry:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from dockervisor import engine, state
-from dockervisor.commands.common import load_families, report_damaged, require_known_family
+from dockervisor.commands.common import load_families, prunable, report_damaged, require_known_family
 from dockervisor.context import Context
 from dockervisor.engine import ContainerSummary
 from dockervisor.errors import EXIT_FAILED, EXIT_NOT_RUNNING, EXIT_OK
@@ -39,6 +39,8 @@ def status(ctx: Context, image: str | None, as_json: bool) -> int:
     tags = {d["Id"]: d.get("RepoTags") or [] for d in engine.inspect_images(ctx.docker, image_ids)}
     now = time.time()
     reports = [_report(f, running[f.image], documents, tags, now) for f in families]
+    for family, report in zip(families, reports):
+        report["prunable"] = prunable(containers, family)  # what `prune` would remove next
     reports += [_damaged_report(name, message) for name, message in damaged.items()]
     reports.sort(key=lambda r: r["image"])
     for report in reports:
@@ -57,7 +59,7 @@ def status(ctx: Context, image: str | None, as_json: bool) -> int:
 def _damaged_report(image: str, message: str) -> dict:
     """A family whose state file cannot be read: shown, never guessed at."""
     report = _report(state.FamilyState(image), None, {}, {}, 0)
-    report.update(state="damaged", error=message)
+    report.update(state="damaged", error=message, prunable=[])
     return report
 
 

@@ -1,0 +1,80 @@
+"""`dockervisor rm CONTAINERNAME... [--force]`: remove stopped containers of a family.
+
+The running container is never removed. `last` and `stable` are the rollback
+targets, so they go only with --force, which then clears the mark. Every name
+is checked before anything is removed: a refusal removes nothing.
+"""
+
+from __future__ import annotations
+
+from dockervisor import docker_argv, engine, state
+from dockervisor.commands.common import family_of
+from dockervisor.context import Context
+from dockervisor.engine import ContainerSummary
+from dockervisor.errors import EXIT_OK, DockervisorError
+
+
+def rm(ctx: Context, names: list[str], force: bool) -> int:
+    families = _by_family(ctx, names)
+    # Checked for every family before any is changed, then again under each lock.
+    for image, members in families.items():
+        _check(image, state.load(image), engine.family_containers(ctx.docker, image), members, force)
+    for image, members in families.items():
+        with ctx.family_change(image, "rm") as entry:
+            family = state.load(image)
+            current = engine.family_containers(ctx.docker, image)
+            targets = _check(image, family, current, members, force)
+            entry.container = ", ".join(members)
+            ctx.docker.change(docker_argv.remove_containers([c.id for c in targets]))
+            cleared = {mark: getattr(family, mark) for mark in ("last", "stable") if getattr(family, mark) in members}
+            for mark in cleared:
+                setattr(family, mark, None)
+            if cleared:
+                ctx.save(family)
+        if ctx.dry_run:
+            continue
+        for name in members:
+            print(name, file=ctx.stdout, flush=True)
+        for mark, name in cleared.items():
+            ctx.info(f"{name} was marked {mark}; the mark is cleared: no container of {image} is marked {mark} now")
+    return EXIT_OK
+
+
+def _by_family(ctx: Context, names: list[str]) -> dict[str, list[str]]:
+    """Canonical names grouped by family, from one inspect of them all."""
+    documents = engine.inspect_containers(ctx.docker, names)
+    families: dict[str, list[str]] = {}
+    for name in dict.fromkeys(names):
+        document = next(
+            (d for d in documents if engine.container_name(d) == name or str(d.get("Id", "")).startswith(name)),
+            None,
+        )
+        if document is None:
+            raise DockervisorError(f"there is no container named {name!r}")
+        canonical = engine.container_name(document)
+        members = families.setdefault(family_of(canonical, document), [])
+        if canonical not in members:
+            members.append(canonical)
+    return families
+
+
+def _check(
+    image: str, family: state.FamilyState, current: list[ContainerSummary], names: list[str], force: bool
+) -> list[ContainerSummary]:
+    by_name = {c.name: c for c in current}
+    refusals = []
+    for name in names:
+        container = by_name.get(name)
+        if container is None:
+            refusals.append(f"{name} no longer exists")
+        elif container.active:
+            refusals.append(f"{name} is {container.state}; stop it first with `dockervisor stop {image}`")
+        elif not force and name in (family.last, family.stable):
+            mark = "last" if name == family.last else "stable"
+            refusals.append(
+                f"{name} is marked {mark}, a rollback target of {image}; --force removes it "
+                "and clears the mark"
+            )
+    if refusals:
+        raise DockervisorError("nothing removed: " + "; ".join(refusals))
+    return [by_name[name] for name in names]
