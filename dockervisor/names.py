@@ -16,6 +16,8 @@ _OBJECT_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 _OBJECT_NAME_MAX = 255
 
 CONTAINER_PREFIX = "dcv_"
+# An environment variable's name, as docker and the shells take it.
+ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def is_image_name(name: str) -> bool:
@@ -66,3 +68,8 @@ def new_container_name(image: str, taken: set[str], now: float | None = None) ->
 def volume_name_for(image: str, mount_point: str) -> str:
     """The named volume for an image's VOLUME: `/var/www` in `app` gives `app_var_www`."""
     return f"{image}_{mount_point.strip('/').replace('/', '_')}"
+
+
+def is_env_value(value: object) -> bool:
+    """A value an env file line can carry: a string without a newline or NUL."""
+    return isinstance(value, str) and "\n" not in value and "\0" not in value

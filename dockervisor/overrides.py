@@ -17,15 +17,8 @@ import json
 import os
 
 from dockervisor.errors import DockervisorError
-from dockervisor.names import is_volume_name
-from dockervisor.runconfig import (
-    ENV_KEY,
-    Mount,
-    PortMapping,
-    check_mount_point,
-    is_env_value,
-    is_host_path,
-)
+from dockervisor.mounts import Mount, PortMapping, check_mount_point, is_host_path
+from dockervisor.names import ENV_KEY, is_env_value, is_volume_name
 
 KNOWN_KEYS = ("ports", "volumes", "env", "env_file")
 OVERRIDE_PROTOCOLS = ("tcp", "udp")
