@@ -1,8 +1,8 @@
 """The optional `dcv-IMAGENAME` file beside the Dockerfile.
 
     {
-      "ports":    {"HOSTPORT": "CONTAINERPORT[/tcp|/udp]"},
-      "volumes":  {"HOST_DIR_OR_VOLUME_NAME": "/mount/point"},
+      "ports":    {"[ADDRESS:]HOSTPORT": "CONTAINERPORT[/tcp|/udp]"},
+      "volumes":  {"HOST_DIR_OR_VOLUME_NAME": "/mount/point[:ro|:rw]"},
       "env":      {"KEY": "VALUE"},
       "env_file": "path/to/file.env"
     }
@@ -17,8 +17,22 @@ import json
 import os
 
 from dockervisor.errors import DockervisorError
-from dockervisor.mounts import Mount, PortMapping, check_mount_point, is_host_path
+from dockervisor.mounts import (
+    Mount,
+    PortMapping,
+    check_mount_point,
+    is_host_path,
+    split_host_binding,
+    split_mount_mode,
+)
 from dockervisor.names import ENV_KEY, is_env_value, is_volume_name
+
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    T = TypeVar("T")
 
 KNOWN_KEYS = ("ports", "volumes", "env", "env_file")
 OVERRIDE_PROTOCOLS = ("tcp", "udp")
@@ -84,6 +98,7 @@ def _parse_ports(path: str, ports: dict) -> list[PortMapping]:
     mappings = []
     for host, container in ports.items():
         where = f"ports[{host!r}]"
+        address, host = _checked(path, where, split_host_binding, host)
         host_port = _port_number(path, where, host, "host port")
         if isinstance(container, int) and not isinstance(container, bool):
             container = str(container)
@@ -93,9 +108,8 @@ def _parse_ports(path: str, ports: dict) -> list[PortMapping]:
         protocol = protocol or "tcp"
         if protocol not in OVERRIDE_PROTOCOLS:
             raise _error(path, where, f"unknown protocol {protocol!r} (use tcp or udp)")
-        mappings.append(
-            PortMapping(host_port, _port_number(path, where, number, "container port"), protocol)
-        )
+        container_port = _port_number(path, where, number, "container port")
+        mappings.append(PortMapping(host_port, container_port, protocol, address))
     return mappings
 
 
@@ -112,11 +126,12 @@ def _parse_volumes(path: str, volumes: dict, base_dir: str) -> list[Mount]:
         where = f"volumes[{source!r}]"
         if not isinstance(target, str):
             raise _error(path, where, 'the value must be an absolute mount point such as "/data"')
+        target, read_only = _checked(path, where, split_mount_mode, target)
         check_mount_point(target, where=f"{path}: {where}")
         if target in targets:
             raise _error(path, where, f"mount point {target} is given twice")
         targets.add(target)
-        mounts.append(Mount(_volume_source(path, where, source, base_dir), target))
+        mounts.append(Mount(_volume_source(path, where, source, base_dir), target, read_only))
     return mounts
 
 
@@ -158,6 +173,14 @@ def _parse_env_file(path: str, value: object, base_dir: str) -> str:
     if not os.path.isfile(env_file) or not os.access(env_file, os.R_OK):
         raise _error(path, "env_file", f"{env_file} is not a readable file")
     return env_file
+
+
+def _checked(path: str, where: str, split: Callable[[str], T], text: str) -> T:
+    """`split(text)`, its ValueError turned into an error naming the file and the key."""
+    try:
+        return split(text)
+    except ValueError as error:
+        raise _error(path, where, str(error)) from None
 
 
 def _object(path: str, key: str, value: object) -> dict:

@@ -21,6 +21,8 @@ from dockervisor.mounts import (  # PortMapping, Mount and brief: imported from 
     is_host_path,
     is_mount_point,
     is_port_number,
+    normal_address,
+    shares_host_port,
 )
 from dockervisor.names import ENV_KEY, is_env_value, is_volume_name, volume_name_for
 
@@ -58,8 +60,11 @@ class RunConfig:
         if not isinstance(data, dict):
             raise ValueError("run_config is not an object")
         try:
-            ports = [PortMapping(p["host"], p["container"], p["protocol"]) for p in data["ports"]]
-            mounts = [Mount(m["source"], m["target"]) for m in data["mounts"]]
+            ports = [
+                PortMapping(p["host"], p["container"], p["protocol"], p.get("address"))
+                for p in data["ports"]
+            ]
+            mounts = [Mount(m["source"], m["target"], m.get("read_only", False)) for m in data["mounts"]]
             config = cls(ports, mounts, dict(data["env"].items()), data["env_file"])
         except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"run_config is malformed ({error!r})") from None
@@ -73,16 +78,18 @@ class RunConfig:
 
         The same rules the image and the overrides are held to at build time,
         for a configuration read back from a file anyone could have edited."""
-        published: set[tuple[object, object]] = set()
+        published: list[PortMapping] = []
         for port in self.ports:
             if not (is_port_number(port.host) and is_port_number(port.container)):
                 shown = f"{brief(port.host)}:{brief(port.container)}"
                 return f"port {shown} is not two numbers from 1 to 65535"
             if port.protocol not in PROTOCOLS:
                 return f"unknown protocol {brief(port.protocol)}"
-            if (port.host, port.protocol) in published:
-                return f"host port {port.host}/{port.protocol} is published twice"
-            published.add((port.host, port.protocol))
+            if port.address is not None and normal_address(port.address) != port.address:
+                return f"host address {brief(port.address)} is not an IP address in normal form"
+            if any(shares_host_port(port, other) for other in published):
+                return f"host port {port.host_binding()}/{port.protocol} is published twice"
+            published.append(port)
         targets: set[str] = set()
         volumes: set[str] = set()
         for mount in self.mounts:
@@ -91,6 +98,8 @@ class RunConfig:
                 return f"{brief(target)} is not a usable mount point"
             if not isinstance(source, str) or not (is_volume_name(source) or is_host_path(source)):
                 return f"mount source {brief(source)} is neither a volume name nor a usable host path"
+            if not isinstance(mount.read_only, bool):
+                return f"read_only of {brief(target)} is not true or false"
             if target in targets or source in volumes:
                 return f"{brief(target if target in targets else source)} is mounted twice"
             targets.add(target)
@@ -129,7 +138,7 @@ def _resolve_ports(exposed: dict, overrides: Overrides | None) -> list[PortMappi
         if (container, protocol) not in replaced:
             ports.append(PortMapping(container, container, protocol))
     ports.extend(overridden)
-    ports.sort(key=lambda p: (p.container, p.protocol, p.host))
+    ports.sort(key=lambda p: (p.container, p.protocol, p.host, p.address or ""))
     _refuse_shared_host_ports(ports, overrides)
     return ports
 
@@ -145,17 +154,15 @@ def parse_exposed_port(spec: str) -> tuple[int, str]:
 
 
 def _refuse_shared_host_ports(ports: list[PortMapping], overrides: Overrides | None) -> None:
-    seen: dict[tuple[int, str], PortMapping] = {}
-    for port in ports:
-        key = (port.host, port.protocol)
-        if key in seen:
+    for index, port in enumerate(ports):
+        taken = next((seen for seen in ports[:index] if shares_host_port(seen, port)), None)
+        if taken is not None:
             where = overrides.path if overrides else "the image"
             raise DockervisorError(
-                f"{where}: host port {port.host}/{port.protocol} would be published for "
-                f"both container port {seen[key].container} and {port.container}; "
+                f"{where}: host port {port.host_binding()}/{port.protocol} would be published for "
+                f"both container port {taken.container} and {port.container}; "
                 "map one of them to another host port in the \"ports\" overrides"
             )
-        seen[key] = port
 
 
 def _resolve_mounts(image: str, volumes: dict, overrides: Overrides | None) -> list[Mount]:

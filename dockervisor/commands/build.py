@@ -62,8 +62,8 @@ def short_id(image_id: str) -> str:
 
 
 def describe_config(config: runconfig.RunConfig) -> list[str]:
-    lines = [f"publishes host {p.host} -> {p.container}/{p.protocol}" for p in config.ports]
-    lines += [f"mounts {m.source} at {m.target}" for m in config.mounts]
+    lines = [f"publishes host {p.host_binding()} -> {p.container}/{p.protocol}" for p in config.ports]
+    lines += [f"mounts {m.source} at {m.target}{' read-only' if m.read_only else ''}" for m in config.mounts]
     if config.env_file:
         lines.append(f"reads environment from {config.env_file}")
     if config.env:
