@@ -9,6 +9,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from dockervisor.runconfig import RunConfig
+    from dockervisor.runoptions import RunOptions
 
 DOCKER = "docker"
 FAMILY_LABEL = "dockervisor.image"
@@ -76,7 +77,8 @@ def run(name: str, image: str, config: RunConfig, env_args: list[str] | None = N
         argv += ["--publish", port.flag_value()]
     for mount in config.mounts:
         argv += ["--volume", mount.flag_value()]
-    return argv + (env_args or []) + [tag(image)]
+    argv += run_options(config.options)
+    return argv + (env_args or []) + [tag(image), *config.options.command]
 
 
 def start(name: str) -> list[str]:
@@ -93,3 +95,32 @@ def remove(name: str) -> list[str]:
 
 def logs(name: str, tail: int) -> list[str]:
     return [DOCKER, "logs", "--tail", str(tail), name]
+
+
+# run options (issue 12) -------------------------------------------------------
+
+
+def run_options(options: RunOptions) -> list[str]:
+    """The `docker run` flags of the options that are set, in a fixed order;
+    the command's arguments go after the image instead."""
+    argv: list[str] = []
+    if options.hostname is not None:
+        argv += ["--hostname", options.hostname]
+    for host, address in options.extra_hosts.items():
+        argv += ["--add-host", f"{host}:{address}"]
+    if options.user is not None:
+        argv += ["--user", options.user]
+    if options.init:
+        argv += ["--init"]
+    if options.memory is not None:
+        argv += ["--memory", options.memory]
+    if options.cpus is not None:
+        argv += ["--cpus", options.cpus]
+    for key, value in options.labels.items():
+        argv += ["--label", f"{key}={value}"]
+    if options.log is not None:
+        argv += ["--log-driver", options.log["driver"]]
+        for option, setting in options.log.items():
+            if option != "driver":
+                argv += ["--log-opt", f"{option}={setting}"]
+    return argv

@@ -4,7 +4,8 @@
       "ports":    {"[ADDRESS:]HOSTPORT": "CONTAINERPORT[/tcp|/udp]"},
       "volumes":  {"HOST_DIR_OR_VOLUME_NAME": "/mount/point[:ro|:rw]"},
       "env":      {"KEY": "VALUE"},
-      "env_file": "path/to/file.env"
+      "env_file": "path/to/file.env",
+      ...the run options: see runoptions.py
     }
 
 Everything is checked here, at build time, so that a mistake is reported with
@@ -26,6 +27,8 @@ from dockervisor.mounts import (
     split_mount_mode,
 )
 from dockervisor.names import ENV_KEY, is_env_value, is_volume_name
+from dockervisor.runoptions import KEYS as OPTION_KEYS
+from dockervisor.runoptions import RunOptions, default_options, parse_options
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -34,12 +37,12 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-KNOWN_KEYS = ("ports", "volumes", "env", "env_file")
+KNOWN_KEYS = ("ports", "volumes", "env", "env_file", *OPTION_KEYS)
 OVERRIDE_PROTOCOLS = ("tcp", "udp")
 
 
 class Overrides:
-    __slots__ = ("path", "ports", "mounts", "env", "env_file")
+    __slots__ = ("path", "ports", "mounts", "env", "env_file", "options")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -47,6 +50,7 @@ class Overrides:
         self.mounts: list[Mount] = []
         self.env: dict[str, str] = {}
         self.env_file: str | None = None
+        self.options: RunOptions = default_options()
 
 
 def overrides_file_for(dockerfile: str, image: str) -> str:
@@ -91,7 +95,15 @@ def parse_overrides(document: object, path: str) -> Overrides:
         overrides.env = _parse_env(path, _object(path, "env", document["env"]))
     if "env_file" in document:
         overrides.env_file = _parse_env_file(path, document["env_file"], base_dir)
+    overrides.options = _parse_run_options(path, document)
     return overrides
+
+
+def _parse_run_options(path: str, document: dict) -> RunOptions:
+    """memory, cpus, user, command, log...: runoptions.py checks them, for a
+    state file read back as well."""
+    given = {key: value for key, value in document.items() if key in OPTION_KEYS}
+    return parse_options(given, lambda key, reason: _error(path, key, reason))
 
 
 def _parse_ports(path: str, ports: dict) -> list[PortMapping]:

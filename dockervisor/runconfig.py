@@ -25,6 +25,7 @@ from dockervisor.mounts import (  # PortMapping, Mount and brief: imported from 
     shares_host_port,
 )
 from dockervisor.names import ENV_KEY, is_env_value, is_volume_name, volume_name_for
+from dockervisor.runoptions import RunOptions, default_options, parse_options
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
 
 class RunConfig:
-    __slots__ = ("ports", "mounts", "env", "env_file")
+    __slots__ = ("ports", "mounts", "env", "env_file", "options")
 
     def __init__(
         self,
@@ -40,11 +41,13 @@ class RunConfig:
         mounts: list[Mount],
         env: dict[str, str] | None = None,
         env_file: str | None = None,
+        options: RunOptions | None = None,
     ) -> None:
         self.ports = ports
         self.mounts = mounts
         self.env = env or {}
         self.env_file = env_file
+        self.options = options or RunOptions()  # limits, user, command, log...: runoptions.py
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -52,6 +55,7 @@ class RunConfig:
             "mounts": [mount.to_dict() for mount in self.mounts],
             "env": dict(self.env),
             "env_file": self.env_file,
+            "options": self.options.to_dict(),
         }
 
     @classmethod
@@ -65,7 +69,8 @@ class RunConfig:
                 for p in data["ports"]
             ]
             mounts = [Mount(m["source"], m["target"], m.get("read_only", False)) for m in data["mounts"]]
-            config = cls(ports, mounts, dict(data["env"].items()), data["env_file"])
+            options = _options_from_dict(data.get("options", {}))
+            config = cls(ports, mounts, dict(data["env"].items()), data["env_file"], options)
         except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"run_config is malformed ({error!r})") from None
         problem = config.problem()
@@ -116,6 +121,14 @@ class RunConfig:
         return None
 
 
+def _options_from_dict(data: object) -> RunOptions:
+    """Checked by the parser that checks the overrides file; a record from
+    before run options has none, and gets what a build without them records."""
+    if not isinstance(data, dict):
+        raise ValueError("run_config: options is not an object")
+    return parse_options(data, lambda key, reason: ValueError(f"run_config: options: {key}: {reason}"))
+
+
 def resolve(image: str, image_config: dict, overrides: Overrides | None) -> RunConfig:
     """Merge what the image declares with the overrides file.
 
@@ -125,8 +138,8 @@ def resolve(image: str, image_config: dict, overrides: Overrides | None) -> RunC
     ports = _resolve_ports(image_config.get("ExposedPorts") or {}, overrides)
     mounts = _resolve_mounts(image, image_config.get("Volumes") or {}, overrides)
     if overrides is None:
-        return RunConfig(ports, mounts)
-    return RunConfig(ports, mounts, dict(overrides.env), overrides.env_file)
+        return RunConfig(ports, mounts, options=default_options())
+    return RunConfig(ports, mounts, dict(overrides.env), overrides.env_file, overrides.options)
 
 
 def _resolve_ports(exposed: dict, overrides: Overrides | None) -> list[PortMapping]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dockervisor import docker_argv
 from dockervisor.mounts import Mount, PortMapping
 from dockervisor.runconfig import RunConfig
+from dockervisor.runoptions import DEFAULT_LOG, RunOptions
 
 HEAD = [
     "docker", "run", "--detach", "--name", "dcv_app_1", "--label", "dockervisor.image=app",
@@ -25,3 +26,45 @@ def test_host_addresses_and_read_only_mounts() -> None:
         "--volume", "app_data:/data",
         "app:latest",
     ]  # fmt: skip
+
+
+def test_every_option_in_a_fixed_order_and_the_command_after_the_image() -> None:
+    options = RunOptions(
+        memory="512m", cpus="1.5", user="1000:1000", command=["--workers", "4"], init=True,
+        hostname="app", extra_hosts={"db.local": "10.0.0.5", "v6": "::1", "gw": "host-gateway"},
+        labels={"com.example.team": "web", "tier": ""},
+        log={"driver": "json-file", "max-size": "10m", "max-file": "3"},
+    )  # fmt: skip
+    argv = docker_argv.run("dcv_app_1", "app", RunConfig([PortMapping(80, 80)], [], options=options), ["--env-file", "/dev/fd/3"])
+    assert argv == HEAD + [
+        "--publish", "80:80/tcp",
+        "--hostname", "app",
+        "--add-host", "db.local:10.0.0.5",
+        "--add-host", "v6:::1",
+        "--add-host", "gw:host-gateway",
+        "--user", "1000:1000",
+        "--init",
+        "--memory", "512m",
+        "--cpus", "1.5",
+        "--label", "com.example.team=web",
+        "--label", "tier=",
+        "--log-driver", "json-file",
+        "--log-opt", "max-size=10m",
+        "--log-opt", "max-file=3",
+        "--env-file", "/dev/fd/3",
+        "app:latest", "--workers", "4",
+    ]  # fmt: skip
+
+
+def test_default_log_rotation_and_the_engine_default() -> None:
+    rotating = RunConfig([], [], options=RunOptions(log=dict(DEFAULT_LOG)))
+    assert docker_argv.run("dcv_app_1", "app", rotating) == HEAD + [
+        "--log-driver", "json-file", "--log-opt", "max-size=10m", "--log-opt", "max-file=3", "app:latest",
+    ]  # fmt: skip
+    assert docker_argv.run("dcv_app_1", "app", RunConfig([], [], options=RunOptions(log=None))) == HEAD + ["app:latest"]
+
+
+def test_an_option_not_set_adds_no_flag() -> None:
+    assert docker_argv.run_options(RunOptions()) == []
+    assert docker_argv.run_options(RunOptions(init=False, command=[], labels={}, extra_hosts={})) == []
+    assert docker_argv.run_options(RunOptions(log={"driver": "local"})) == ["--log-driver", "local"]

@@ -14,6 +14,7 @@ from dockervisor.errors import DockervisorError
 from dockervisor.mounts import Mount, PortMapping
 from dockervisor.overrides import load_overrides
 from dockervisor.runconfig import RunConfig, resolve
+from dockervisor.runoptions import DEFAULT_LOG
 
 
 class Refused:
@@ -39,7 +40,7 @@ def parsed(tmp_path: Path, document: dict) -> object:
         return overrides.ports
     if key == "volumes":
         return [m.to_dict() for m in overrides.mounts]
-    raise AssertionError(key)
+    return overrides.options.to_dict().get(key)
 
 
 def check(tmp_path: Path, document: dict, expected: object) -> None:
@@ -193,3 +194,160 @@ def test_version_1_state_files_still_load_and_are_written_back_as_version_2(
     assert family.run_config.ports == [PortMapping(80, 80)] and family.run_config.mounts == [Mount("v", "/d")]
     state.save(family)
     assert json.loads(path.read_text())["schema"] == 2
+
+
+LONG = "a" * 63
+# Each key: values it takes (and what they are recorded as), side by side with
+# values refused and what the error says after the file's name.
+@pytest.mark.parametrize(
+    "key, value, expected",
+    [
+        ("memory", "512m", "512m"),
+        ("memory", "1G", "1G"),
+        ("memory", "6291456", "6291456"),
+        ("memory", "6291455", Refused("memory", "less than 6m")),
+        ("memory", "512", Refused("memory", "less than 6m")),  # bytes, as docker reads it
+        ("memory", "512mb", Refused("memory", 'not a size such as "512m"')),
+        ("memory", "1.5g", Refused("memory", "not a size")),
+        ("memory", "-512m", Refused("memory", "not a size")),
+        ("memory", "\u0665\u0661\u0662m", Refused("memory", "not a size")),  # Arabic-Indic digits
+        ("memory", 536870912, Refused("memory", 'must be a string such as "512m"')),
+        ("cpus", "1.5", "1.5"),
+        ("cpus", 2, "2"),
+        ("cpus", "0.01", "0.01"),
+        ("cpus", "0.001", Refused("cpus", "less than 0.01")),
+        ("cpus", "0", Refused("cpus", "less than 0.01")),
+        ("cpus", 1.5, Refused("cpus", 'must be a string such as "1.5"')),
+        ("cpus", True, Refused("cpus", "must be a string")),
+        ("cpus", "1.", Refused("cpus", "not a number of CPUs")),
+        ("cpus", ".5", Refused("cpus", "not a number of CPUs")),
+        ("cpus", "1e3", Refused("cpus", "not a number of CPUs")),
+        ("cpus", "NaN", Refused("cpus", "not a number of CPUs")),
+        ("cpus", "\u0661.5", Refused("cpus", "not a number of CPUs")),
+        ("cpus", "1.0000000001", Refused("cpus", "not a number of CPUs")),  # finer than docker takes
+        ("user", "1000:1000", "1000:1000"),
+        ("user", "www-data", "www-data"),
+        ("user", "app:staff", "app:staff"),
+        ("user", "0", "0"),
+        ("user", "1000:", Refused("user", "not USER[:GROUP]")),
+        ("user", "a:b:c", Refused("user", "not USER[:GROUP]")),
+        ("user", "-u", Refused("user", "not USER[:GROUP]")),
+        ("user", "\u0661\u0660\u0660\u0660", Refused("user", "not USER[:GROUP]")),
+        ("user", "4294967295", Refused("user", "larger than 4294967294")),
+        ("user", 1000, Refused("user", "must be a string")),
+        ("command", ["--workers", "4"], ["--workers", "4"]),
+        ("command", ["-c", "", "a b"], ["-c", "", "a b"]),
+        ("command", "--workers 4", Refused("command", "a string is not split")),
+        ("command", [], Refused("command", "non-empty list")),
+        ("command", ["ok", 4], Refused("command[1]", "must be a string without NUL")),
+        ("command", ["ok", "s3cr3t\0"], Refused("command[1]", "without NUL")),
+        ("init", True, True),
+        ("init", False, None),  # false is not recorded: it is the default
+        ("init", "true", Refused("init", "true or false")),
+        ("init", 1, Refused("init", "true or false")),
+        ("hostname", "app", "app"),
+        ("hostname", "app-1.internal", "app-1.internal"),
+        ("hostname", LONG, LONG),
+        ("hostname", LONG + "a", Refused("hostname", "not a host name")),
+        ("hostname", "a." + LONG, Refused("hostname", "not a host name")),  # longer than 64 in all
+        ("hostname", "-app", Refused("hostname", "not a host name")),
+        ("hostname", "app_1", Refused("hostname", "not a host name")),
+        ("hostname", "", Refused("hostname", "not a host name")),
+        ("extra_hosts", {"db.local": "10.0.0.5"}, {"db.local": "10.0.0.5"}),
+        ("extra_hosts", {"gw": "host-gateway", "v6": "0::1"}, {"gw": "host-gateway", "v6": "::1"}),
+        ("extra_hosts", {"db local": "10.0.0.5"}, Refused("extra_hosts['db local']", "not a host name")),
+        ("extra_hosts", {"db": "db.example"}, Refused("extra_hosts['db']", "not an IP address or host-gateway")),
+        ("extra_hosts", {"db": "10.0.0.256"}, Refused("extra_hosts['db']", "not an IP address")),
+        ("extra_hosts", {"db": 5}, Refused("extra_hosts['db']", "not an IP address")),
+        ("extra_hosts", ["db:10.0.0.5"], Refused("extra_hosts", "must be a JSON object")),
+        ("labels", {"com.example.team": "web", "tier": ""}, {"com.example.team": "web", "tier": ""}),
+        ("labels", {"dockervisor.image": "other"}, Refused("labels['dockervisor.image']", "dockervisor's own")),
+        ("labels", {"Dockervisor.Image": "x"}, Refused("labels['Dockervisor.Image']", "dockervisor's own")),
+        ("labels", {"a=b": "x"}, Refused("labels['a=b']", "not a label key")),
+        ("labels", {"": "x"}, Refused("labels['']", "not a label key")),
+        ("labels", {"team": "a\nb"}, Refused("labels['team']", "without a newline")),
+        ("labels", {"team": 5}, Refused("labels['team']", "must be a string")),
+        ("labels", "team=web", Refused("labels", "must be a JSON object")),
+        ("log", {"driver": "json-file", "max-size": "10m", "max-file": "3"}, DEFAULT_LOG),
+        ("log", {"max-size": "50m", "max-file": 5}, {"driver": "json-file", "max-size": "50m", "max-file": "5"}),
+        ("log", {"driver": "local"}, {"driver": "local"}),
+        ("log", {"driver": "json-file"}, {"driver": "json-file"}),  # as asked: no rotation
+        ("log", {"driver": "syslog", "tag": "app", "syslog-address": "udp://10.0.0.1:514"},
+         {"driver": "syslog", "tag": "app", "syslog-address": "udp://10.0.0.1:514"}),
+        ("log", {"driver": "grafana/loki:2.9"}, {"driver": "grafana/loki:2.9"}),
+        ("log", None, None),  # the engine's own default
+        ("log", {"driver": "Json File"}, Refused("log['driver']", "not a log driver name")),
+        ("log", {"driver": 5}, Refused("log['driver']", "not a log driver name")),
+        ("log", {"driver": "none", "max-size": "1m"}, Refused("log['max-size']", "takes no options")),
+        ("log", {"max-size": "10x"}, Refused("log['max-size']", 'not a size such as "10m"')),
+        ("log", {"max-size": "0m"}, Refused("log['max-size']", "not a size")),
+        ("log", {"max-size": "\u0661\u0660m"}, Refused("log['max-size']", "not a size")),
+        ("log", {"max-file": "0"}, Refused("log['max-file']", "not a number of files")),
+        ("log", {"max-file": "three"}, Refused("log['max-file']", "not a number of files")),
+        ("log", {"max-file": True}, Refused("log['max-file']", "without a newline or NUL")),
+        ("log", {"Max-Size": "1m"}, Refused("log['Max-Size']", "not a log option name")),
+        ("log", {"tag": "a\nb"}, Refused("log['tag']", "without a newline or NUL")),
+        ("log", "json-file", Refused("log", "must be a JSON object")),
+    ],
+)  # fmt: skip
+def test_each_run_option(tmp_path: Path, key: str, value: object, expected: object) -> None:
+    check(tmp_path, {key: value}, expected)
+
+
+def test_without_a_log_key_logs_rotate(tmp_path: Path) -> None:
+    assert parsed(tmp_path, {"ports": {}}) == []
+    overrides = load_overrides(str(tmp_path / "dcv-app"))
+    assert overrides is not None and overrides.options.log == DEFAULT_LOG
+    assert resolve("app", {}, None).options.log == DEFAULT_LOG  # and without any file
+    assert DEFAULT_LOG == {"driver": "json-file", "max-size": "10m", "max-file": "3"}
+
+
+def test_an_unknown_key_lists_the_new_ones(tmp_path: Path) -> None:
+    check(tmp_path, {"memroy": "1g"}, Refused("memroy", "unknown key (known keys: ports, volumes"))
+    path = tmp_path / "dcv-app"
+    with pytest.raises(DockervisorError, match="memory, cpus, user, command, init"):
+        load_overrides(str(path))
+
+
+OPTIONS = {
+    "memory": "512m", "cpus": "1.5", "user": "1000:1000", "command": ["--workers", "4"], "init": True,
+    "hostname": "app", "extra_hosts": {"db": "10.0.0.5"}, "labels": {"team": "web"},
+    "log": {"driver": "json-file", "max-size": "10m", "max-file": "3"},
+}  # fmt: skip
+
+
+# A state file read back: the options go through the same parser.
+@pytest.mark.parametrize(
+    "options, problem",
+    [
+        (OPTIONS, None),
+        ({"log": None}, None),
+        ({**OPTIONS, "memory": "512x"}, "run_config: options: memory: '512x' is not a size"),
+        ({**OPTIONS, "labels": {"dockervisor.image": "x"}}, "options: labels['dockervisor.image']: "),
+        ({**OPTIONS, "command": "rm -rf /"}, "options: command: the value must be a list"),
+        ({**OPTIONS, "log": {"max-file": "0"}}, "options: log['max-file']"),
+        ({**OPTIONS, "cpus": "nan"}, "options: cpus"),
+        ({**OPTIONS, "surprise": 1}, "options: surprise: unknown key"),
+        ("--memory=1g", "options is not an object"),
+    ],
+)
+def test_a_state_file_holds_run_options_to_the_same_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, options: object, problem: str | None
+) -> None:
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path / "home"))
+    config = {"ports": [], "mounts": [], "env": {}, "env_file": None, "options": options}
+    path = tmp_path / "home" / "families" / "app.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps({"schema": 2, "image": "app", "run_config": config, "build": {}}))
+    if problem is None:
+        loaded = state.load("app").run_config
+        assert loaded is not None and loaded.options.to_dict() == options
+        return
+    with pytest.raises(DockervisorError) as raised:
+        state.load("app")
+    assert "damaged" in raised.value.message and problem in raised.value.message
+
+
+def test_a_record_from_before_run_options_gets_log_rotation() -> None:
+    config = RunConfig.from_dict({"ports": [], "mounts": [], "env": {}, "env_file": None})
+    assert config.options.to_dict() == {"log": DEFAULT_LOG}

@@ -9,6 +9,7 @@ from dockervisor import docker_argv, engine, runconfig, state
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
 from dockervisor.overrides import load_overrides, overrides_file_for
+from dockervisor.runoptions import RunOptions
 from dockervisor.timefmt import iso_utc
 
 
@@ -68,4 +69,24 @@ def describe_config(config: runconfig.RunConfig) -> list[str]:
         lines.append(f"reads environment from {config.env_file}")
     if config.env:
         lines.append(f"sets environment {', '.join(sorted(config.env))}")
-    return lines or ["publishes no ports and mounts no volumes"]
+    return (lines or ["publishes no ports and mounts no volumes"]) + describe_options(config.options)
+
+
+def describe_options(options: RunOptions) -> list[str]:
+    """One line per option set, and always the logs: where they go matters."""
+    import shlex
+
+    lines = [f"limits memory to {options.memory}"] if options.memory else []
+    lines += [f"limits CPUs to {options.cpus}"] if options.cpus else []
+    lines += [f"runs as user {options.user}"] if options.user else []
+    lines += ["runs an init process (--init)"] if options.init else []
+    lines += [f"passes {shlex.join(options.command)} after the image"] if options.command else []
+    lines += [f"sets hostname {options.hostname}"] if options.hostname else []
+    lines += [f"resolves {host} to {address}" for host, address in options.extra_hosts.items()]
+    lines += [f"labels {key}={value}" for key, value in options.labels.items()]
+    if options.log is None:
+        lines.append("logs with the engine's default driver")
+    else:
+        settings = " ".join(f"{key}={value}" for key, value in options.log.items() if key != "driver")
+        lines.append(f"logs with {options.log['driver']}" + (f" {settings}" if settings else ""))
+    return lines
