@@ -77,7 +77,7 @@ def run(name: str, image: str, config: RunConfig, env_args: list[str] | None = N
         argv += ["--publish", port.flag_value()]
     for mount in config.mounts:
         argv += ["--volume", mount.flag_value()]
-    argv += run_options(config.options)
+    argv += run_options(image, config.options)
     return argv + (env_args or []) + [tag(image), *config.options.command]
 
 
@@ -100,10 +100,13 @@ def logs(name: str, tail: int) -> list[str]:
 # run options (issue 12) -------------------------------------------------------
 
 
-def run_options(options: RunOptions) -> list[str]:
+def run_options(image: str, options: RunOptions) -> list[str]:
     """The `docker run` flags of the options that are set, in a fixed order;
-    the command's arguments go after the image instead."""
+    the command's arguments go after the image instead. `docker run` joins
+    one network (before API 1.44): see `join_other_networks` for the rest."""
     argv: list[str] = []
+    if options.networks:
+        argv += ["--network", options.networks[0], "--network-alias", image]
     if options.hostname is not None:
         argv += ["--hostname", options.hostname]
     for host, address in options.extra_hosts.items():
@@ -124,3 +127,37 @@ def run_options(options: RunOptions) -> list[str]:
             if option != "driver":
                 argv += ["--log-opt", f"{option}={setting}"]
     return argv
+
+
+def list_networks(names: list[str]) -> list[str]:
+    """The names of the networks that match any of `names` (as substrings),
+    one JSON string a line: unlike inspect, a missing one is no error."""
+    filters = [word for name in names for word in ("--filter", f"name={name}")]
+    return [DOCKER, "network", "ls", *filters, "--format", "{{json .Name}}"]
+
+
+def create_network(name: str) -> list[str]:
+    """A user-defined bridge network: its containers find each other by name."""
+    return [DOCKER, "network", "create", name]
+
+
+def connect_network(network: str, alias: str, container: str) -> list[str]:
+    return [DOCKER, "network", "connect", "--alias", alias, network, container]
+
+
+def join_other_networks(name: str, image: str, options: RunOptions) -> list[list[str]]:
+    """After `as_create(run(...))`: connect the container to its other networks,
+    then start it, so that it never runs without one of them. Empty when
+    `docker run` alone joins them all (one network or none)."""
+    if len(options.networks) < 2:
+        return []
+    connects = [connect_network(network, image, name) for network in options.networks[1:]]
+    return connects + [start(name)]
+
+
+def as_create(run_argv: list[str]) -> list[str]:
+    """The `docker create` that makes what this `docker run --detach` would
+    run, without starting it."""
+    if run_argv[:3] != [DOCKER, "run", "--detach"]:
+        raise ValueError(f"not a docker run --detach command: {run_argv[:3]}")
+    return [DOCKER, "create", *run_argv[3:]]

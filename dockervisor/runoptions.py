@@ -1,6 +1,7 @@
 """How a family's containers run, beyond ports, mounts and environment.
 
     {
+      "network":     "backend",              (or ["backend", "monitoring"])
       "memory":      "512m",
       "cpus":        "1.5",
       "user":        "1000:1000",
@@ -24,13 +25,13 @@ from __future__ import annotations
 import re
 
 from dockervisor.mounts import brief, normal_address
-from dockervisor.names import is_env_value
+from dockervisor.names import is_container_name, is_env_value
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-KEYS = ("memory", "cpus", "user", "command", "init", "hostname", "extra_hosts", "labels", "log")
+KEYS = ("network", "memory", "cpus", "user", "command", "init", "hostname", "extra_hosts", "labels", "log")
 DEFAULT_LOG = {"driver": "json-file", "max-size": "10m", "max-file": "3"}
 # Docker's own labels for family membership and the like: never the user's.
 RESERVED_LABEL_PREFIX = "dockervisor."
@@ -51,6 +52,8 @@ _LOG_OPTION = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 _LOG_SIZE = re.compile(r"([0-9]{1,12})[kmgKMG]?")
 _LOG_FILES = re.compile(r"[0-9]{1,6}")
 _HOST_GATEWAY = "host-gateway"
+# Docker's own networks: no aliases there, or no network at all.
+_PREDEFINED_NETWORKS = ("bridge", "host", "none", "default")
 
 
 class Invalid(ValueError):
@@ -65,10 +68,11 @@ class Invalid(ValueError):
 class RunOptions:
     """The parsed options; unset ones are None, empty or false."""
 
-    __slots__ = ("memory", "cpus", "user", "command", "init", "hostname", "extra_hosts", "labels", "log")
+    __slots__ = ("networks", "memory", "cpus", "user", "command", "init", "hostname", "extra_hosts", "labels", "log")
 
     def __init__(
         self,
+        networks: list[str] | None = None,
         memory: str | None = None,
         cpus: str | None = None,
         user: str | None = None,
@@ -79,6 +83,7 @@ class RunOptions:
         labels: dict[str, str] | None = None,
         log: dict[str, str] | None = None,
     ) -> None:
+        self.networks = networks or []  # the first is joined by `docker run`
         self.memory = memory
         self.cpus = cpus
         self.user = user
@@ -93,9 +98,8 @@ class RunOptions:
     def to_dict(self) -> dict[str, object]:
         """The options set, in the overrides file's own shape; "log" always,
         since its absence means the default rotation."""
-        data = {key: getattr(self, key) for key in KEYS if key != "log" and getattr(self, key)}
-        data["log"] = self.log
-        return data
+        data = {key: getattr(self, _ATTRIBUTES.get(key, key)) for key in KEYS}
+        return {key: value for key, value in data.items() if value or key == "log"}
 
 
 def default_options() -> RunOptions:
@@ -117,7 +121,22 @@ def parse_options(document: dict, fail: Callable[[str, str], Exception]) -> RunO
         except Invalid as invalid:
             raise fail(key + invalid.where, invalid.message) from None
     values.setdefault("log", dict(DEFAULT_LOG))
-    return RunOptions(**values)  # type: ignore[arg-type]
+    return RunOptions(**{_ATTRIBUTES.get(key, key): value for key, value in values.items()})  # type: ignore[arg-type]
+
+
+def _network(value: object) -> list[str]:
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names:
+        raise Invalid('the value must be a network name such as "backend", or a list of them')
+    for index, name in enumerate(names):
+        where = f"[{index}]" if isinstance(value, list) else ""
+        if not (isinstance(name, str) and is_container_name(name)):
+            raise Invalid(f"{brief(name)} is not a network name (letters, digits, '_', '.' and '-')", where)
+        if name in _PREDEFINED_NETWORKS:
+            raise Invalid(f"{name!r} is docker's own network; name a user-defined one (dockervisor creates it)", where)
+        if name in names[:index]:
+            raise Invalid(f"network {name!r} is given twice", where)
+    return list(names)
 
 
 def _memory(value: object) -> str:
@@ -250,7 +269,10 @@ def _object(value: object, example: str) -> dict:
     return value
 
 
+# A key whose attribute is named otherwise: one "network" or several.
+_ATTRIBUTES = {"network": "networks"}
 _PARSERS: dict[str, Callable[[object], object]] = {
+    "network": _network,
     "memory": _memory,
     "cpus": _cpus,
     "user": _user,

@@ -65,6 +65,37 @@ def test_default_log_rotation_and_the_engine_default() -> None:
 
 
 def test_an_option_not_set_adds_no_flag() -> None:
-    assert docker_argv.run_options(RunOptions()) == []
-    assert docker_argv.run_options(RunOptions(init=False, command=[], labels={}, extra_hosts={})) == []
-    assert docker_argv.run_options(RunOptions(log={"driver": "local"})) == ["--log-driver", "local"]
+    assert docker_argv.run_options("app", RunOptions()) == []
+    assert docker_argv.run_options("app", RunOptions(init=False, command=[], labels={}, extra_hosts={})) == []
+    assert docker_argv.run_options("app", RunOptions(log={"driver": "local"})) == ["--log-driver", "local"]
+
+
+def test_one_network_is_joined_by_docker_run_with_the_family_name_as_alias() -> None:
+    config = RunConfig([], [], options=RunOptions(networks=["backend"], hostname="web"))
+    assert docker_argv.run("dcv_app_1", "app", config) == HEAD + [
+        "--network", "backend", "--network-alias", "app", "--hostname", "web", "app:latest",
+    ]  # fmt: skip
+    assert docker_argv.join_other_networks("dcv_app_1", "app", config.options) == []
+
+
+def test_more_networks_create_connect_then_start() -> None:
+    options = RunOptions(networks=["backend", "monitoring", "edge"], command=["-v"])
+    run = docker_argv.run("dcv_app_1", "app", RunConfig([], [], options=options), ["--env", "TOKEN"])
+    assert docker_argv.as_create(run) == [
+        "docker", "create", "--name", "dcv_app_1", "--label", "dockervisor.image=app",
+        "--restart", "unless-stopped", "--pull", "never",
+        "--network", "backend", "--network-alias", "app",
+        "--env", "TOKEN", "app:latest", "-v",
+    ]  # fmt: skip
+    assert docker_argv.join_other_networks("dcv_app_1", "app", options) == [
+        ["docker", "network", "connect", "--alias", "app", "monitoring", "dcv_app_1"],
+        ["docker", "network", "connect", "--alias", "app", "edge", "dcv_app_1"],
+        ["docker", "start", "dcv_app_1"],
+    ]
+
+
+def test_network_queries_and_creation() -> None:
+    assert docker_argv.list_networks(["a", "b"]) == [
+        "docker", "network", "ls", "--filter", "name=a", "--filter", "name=b", "--format", "{{json .Name}}",
+    ]  # fmt: skip
+    assert docker_argv.create_network("backend") == ["docker", "network", "create", "backend"]

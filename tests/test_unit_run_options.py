@@ -202,6 +202,16 @@ LONG = "a" * 63
 @pytest.mark.parametrize(
     "key, value, expected",
     [
+        ("network", "backend", ["backend"]),
+        ("network", ["backend", "monitoring"], ["backend", "monitoring"]),
+        ("network", "bridge", Refused("network", "'bridge' is docker's own network")),
+        ("network", ["backend", "host"], Refused("network[1]", "'host' is docker's own network")),
+        ("network", ["backend", "backend"], Refused("network[1]", "given twice")),
+        ("network", "container:db", Refused("network", "not a network name")),
+        ("network", "-d", Refused("network", "not a network name")),
+        ("network", [], Refused("network", "a network name such as")),
+        ("network", ["a", 5], Refused("network[1]", "5 is not a network name")),
+        ("network", {"backend": {}}, Refused("network", "a network name such as")),
         ("memory", "512m", "512m"),
         ("memory", "1G", "1G"),
         ("memory", "6291456", "6291456"),
@@ -305,12 +315,12 @@ def test_without_a_log_key_logs_rotate(tmp_path: Path) -> None:
 def test_an_unknown_key_lists_the_new_ones(tmp_path: Path) -> None:
     check(tmp_path, {"memroy": "1g"}, Refused("memroy", "unknown key (known keys: ports, volumes"))
     path = tmp_path / "dcv-app"
-    with pytest.raises(DockervisorError, match="memory, cpus, user, command, init"):
+    with pytest.raises(DockervisorError, match="network, memory, cpus, user, command, init"):
         load_overrides(str(path))
 
 
 OPTIONS = {
-    "memory": "512m", "cpus": "1.5", "user": "1000:1000", "command": ["--workers", "4"], "init": True,
+    "network": ["backend", "edge"], "memory": "512m", "cpus": "1.5", "user": "1000:1000", "command": ["--workers", "4"], "init": True,
     "hostname": "app", "extra_hosts": {"db": "10.0.0.5"}, "labels": {"team": "web"},
     "log": {"driver": "json-file", "max-size": "10m", "max-file": "3"},
 }  # fmt: skip

@@ -76,7 +76,8 @@ def describe_options(options: RunOptions) -> list[str]:
     """One line per option set, and always the logs: where they go matters."""
     import shlex
 
-    lines = [f"limits memory to {options.memory}"] if options.memory else []
+    lines = [f"joins network {network} (alias: the family's name)" for network in options.networks]
+    lines += [f"limits memory to {options.memory}"] if options.memory else []
     lines += [f"limits CPUs to {options.cpus}"] if options.cpus else []
     lines += [f"runs as user {options.user}"] if options.user else []
     lines += ["runs an init process (--init)"] if options.init else []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockervisor import docker_argv, engine, envfile, state
+from dockervisor import docker_argv, engine, envfile, networks, state
 from dockervisor.context import Context
 from dockervisor.errors import DockervisorError
 from dockervisor.names import is_image_name, new_container_name
@@ -43,6 +43,8 @@ def start_new(
                 docker_argv.run(name, image, config, shown_env),
                 fds,
             )
+            new = networks.joining(new, name, image, config.options)
+            networks.ensure_networks(ctx, config.options.networks)  # before anything is stopped
             return bring_up(ctx, family, containers, name, policy, entry, new)
 
 
