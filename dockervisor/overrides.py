@@ -27,6 +27,7 @@ from dockervisor.mounts import (
     split_mount_mode,
 )
 from dockervisor.names import ENV_KEY, is_env_value, is_volume_name
+from dockervisor.provenance import digest
 from dockervisor.runoptions import KEYS as OPTION_KEYS
 from dockervisor.runoptions import RunOptions, default_options, parse_options
 
@@ -42,7 +43,7 @@ OVERRIDE_PROTOCOLS = ("tcp", "udp")
 
 
 class Overrides:
-    __slots__ = ("path", "ports", "mounts", "env", "env_file", "options")
+    __slots__ = ("path", "ports", "mounts", "env", "env_file", "options", "sha256")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -51,6 +52,7 @@ class Overrides:
         self.env: dict[str, str] = {}
         self.env_file: str | None = None
         self.options: RunOptions = default_options()
+        self.sha256: str | None = None  # of the file's bytes, once read
 
 
 def overrides_file_for(dockerfile: str, image: str) -> str:
@@ -58,10 +60,12 @@ def overrides_file_for(dockerfile: str, image: str) -> str:
 
 
 def load_overrides(path: str) -> Overrides | None:
-    """Parse and check the overrides file; None when there is none."""
+    """Parse and check the overrides file; None when there is none. Its digest
+    is of the very bytes parsed, so that a later edit is noticed (provenance.py)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as error:
@@ -74,7 +78,9 @@ def load_overrides(path: str) -> Overrides | None:
         raise DockervisorError(f"{path}: not valid JSON: {error}") from None
     except RecursionError:
         raise DockervisorError(f"{path}: not valid JSON: nested too deeply") from None
-    return parse_overrides(document, path)
+    overrides = parse_overrides(document, path)
+    overrides.sha256 = digest(raw)
+    return overrides
 
 
 def parse_overrides(document: object, path: str) -> Overrides:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 
-from dockervisor import docker_argv, engine, runconfig, state
+from dockervisor import docker_argv, engine, provenance, runconfig, state
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
 from dockervisor.overrides import load_overrides, overrides_file_for
@@ -41,6 +41,8 @@ def build(ctx: Context, image: str, context_dir: str, dockerfile: str | None) ->
             "overrides": overrides.path if overrides else None,
             "image_id": document["Id"],
             "built_at": iso_utc(time.time()),
+            "source": "build",
+            **provenance.record(overrides_path, overrides.sha256 if overrides else None),
         }
         try:
             ctx.save(family)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockervisor import docker_argv, engine, envfile, networks, state
+from dockervisor import docker_argv, engine, envfile, networks, provenance, state
 from dockervisor.context import Context
 from dockervisor.errors import DockervisorError
 from dockervisor.names import is_image_name, new_container_name
@@ -24,6 +24,9 @@ def start_new(
         family = state.load(image)
         if family.run_config is None:
             raise _not_built(image)
+        notice = provenance.change_notice(family)  # an edit since build is not in effect
+        if notice:
+            ctx.info(notice)
         containers, image_document = engine.family_containers_and_image(ctx.docker, image)
         # Checked before anything is stopped: a missing image changes nothing.
         if image_document is None:
