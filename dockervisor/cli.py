@@ -16,6 +16,7 @@ from dockervisor.errors import EXIT_CODES_HELP, EXIT_USAGE, DockervisorError
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     import argparse
+    from collections.abc import Callable
     from typing import Any, NoReturn
 
     from dockervisor.context import Context
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # Options whose values are never secret: shown as typed in the history.
-_PLAIN_OPTIONS = ("--wait", "--settle", "--limit", "--file", "--env-file")
+_PLAIN_OPTIONS = ("--wait", "--settle", "--limit", "--file", "--env-file", "--overrides")
 
 
 def redacted_command_line(argv: list[str]) -> str:
@@ -142,7 +143,10 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"dockervisor {__version__}")
     verbs = parser.add_subparsers(title="commands", metavar="COMMAND")
-    for add in (_add_build, _add_start, _add_stop, _add_stable, _add_list, _add_status, _add_history):
+    for add in (
+        _add_build, _add_start, _add_stop, _add_stable, _add_list, _add_status, _add_history,
+        _add_pull,
+    ):  # fmt: skip
         add(verbs)
     return parser
 
@@ -180,13 +184,18 @@ def _invalid(message: str) -> Exception:
     return argparse.ArgumentTypeError(message)
 
 
+def _checked_by(check: Callable[[str], str], text: str) -> str:
+    """`check(text)`, its error a usage error naming the argument."""
+    try:
+        return check(text)
+    except DockervisorError as error:
+        raise _invalid(error.message) from None
+
+
 def _image(text: str) -> str:
     from dockervisor.names import check_image_name
 
-    try:
-        return check_image_name(text)
-    except DockervisorError as error:
-        raise _invalid(error.message) from None
+    return _checked_by(check_image_name, text)
 
 
 def _add_dry_run(parser: argparse.ArgumentParser) -> None:
@@ -479,3 +488,43 @@ def _cmd_history(args: argparse.Namespace) -> int:
     from dockervisor.commands.history import history
 
     return history(_context(args), args.image, args.limit, args.json)
+
+
+# pull -------------------------------------------------------------------------
+
+
+def _add_pull(verbs: argparse._SubParsersAction) -> None:
+    p = _subparser(
+        verbs,
+        "pull",
+        "make an image built elsewhere IMAGENAME's, and record how its containers run",
+        "  dockervisor pull myapp registry.example.com/team/myapp:1.4 --overrides ./dcv-myapp\n"
+        "  docker load -i myapp.tar && dockervisor pull myapp myapp:1.4 --no-pull\n\n"
+        "It runs `docker pull REFERENCE` (progress on stderr), tags the image\n"
+        "IMAGENAME:latest and records its run configuration as build does; then\n"
+        "`dockervisor start new IMAGENAME` runs it.",
+    )
+    p.add_argument("image", metavar="IMAGENAME", type=_image)
+    p.add_argument("reference", metavar="REFERENCE", type=_reference, help="[REGISTRY/]NAME[:TAG][@DIGEST]")
+    p.add_argument(
+        "--overrides", metavar="FILE",
+        help="a dcv-IMAGENAME overrides file (ports, volumes, env, network...); default: none",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-pull", action="store_true",
+        help="the image is on the engine already (docker load, docker tag): ask no registry",
+    )  # fmt: skip
+    _add_dry_run(p)
+    p.set_defaults(handler=_cmd_pull)
+
+
+def _reference(text: str) -> str:
+    from dockervisor.names import check_image_reference
+
+    return _checked_by(check_image_reference, text)
+
+
+def _cmd_pull(args: argparse.Namespace) -> int:
+    from dockervisor.commands.pull import pull
+
+    return pull(_context(args), args.image, args.reference, args.overrides, args.no_pull)

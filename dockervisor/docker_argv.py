@@ -161,3 +161,15 @@ def as_create(run_argv: list[str]) -> list[str]:
     if run_argv[:3] != [DOCKER, "run", "--detach"]:
         raise ValueError(f"not a docker run --detach command: {run_argv[:3]}")
     return [DOCKER, "create", *run_argv[3:]]
+
+
+# pull (issue 12) --------------------------------------------------------------
+
+
+def pull(reference: str) -> list[str]:
+    return [DOCKER, "pull", reference]
+
+
+def tag_as_family(source: str, image: str) -> list[str]:
+    """Point the family's tag at `source` (best an image ID: exactly what was inspected)."""
+    return [DOCKER, "tag", source, tag(image)]

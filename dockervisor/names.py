@@ -73,3 +73,28 @@ def volume_name_for(image: str, mount_point: str) -> str:
 def is_env_value(value: object) -> bool:
     """A value an env file line can carry: a string without a newline or NUL."""
     return isinstance(value, str) and "\n" not in value and "\0" not in value
+
+
+# Docker's reference grammar (distribution/reference): [DOMAIN[:PORT]/]PATH[:TAG][@DIGEST].
+_DOMAIN_PART = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REFERENCE = re.compile(
+    rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*(?::[0-9]{{1,5}})?/)?{_PATH_PART}(?:/{_PATH_PART})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
+)
+_IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")
+_REFERENCE_MAX = 512
+
+
+def check_image_reference(text: str) -> str:
+    """Return `text` if it names an image as docker pull and docker tag take it
+    (`registry.example.com:5000/team/app:1.4`, `app@sha256:...`, or an image
+    ID as `sha256:...`), else raise."""
+    if len(text) > _REFERENCE_MAX or not (_REFERENCE.fullmatch(text) or _IMAGE_ID.fullmatch(text)):
+        raise DockervisorError(
+            f"invalid image reference {text!r}: use [REGISTRY/]NAME[:TAG][@DIGEST], as docker "
+            "pull takes it (the name in lowercase), or an image ID as sha256:...",
+            EXIT_USAGE,
+        )
+    return text

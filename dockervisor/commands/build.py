@@ -8,7 +8,8 @@ import time
 from dockervisor import docker_argv, engine, provenance, runconfig, state
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
-from dockervisor.overrides import load_overrides, overrides_file_for
+from dockervisor.history import Entry
+from dockervisor.overrides import Overrides, load_overrides, overrides_file_for
 from dockervisor.runoptions import RunOptions
 from dockervisor.timefmt import iso_utc
 
@@ -31,33 +32,52 @@ def build(ctx: Context, image: str, context_dir: str, dockerfile: str | None) ->
         )
         if ctx.dry_run:
             return EXIT_OK
-        document = engine.require_image(ctx.docker, image)
-        config = runconfig.resolve(image, document.get("Config") or {}, overrides)
-        entry.image_id = document["Id"]
-        family.run_config = config
-        family.build = {
-            "context": context_dir,
-            "dockerfile": dockerfile_path,
-            "overrides": overrides.path if overrides else None,
-            "image_id": document["Id"],
-            "built_at": iso_utc(time.time()),
-            "source": "build",
-            **provenance.record(overrides_path, overrides.sha256 if overrides else None),
-        }
-        try:
-            ctx.save(family)
-        except DockervisorError as error:
-            raise DockervisorError(
-                f"built {image} ({short_id(document['Id'])}) and docker tagged it, but its "
-                f"run configuration was not recorded, so `start new` would use the previous "
-                f"one: {error.message}; fix that and build again"
-            ) from None
-    ctx.info(f"built {image} ({short_id(document['Id'])})")
+        source = {"source": "build", "context": context_dir, "dockerfile": dockerfile_path}
+        source.update(provenance.record(overrides_path, overrides.sha256 if overrides else None))
+        config = record_image(ctx, family, entry, overrides, "built", source)
+    report(ctx, f"built {image} ({short_id(family.build['image_id'])})", config, overrides)
+    return EXIT_OK
+
+
+def record_image(
+    ctx: Context,
+    family: state.FamilyState,
+    entry: Entry,
+    overrides: Overrides | None,
+    done: str,
+    source: dict[str, str | None],
+) -> runconfig.RunConfig:
+    """Record the run configuration of the image the family's tag now names,
+    and where it came from (`source`): what build and pull share. `done` is
+    what happened to the image ("built", "pulled"), for the time and errors."""
+    image = family.image
+    document = engine.require_image(ctx.docker, image)
+    config = runconfig.resolve(image, document.get("Config") or {}, overrides)
+    entry.image_id = document["Id"]
+    family.run_config = config
+    family.build = {
+        **source,
+        "overrides": overrides.path if overrides else None,
+        "image_id": document["Id"],
+        f"{done}_at": iso_utc(time.time()),
+    }
+    try:
+        ctx.save(family)
+    except DockervisorError as error:
+        raise DockervisorError(
+            f"{done} {image} ({short_id(document['Id'])}) and docker tagged it, but its "
+            f"run configuration was not recorded, so `start new` would use the previous "
+            f"one: {error.message}; fix that and run this command again"
+        ) from None
+    return config
+
+
+def report(ctx: Context, done: str, config: runconfig.RunConfig, overrides: Overrides | None) -> None:
+    ctx.info(done)
     for line in describe_config(config):
         ctx.info(f"  {line}")
     if overrides:
         ctx.info(f"  overrides from {overrides.path}")
-    return EXIT_OK
 
 
 def short_id(image_id: str) -> str:
