@@ -145,7 +145,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     verbs = parser.add_subparsers(title="commands", metavar="COMMAND")
     for add in (
         _add_build, _add_start, _add_stop, _add_stable, _add_list, _add_status, _add_history,
-        _add_pull,
+        _add_pull, _add_config,
     ):  # fmt: skip
         add(verbs)
     return parser
@@ -528,3 +528,27 @@ def _cmd_pull(args: argparse.Namespace) -> int:
     from dockervisor.commands.pull import pull
 
     return pull(_context(args), args.image, args.reference, args.overrides, args.no_pull)
+
+
+# config -----------------------------------------------------------------------
+
+
+def _add_config(verbs: argparse._SubParsersAction) -> None:
+    p = _subparser(
+        verbs,
+        "config",
+        "how the family's new containers run, and where that came from",
+        "  dockervisor config myapp\n  dockervisor config myapp --json\n\n"
+        "Ports, mounts, networks, limits, log options and the names of the\n"
+        "environment variables (never their values), as build or pull recorded\n"
+        "them; and whether the overrides file has changed since.",
+    )
+    p.add_argument("image", metavar="IMAGENAME", type=_image)
+    _add_json(p)
+    p.set_defaults(handler=_cmd_config)
+
+
+def _cmd_config(args: argparse.Namespace) -> int:
+    from dockervisor.commands.config import config
+
+    return config(_context(args), args.image, args.json)

@@ -62,7 +62,9 @@ def apply_command(family: FamilyState) -> str:
     build = family.build
     if build.get("source") == "pull":
         words = ["dockervisor", "pull", family.image, str(build.get("reference"))]
-        return shlex.join(words + ["--overrides", str(build.get("overrides_file"))])
+        if build.get("overrides_file"):
+            words += ["--overrides", str(build.get("overrides_file"))]
+        return shlex.join(words + (["--no-pull"] if build.get("pulled") == "no" else []))
     words = ["dockervisor", "build", family.image, str(build.get("context") or "PATH")]
     dockerfile, context = build.get("dockerfile"), build.get("context")
     if dockerfile and context and dockerfile != os.path.join(context, "Dockerfile"):

@@ -78,6 +78,9 @@ def test_the_command_that_applies_it(tmp_path: Path) -> None:
     assert provenance.apply_command(pulled) == (
         "dockervisor pull app registry.example/app:1.2 --overrides /etc/dcv/app.json"
     )
+    loaded = FamilyState("app", build={"source": "pull", "reference": "app:1.2", "pulled": "no",
+                                       **provenance.record(None, None)})  # fmt: skip
+    assert provenance.apply_command(loaded) == "dockervisor pull app app:1.2 --no-pull"
 
 
 def test_the_warning_names_the_file_and_the_command(tmp_path: Path) -> None:
