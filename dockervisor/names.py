@@ -78,12 +78,12 @@ def is_env_value(value: object) -> bool:
 # Docker's reference grammar (distribution/reference): [DOMAIN[:PORT]/]PATH[:TAG][@DIGEST].
 _DOMAIN_PART = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
 _PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_REFERENCE = re.compile(
+_REFERENCE = (  # compiled on first use (re caches it): only pull needs it
     rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*(?::[0-9]{{1,5}})?/)?{_PATH_PART}(?:/{_PATH_PART})*"
     r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
     r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
 )
-_IMAGE_ID = re.compile(r"sha256:[0-9a-f]{64}")
+_IMAGE_ID = r"sha256:[0-9a-f]{64}"
 _REFERENCE_MAX = 512
 
 
@@ -91,7 +91,7 @@ def check_image_reference(text: str) -> str:
     """Return `text` if it names an image as docker pull and docker tag take it
     (`registry.example.com:5000/team/app:1.4`, `app@sha256:...`, or an image
     ID as `sha256:...`), else raise."""
-    if len(text) > _REFERENCE_MAX or not (_REFERENCE.fullmatch(text) or _IMAGE_ID.fullmatch(text)):
+    if len(text) > _REFERENCE_MAX or not (re.fullmatch(_REFERENCE, text) or re.fullmatch(_IMAGE_ID, text)):
         raise DockervisorError(
             f"invalid image reference {text!r}: use [REGISTRY/]NAME[:TAG][@DIGEST], as docker "
             "pull takes it (the name in lowercase), or an image ID as sha256:...",

@@ -206,5 +206,3 @@ def _resolve_mounts(image: str, volumes: dict, overrides: Overrides | None) -> l
             )
         sources[mount.source] = mount.target
     return mounts
-
-

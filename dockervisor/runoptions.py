@@ -36,21 +36,22 @@ DEFAULT_LOG = {"driver": "json-file", "max-size": "10m", "max-file": "3"}
 # Docker's own labels for family membership and the like: never the user's.
 RESERVED_LABEL_PREFIX = "dockervisor."
 
-# Numbers are ASCII digits only: [0-9], never \d, which takes other scripts' digits.
-_MEMORY = re.compile(r"([0-9]{1,19})([bkmgBKMG]?)")
+# Patterns, compiled on first use (re caches them), not at import: every command
+# imports this module. Numbers are ASCII digits only: [0-9], never \d.
+_MEMORY = r"([0-9]{1,19})([bkmgBKMG]?)"
 _MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _MEMORY_MIN = 6 * 1024**2  # docker refuses less
-_CPUS = re.compile(r"([0-9]{1,4})(?:\.([0-9]{1,9}))?")
+_CPUS = r"([0-9]{1,4})(?:\.([0-9]{1,9}))?"
 _CPUS_MIN_NANO = 10_000_000  # 0.01, docker's least
-_USER_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}|[0-9]{1,10}")
+_USER_PART = r"[A-Za-z_][A-Za-z0-9_.-]{0,31}|[0-9]{1,10}"
 _DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
-_DNS_NAME = re.compile(rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*")
+_DNS_NAME = rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*"
 _HOSTNAME_MAX = 64  # the kernel's HOST_NAME_MAX
-_LABEL_KEY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,253}[A-Za-z0-9])?")
-_LOG_DRIVER = re.compile(r"[a-z0-9][a-z0-9_.-]*(?:/[a-z0-9][a-z0-9_.-]*)*(?::[A-Za-z0-9_.-]+)?")
-_LOG_OPTION = re.compile(r"[a-z0-9][a-z0-9_.-]*")
-_LOG_SIZE = re.compile(r"([0-9]{1,12})[kmgKMG]?")
-_LOG_FILES = re.compile(r"[0-9]{1,6}")
+_LABEL_KEY = r"[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,253}[A-Za-z0-9])?"
+_LOG_DRIVER = r"[a-z0-9][a-z0-9_.-]*(?:/[a-z0-9][a-z0-9_.-]*)*(?::[A-Za-z0-9_.-]+)?"
+_LOG_OPTION = r"[a-z0-9][a-z0-9_.-]*"
+_LOG_SIZE = r"([0-9]{1,12})[kmgKMG]?"
+_LOG_FILES = r"[0-9]{1,6}"
 _HOST_GATEWAY = "host-gateway"
 # Docker's own networks: no aliases there, or no network at all.
 _PREDEFINED_NETWORKS = ("bridge", "host", "none", "default")
@@ -141,7 +142,7 @@ def _network(value: object) -> list[str]:
 
 def _memory(value: object) -> str:
     text = _string(value, '"512m"')
-    match = _MEMORY.fullmatch(text)
+    match = re.fullmatch(_MEMORY, text)
     if match is None:
         raise Invalid(f'{brief(value)} is not a size such as "512m" (ASCII digits, then b, k, m or g)')
     if int(match[1]) * _MEMORY_UNITS[match[2].lower()] < _MEMORY_MIN:
@@ -153,7 +154,7 @@ def _cpus(value: object) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     text = _string(value, '"1.5"')
-    match = _CPUS.fullmatch(text)
+    match = re.fullmatch(_CPUS, text)
     if match is None:
         raise Invalid(f'{brief(value)} is not a number of CPUs such as "1.5" (ASCII digits)')
     nano = int(match[1]) * 10**9 + int((match[2] or "").ljust(9, "0"))
@@ -165,7 +166,7 @@ def _cpus(value: object) -> str:
 def _user(value: object) -> str:
     text = _string(value, '"1000:1000"')
     parts = text.split(":")
-    if len(parts) > 2 or not all(_USER_PART.fullmatch(part) for part in parts):
+    if len(parts) > 2 or not all(re.fullmatch(_USER_PART, part) for part in parts):
         raise Invalid(f"{brief(value)} is not USER[:GROUP], each a name or a number in ASCII digits")
     if any(part.isdigit() and int(part) > 2**32 - 2 for part in parts):
         raise Invalid(f"{brief(value)} has an ID larger than 4294967294")
@@ -192,7 +193,7 @@ def _init(value: object) -> bool:
 
 def _hostname(value: object) -> str:
     text = _string(value, '"app"')
-    if len(text) > _HOSTNAME_MAX or not _DNS_NAME.fullmatch(text):
+    if len(text) > _HOSTNAME_MAX or not re.fullmatch(_DNS_NAME, text):
         raise Invalid(f"{brief(value)} is not a host name (letters, digits, '-' and '.', up to 64)")
     return text
 
@@ -201,7 +202,7 @@ def _extra_hosts(value: object) -> dict[str, str]:
     hosts = {}
     for name, address in _object(value, '{"db.local": "10.0.0.5"}').items():
         where = f"[{name!r}]"
-        if len(name) > 253 or not _DNS_NAME.fullmatch(name):
+        if len(name) > 253 or not re.fullmatch(_DNS_NAME, name):
             raise Invalid("not a host name (letters, digits, '-' and '.')", where)
         normal = _HOST_GATEWAY if address == _HOST_GATEWAY else normal_address(address)
         if normal is None:
@@ -213,7 +214,7 @@ def _extra_hosts(value: object) -> dict[str, str]:
 def _labels(value: object) -> dict[str, str]:
     for key, text in _object(value, '{"com.example.team": "web"}').items():
         where = f"[{key!r}]"
-        if not _LABEL_KEY.fullmatch(key):
+        if not re.fullmatch(_LABEL_KEY, key):
             raise Invalid("not a label key (letters, digits, '.', '_', '/' and '-')", where)
         if key.lower().startswith(RESERVED_LABEL_PREFIX):
             raise Invalid(f"labels starting with {RESERVED_LABEL_PREFIX!r} are dockervisor's own", where)
@@ -227,7 +228,7 @@ def _log(value: object) -> dict[str, str] | None:
         return None
     given = _object(value, '{"driver": "json-file", "max-size": "10m", "max-file": "3"}')
     driver = given.get("driver", "json-file")
-    if not (isinstance(driver, str) and _LOG_DRIVER.fullmatch(driver)):
+    if not (isinstance(driver, str) and re.fullmatch(_LOG_DRIVER, driver)):
         raise Invalid(f"{brief(driver)} is not a log driver name such as \"json-file\"", "['driver']")
     log = {"driver": driver}
     for option, setting in given.items():
@@ -236,7 +237,7 @@ def _log(value: object) -> dict[str, str] | None:
         where = f"[{option!r}]"
         if driver == "none":
             raise Invalid("the none driver takes no options", where)
-        if not _LOG_OPTION.fullmatch(option):
+        if not re.fullmatch(_LOG_OPTION, option):
             raise Invalid("not a log option name such as \"max-size\"", where)
         if isinstance(setting, int) and not isinstance(setting, bool):
             setting = str(setting)
@@ -249,10 +250,10 @@ def _log(value: object) -> dict[str, str] | None:
 def _log_setting(option: str, setting: str, where: str) -> str:
     """The rotation options docker's json-file and local drivers take, checked
     here rather than by a failed start."""
-    size = _LOG_SIZE.fullmatch(setting)
+    size = re.fullmatch(_LOG_SIZE, setting)
     if option == "max-size" and not (size and int(size[1]) > 0):
         raise Invalid(f'{brief(setting)} is not a size such as "10m" (ASCII digits, then k, m or g)', where)
-    if option == "max-file" and not (_LOG_FILES.fullmatch(setting) and int(setting) > 0):
+    if option == "max-file" and not (re.fullmatch(_LOG_FILES, setting) and int(setting) > 0):
         raise Invalid(f"{brief(setting)} is not a number of files from 1, in ASCII digits", where)
     return setting
 

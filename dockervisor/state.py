@@ -16,8 +16,9 @@ from dockervisor.files import exists_private, read_private, write_atomically
 from dockervisor.names import is_container_name, is_image_name
 from dockervisor.runconfig import RunConfig, brief
 
-# 2: ports may name a host address and mounts may be read-only. A dockervisor
-# that knows only 1 would drop both without a word, so it must refuse the file.
+# 2: ports may name a host address, mounts may be read-only, and run options
+# (networks, limits, user, logs...) are recorded. A dockervisor that knows only
+# 1 would drop them without a word, so it must refuse the file.
 SCHEMA_VERSION = 2
 
 
