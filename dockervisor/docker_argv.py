@@ -9,6 +9,7 @@ from __future__ import annotations
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from dockervisor.runconfig import RunConfig
+    from dockervisor.runoptions import RunOptions
 
 DOCKER = "docker"
 FAMILY_LABEL = "dockervisor.image"
@@ -96,7 +97,8 @@ def run(
         argv += ["--publish", port.flag_value()]
     for mount in config.mounts:
         argv += ["--volume", mount.flag_value()]
-    return argv + (env_args or []) + [tag(image)]
+    argv += run_options(image, config.options)
+    return argv + (env_args or []) + [tag(image), *config.options.command]
 
 
 def start(name: str) -> list[str]:
@@ -170,3 +172,81 @@ def remove_volumes(names: list[str]) -> list[str]:
 
 def inspect_volumes(names: list[str]) -> list[str]:
     return [DOCKER, "volume", "inspect", "--format", "{{.Name}}", *names]
+
+
+# run options (issue 12) -------------------------------------------------------
+
+
+def run_options(image: str, options: RunOptions) -> list[str]:
+    """The `docker run` flags of the options that are set, in a fixed order;
+    the command's arguments go after the image instead. `docker run` joins
+    one network (before API 1.44): see `join_other_networks` for the rest."""
+    argv: list[str] = []
+    if options.networks:
+        argv += ["--network", options.networks[0], "--network-alias", image]
+    if options.hostname is not None:
+        argv += ["--hostname", options.hostname]
+    for host, address in options.extra_hosts.items():
+        argv += ["--add-host", f"{host}:{address}"]
+    if options.user is not None:
+        argv += ["--user", options.user]
+    if options.init:
+        argv += ["--init"]
+    if options.memory is not None:
+        argv += ["--memory", options.memory]
+    if options.cpus is not None:
+        argv += ["--cpus", options.cpus]
+    for key, value in options.labels.items():
+        argv += ["--label", f"{key}={value}"]
+    if options.log is not None:
+        argv += ["--log-driver", options.log["driver"]]
+        for option, setting in options.log.items():
+            if option != "driver":
+                argv += ["--log-opt", f"{option}={setting}"]
+    return argv
+
+
+def list_networks(names: list[str]) -> list[str]:
+    """The names of the networks that match any of `names` (as substrings),
+    one JSON string a line: unlike inspect, a missing one is no error."""
+    filters = [word for name in names for word in ("--filter", f"name={name}")]
+    return [DOCKER, "network", "ls", *filters, "--format", "{{json .Name}}"]
+
+
+def create_network(name: str) -> list[str]:
+    """A user-defined bridge network: its containers find each other by name."""
+    return [DOCKER, "network", "create", name]
+
+
+def connect_network(network: str, alias: str, container: str) -> list[str]:
+    return [DOCKER, "network", "connect", "--alias", alias, network, container]
+
+
+def join_other_networks(name: str, image: str, options: RunOptions) -> list[list[str]]:
+    """After `as_create(run(...))`: connect the container to its other networks,
+    then start it, so that it never runs without one of them. Empty when
+    `docker run` alone joins them all (one network or none)."""
+    if len(options.networks) < 2:
+        return []
+    connects = [connect_network(network, image, name) for network in options.networks[1:]]
+    return connects + [start(name)]
+
+
+def as_create(run_argv: list[str]) -> list[str]:
+    """The `docker create` that makes what this `docker run --detach` would
+    run, without starting it."""
+    if run_argv[:3] != [DOCKER, "run", "--detach"]:
+        raise ValueError(f"not a docker run --detach command: {run_argv[:3]}")
+    return [DOCKER, "create", *run_argv[3:]]
+
+
+# pull (issue 12) --------------------------------------------------------------
+
+
+def pull(reference: str) -> list[str]:
+    return [DOCKER, "pull", reference]
+
+
+def tag_as_family(source: str, image: str) -> list[str]:
+    """Point the family's tag at `source` (best an image ID: exactly what was inspected)."""
+    return [DOCKER, "tag", source, tag(image)]

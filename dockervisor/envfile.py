@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from dockervisor import paths
 from dockervisor.errors import EXIT_USAGE, DockervisorError
-from dockervisor.overrides import ENV_KEY
+from dockervisor.names import ENV_KEY
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:

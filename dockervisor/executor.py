@@ -122,22 +122,26 @@ class Executor:
             raise command_failed(result)
         return result
 
-    def stream(self, argv: list[str], quiet: bool = False) -> None:
+    def stream(self, argv: list[str], quiet: bool = False, keep_errors: bool = False) -> None:
         """Run a long command (a build) with its output going straight to the
         user's stderr (nowhere if `quiet`); stdout stays for results. No time
-        limit: builds are long. An interruption stops it."""
+        limit: builds are long. An interruption stops it. With `keep_errors`,
+        docker's stderr is kept for a one-line error instead (a pull shows
+        progress on stdout)."""
         if self.dry_run:
             print(shlex.join(argv), file=self.stdout, flush=True)
             return
         signals.raise_pending()
-        process = self._spawn(argv, subprocess.DEVNULL if quiet else None, self.inherit_fds)
+        process = self._spawn(argv, subprocess.DEVNULL if quiet else None, self.inherit_fds, keep_errors)
         try:
-            returncode = process.wait()
+            _, errors = process.communicate()
         except BaseException:
             _kill(process)
             raise
-        if returncode != 0:
-            raise DockerCommandFailed(describe(argv), returncode, "see docker's output above")
+        if process.returncode != 0 and keep_errors:
+            raise command_failed(Result(argv, process.returncode, "", errors or ""))
+        if process.returncode != 0:
+            raise DockerCommandFailed(describe(argv), process.returncode, "see docker's output above")
 
     def hand_over(self, argv: list[str]) -> None:
         """Become `argv` (docker logs -f, docker exec -it): its live output, its
@@ -155,9 +159,12 @@ class Executor:
         except OSError as error:
             raise _not_runnable(argv, error) from None
 
-    def _spawn(self, argv: list[str], stdout: int | None, pass_fds: Sequence[int] = ()) -> subprocess.Popen:
+    def _spawn(
+        self, argv: list[str], stdout: int | None, pass_fds: Sequence[int] = (), keep_errors: bool = False
+    ) -> subprocess.Popen:
         """Start one process in its own session: no shell, no stdin; stdout
-        captured (PIPE), discarded (DEVNULL), or (None) sent to our stderr."""
+        captured (PIPE), discarded (DEVNULL), or (None) sent to our stderr;
+        stderr captured with stdout, or when `keep_errors`."""
         if self.debug:
             print(f"dockervisor: running {shlex.join(argv)}", file=self.stderr, flush=True)
         captured = stdout == subprocess.PIPE
@@ -166,7 +173,7 @@ class Executor:
                 argv,
                 stdin=subprocess.DEVNULL,
                 stdout=stdout if stdout is not None else self.stderr.fileno(),
-                stderr=subprocess.PIPE if captured else None,
+                stderr=subprocess.PIPE if captured or keep_errors else None,
                 text=True,
                 errors="replace",
                 start_new_session=True,

@@ -16,6 +16,8 @@ _OBJECT_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
 _OBJECT_NAME_MAX = 255
 
 CONTAINER_PREFIX = "dcv_"
+# An environment variable's name, as docker and the shells take it.
+ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def is_image_name(name: str) -> bool:
@@ -77,3 +79,33 @@ def new_container_name(image: str, taken: set[str], now: float | None = None) ->
 def volume_name_for(image: str, mount_point: str) -> str:
     """The named volume for an image's VOLUME: `/var/www` in `app` gives `app_var_www`."""
     return f"{image}_{mount_point.strip('/').replace('/', '_')}"
+
+
+def is_env_value(value: object) -> bool:
+    """A value an env file line can carry: a string without a newline or NUL."""
+    return isinstance(value, str) and "\n" not in value and "\0" not in value
+
+
+# Docker's reference grammar (distribution/reference): [DOMAIN[:PORT]/]PATH[:TAG][@DIGEST].
+_DOMAIN_PART = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_REFERENCE = (  # compiled on first use (re caches it): only pull needs it
+    rf"(?:{_DOMAIN_PART}(?:\.{_DOMAIN_PART})*(?::[0-9]{{1,5}})?/)?{_PATH_PART}(?:/{_PATH_PART})*"
+    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"
+    r"(?:@[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,})?"
+)
+_IMAGE_ID = r"sha256:[0-9a-f]{64}"
+_REFERENCE_MAX = 512
+
+
+def check_image_reference(text: str) -> str:
+    """Return `text` if it names an image as docker pull and docker tag take it
+    (`registry.example.com:5000/team/app:1.4`, `app@sha256:...`, or an image
+    ID as `sha256:...`), else raise."""
+    if len(text) > _REFERENCE_MAX or not (re.fullmatch(_REFERENCE, text) or re.fullmatch(_IMAGE_ID, text)):
+        raise DockervisorError(
+            f"invalid image reference {text!r}: use [REGISTRY/]NAME[:TAG][@DIGEST], as docker "
+            "pull takes it (the name in lowercase), or an image ID as sha256:...",
+            EXIT_USAGE,
+        )
+    return text

@@ -1,11 +1,12 @@
 """The optional `dcv-IMAGENAME` file beside the Dockerfile.
 
     {
-      "ports":    {"HOSTPORT": "CONTAINERPORT[/tcp|/udp]"},
-      "volumes":  {"HOST_DIR_OR_VOLUME_NAME": "/mount/point"},
+      "ports":    {"[ADDRESS:]HOSTPORT": "CONTAINERPORT[/tcp|/udp]"},
+      "volumes":  {"HOST_DIR_OR_VOLUME_NAME": "/mount/point[:ro|:rw]"},
       "env":      {"KEY": "VALUE"},
       "env_file": "path/to/file.env",
-      "keep":     5
+      "keep":     5,
+      ...the run options: see runoptions.py
     }
 
 Everything is checked here, at build time, so that a mistake is reported with
@@ -18,23 +19,33 @@ import json
 import os
 
 from dockervisor.errors import DockervisorError
-from dockervisor.names import is_volume_name
-from dockervisor.retention import DEFAULT_KEEP, parse_keep
-from dockervisor.runconfig import (
-    ENV_KEY,
+from dockervisor.mounts import (
     Mount,
     PortMapping,
     check_mount_point,
-    is_env_value,
     is_host_path,
+    split_host_binding,
+    split_mount_mode,
 )
+from dockervisor.names import ENV_KEY, is_env_value, is_volume_name
+from dockervisor.provenance import digest
+from dockervisor.retention import DEFAULT_KEEP, parse_keep
+from dockervisor.runoptions import KEYS as OPTION_KEYS
+from dockervisor.runoptions import RunOptions, default_options, parse_options
 
-KNOWN_KEYS = ("ports", "volumes", "env", "env_file", "keep")
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import TypeVar
+
+    T = TypeVar("T")
+
+KNOWN_KEYS = ("ports", "volumes", "env", "env_file", "keep", *OPTION_KEYS)
 OVERRIDE_PROTOCOLS = ("tcp", "udp")
 
 
 class Overrides:
-    __slots__ = ("path", "ports", "mounts", "env", "env_file", "keep")
+    __slots__ = ("path", "ports", "mounts", "env", "env_file", "keep", "options", "sha256")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -43,6 +54,8 @@ class Overrides:
         self.env: dict[str, str] = {}
         self.env_file: str | None = None
         self.keep: int | None = DEFAULT_KEEP  # stopped containers a prune keeps; None: all
+        self.options: RunOptions = default_options()
+        self.sha256: str | None = None  # of the file's bytes, once read
 
 
 def overrides_file_for(dockerfile: str, image: str) -> str:
@@ -50,10 +63,12 @@ def overrides_file_for(dockerfile: str, image: str) -> str:
 
 
 def load_overrides(path: str) -> Overrides | None:
-    """Parse and check the overrides file; None when there is none."""
+    """Parse and check the overrides file; None when there is none. Its digest
+    is of the very bytes parsed, so that a later edit is noticed (provenance.py)."""
     try:
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:
+            raw = handle.read()
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         return None
     except (OSError, UnicodeDecodeError) as error:
@@ -66,7 +81,9 @@ def load_overrides(path: str) -> Overrides | None:
         raise DockervisorError(f"{path}: not valid JSON: {error}") from None
     except RecursionError:
         raise DockervisorError(f"{path}: not valid JSON: nested too deeply") from None
-    return parse_overrides(document, path)
+    overrides = parse_overrides(document, path)
+    overrides.sha256 = digest(raw)
+    return overrides
 
 
 def parse_overrides(document: object, path: str) -> Overrides:
@@ -89,13 +106,22 @@ def parse_overrides(document: object, path: str) -> Overrides:
         overrides.env_file = _parse_env_file(path, document["env_file"], base_dir)
     if "keep" in document:
         overrides.keep = _parse_keep(path, document["keep"])
+    overrides.options = _parse_run_options(path, document)
     return overrides
+
+
+def _parse_run_options(path: str, document: dict) -> RunOptions:
+    """memory, cpus, user, command, log...: runoptions.py checks them, for a
+    state file read back as well."""
+    given = {key: value for key, value in document.items() if key in OPTION_KEYS}
+    return parse_options(given, lambda key, reason: _error(path, key, reason))
 
 
 def _parse_ports(path: str, ports: dict) -> list[PortMapping]:
     mappings = []
     for host, container in ports.items():
         where = f"ports[{host!r}]"
+        address, host = _checked(path, where, split_host_binding, host)
         host_port = _port_number(path, where, host, "host port")
         if isinstance(container, int) and not isinstance(container, bool):
             container = str(container)
@@ -105,9 +131,8 @@ def _parse_ports(path: str, ports: dict) -> list[PortMapping]:
         protocol = protocol or "tcp"
         if protocol not in OVERRIDE_PROTOCOLS:
             raise _error(path, where, f"unknown protocol {protocol!r} (use tcp or udp)")
-        mappings.append(
-            PortMapping(host_port, _port_number(path, where, number, "container port"), protocol)
-        )
+        container_port = _port_number(path, where, number, "container port")
+        mappings.append(PortMapping(host_port, container_port, protocol, address))
     return mappings
 
 
@@ -124,11 +149,12 @@ def _parse_volumes(path: str, volumes: dict, base_dir: str) -> list[Mount]:
         where = f"volumes[{source!r}]"
         if not isinstance(target, str):
             raise _error(path, where, 'the value must be an absolute mount point such as "/data"')
+        target, read_only = _checked(path, where, split_mount_mode, target)
         check_mount_point(target, where=f"{path}: {where}")
         if target in targets:
             raise _error(path, where, f"mount point {target} is given twice")
         targets.add(target)
-        mounts.append(Mount(_volume_source(path, where, source, base_dir), target))
+        mounts.append(Mount(_volume_source(path, where, source, base_dir), target, read_only))
     return mounts
 
 
@@ -177,6 +203,14 @@ def _parse_keep(path: str, value: object) -> int | None:
         return parse_keep(value)
     except ValueError as error:
         raise _error(path, "keep", str(error)) from None
+
+
+def _checked(path: str, where: str, split: Callable[[str], T], text: str) -> T:
+    """`split(text)`, its ValueError turned into an error naming the file and the key."""
+    try:
+        return split(text)
+    except ValueError as error:
+        raise _error(path, where, str(error)) from None
 
 
 def _object(path: str, key: str, value: object) -> dict:

@@ -9,71 +9,32 @@ every later `start new` reproduces it from any directory.
 from __future__ import annotations
 
 import posixpath
-import re
 
 from dockervisor.errors import DockervisorError
-from dockervisor.names import is_volume_name, volume_name_for
+from dockervisor.mounts import (  # PortMapping, Mount and brief: imported from here too
+    PROTOCOLS,
+    Mount,
+    PortMapping,
+    brief,
+    check_mount_point,
+    is_absolute_path,
+    is_host_path,
+    is_mount_point,
+    is_port_number,
+    normal_address,
+    shares_host_port,
+)
+from dockervisor.names import ENV_KEY, is_env_value, is_volume_name, volume_name_for
+from dockervisor.runoptions import RunOptions, default_options, parse_options
 from dockervisor.retention import DEFAULT_KEEP, keep_to_json, parse_keep
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from dockervisor.overrides import Overrides
 
-PROTOCOLS = ("tcp", "udp", "sctp")
-ENV_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-
-
-class PortMapping:
-    """Host port -> container port, as `docker run -p HOST:CONTAINER/PROTOCOL`."""
-
-    __slots__ = ("host", "container", "protocol")
-
-    def __init__(self, host: int, container: int, protocol: str = "tcp") -> None:
-        self.host = host
-        self.container = container
-        self.protocol = protocol
-
-    def flag_value(self) -> str:
-        return f"{self.host}:{self.container}/{self.protocol}"
-
-    def to_dict(self) -> dict[str, object]:
-        return {"host": self.host, "container": self.container, "protocol": self.protocol}
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, PortMapping) and self.to_dict() == other.to_dict()
-
-    def __repr__(self) -> str:
-        return f"PortMapping({self.flag_value()})"
-
-
-class Mount:
-    """A named volume or a host directory mounted at `target`."""
-
-    __slots__ = ("source", "target")
-
-    def __init__(self, source: str, target: str) -> None:
-        self.source = source
-        self.target = target
-
-    @property
-    def is_host_directory(self) -> bool:
-        return self.source.startswith("/")
-
-    def flag_value(self) -> str:
-        return f"{self.source}:{self.target}"
-
-    def to_dict(self) -> dict[str, object]:
-        return {"source": self.source, "target": self.target}
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Mount) and self.to_dict() == other.to_dict()
-
-    def __repr__(self) -> str:
-        return f"Mount({self.flag_value()})"
-
 
 class RunConfig:
-    __slots__ = ("ports", "mounts", "env", "env_file", "keep")
+    __slots__ = ("ports", "mounts", "env", "env_file", "options", "keep")
 
     def __init__(
         self,
@@ -81,12 +42,14 @@ class RunConfig:
         mounts: list[Mount],
         env: dict[str, str] | None = None,
         env_file: str | None = None,
+        options: RunOptions | None = None,
         keep: int | None = DEFAULT_KEEP,
     ) -> None:
         self.ports = ports
         self.mounts = mounts
         self.env = env or {}
         self.env_file = env_file
+        self.options = options or RunOptions()  # limits, user, command, log...: runoptions.py
         self.keep = keep  # how many stopped containers a prune keeps; None: all
 
     def to_dict(self) -> dict[str, object]:
@@ -95,6 +58,7 @@ class RunConfig:
             "mounts": [mount.to_dict() for mount in self.mounts],
             "env": dict(self.env),
             "env_file": self.env_file,
+            "options": self.options.to_dict(),
             "keep": keep_to_json(self.keep),
         }
 
@@ -104,9 +68,13 @@ class RunConfig:
         if not isinstance(data, dict):
             raise ValueError("run_config is not an object")
         try:
-            ports = [PortMapping(p["host"], p["container"], p["protocol"]) for p in data["ports"]]
-            mounts = [Mount(m["source"], m["target"]) for m in data["mounts"]]
-            config = cls(ports, mounts, dict(data["env"].items()), data["env_file"])
+            ports = [
+                PortMapping(p["host"], p["container"], p["protocol"], p.get("address"))
+                for p in data["ports"]
+            ]
+            mounts = [Mount(m["source"], m["target"], m.get("read_only", False)) for m in data["mounts"]]
+            options = _options_from_dict(data.get("options", {}))
+            config = cls(ports, mounts, dict(data["env"].items()), data["env_file"], options)
         except (KeyError, TypeError, AttributeError) as error:
             raise ValueError(f"run_config is malformed ({error!r})") from None
         # Absent from state files written before retention existed: the default.
@@ -124,16 +92,18 @@ class RunConfig:
 
         The same rules the image and the overrides are held to at build time,
         for a configuration read back from a file anyone could have edited."""
-        published: set[tuple[object, object]] = set()
+        published: list[PortMapping] = []
         for port in self.ports:
             if not (is_port_number(port.host) and is_port_number(port.container)):
                 shown = f"{brief(port.host)}:{brief(port.container)}"
                 return f"port {shown} is not two numbers from 1 to 65535"
             if port.protocol not in PROTOCOLS:
                 return f"unknown protocol {brief(port.protocol)}"
-            if (port.host, port.protocol) in published:
-                return f"host port {port.host}/{port.protocol} is published twice"
-            published.add((port.host, port.protocol))
+            if port.address is not None and normal_address(port.address) != port.address:
+                return f"host address {brief(port.address)} is not an IP address in normal form"
+            if any(shares_host_port(port, other) for other in published):
+                return f"host port {port.host_binding()}/{port.protocol} is published twice"
+            published.append(port)
         targets: set[str] = set()
         volumes: set[str] = set()
         for mount in self.mounts:
@@ -142,6 +112,8 @@ class RunConfig:
                 return f"{brief(target)} is not a usable mount point"
             if not isinstance(source, str) or not (is_volume_name(source) or is_host_path(source)):
                 return f"mount source {brief(source)} is neither a volume name nor a usable host path"
+            if not isinstance(mount.read_only, bool):
+                return f"read_only of {brief(target)} is not true or false"
             if target in targets or source in volumes:
                 return f"{brief(target if target in targets else source)} is mounted twice"
             targets.add(target)
@@ -158,33 +130,12 @@ class RunConfig:
         return None
 
 
-def is_port_number(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 65535
-
-
-def is_env_value(value: object) -> bool:
-    return isinstance(value, str) and "\n" not in value and "\0" not in value
-
-
-def is_absolute_path(path: str) -> bool:
-    """Absolute and normalized, as build records every path, and free of NUL,
-    which no command line can carry."""
-    return path.startswith("/") and posixpath.normpath(path) == path and "\0" not in path
-
-
-def is_host_path(path: str) -> bool:
-    """A path docker's -v syntax can carry: no ':' or ',' (nor a newline)."""
-    return is_absolute_path(path) and not any(character in path for character in ":,\n")
-
-
-def is_mount_point(target: str) -> bool:
-    return target != "/" and is_host_path(target)
-
-
-def brief(value: object) -> str:
-    """A value read from a file, for a one-line message: quoted, and cut if long."""
-    text = repr(value)
-    return text if len(text) <= 40 else text[:39] + "…"
+def _options_from_dict(data: object) -> RunOptions:
+    """Checked by the parser that checks the overrides file; a record from
+    before run options has none, and gets what a build without them records."""
+    if not isinstance(data, dict):
+        raise ValueError("run_config: options is not an object")
+    return parse_options(data, lambda key, reason: ValueError(f"run_config: options: {key}: {reason}"))
 
 
 def resolve(image: str, image_config: dict, overrides: Overrides | None) -> RunConfig:
@@ -196,8 +147,10 @@ def resolve(image: str, image_config: dict, overrides: Overrides | None) -> RunC
     ports = _resolve_ports(image_config.get("ExposedPorts") or {}, overrides)
     mounts = _resolve_mounts(image, image_config.get("Volumes") or {}, overrides)
     if overrides is None:
-        return RunConfig(ports, mounts)
-    return RunConfig(ports, mounts, dict(overrides.env), overrides.env_file, overrides.keep)
+        return RunConfig(ports, mounts, options=default_options())
+    return RunConfig(
+        ports, mounts, dict(overrides.env), overrides.env_file, overrides.options, overrides.keep
+    )
 
 
 def _resolve_ports(exposed: dict, overrides: Overrides | None) -> list[PortMapping]:
@@ -209,7 +162,7 @@ def _resolve_ports(exposed: dict, overrides: Overrides | None) -> list[PortMappi
         if (container, protocol) not in replaced:
             ports.append(PortMapping(container, container, protocol))
     ports.extend(overridden)
-    ports.sort(key=lambda p: (p.container, p.protocol, p.host))
+    ports.sort(key=lambda p: (p.container, p.protocol, p.host, p.address or ""))
     _refuse_shared_host_ports(ports, overrides)
     return ports
 
@@ -225,17 +178,15 @@ def parse_exposed_port(spec: str) -> tuple[int, str]:
 
 
 def _refuse_shared_host_ports(ports: list[PortMapping], overrides: Overrides | None) -> None:
-    seen: dict[tuple[int, str], PortMapping] = {}
-    for port in ports:
-        key = (port.host, port.protocol)
-        if key in seen:
+    for index, port in enumerate(ports):
+        taken = next((seen for seen in ports[:index] if shares_host_port(seen, port)), None)
+        if taken is not None:
             where = overrides.path if overrides else "the image"
             raise DockervisorError(
-                f"{where}: host port {port.host}/{port.protocol} would be published for "
-                f"both container port {seen[key].container} and {port.container}; "
+                f"{where}: host port {port.host_binding()}/{port.protocol} would be published for "
+                f"both container port {taken.container} and {port.container}; "
                 "map one of them to another host port in the \"ports\" overrides"
             )
-        seen[key] = port
 
 
 def _resolve_mounts(image: str, volumes: dict, overrides: Overrides | None) -> list[Mount]:
@@ -266,12 +217,3 @@ def _resolve_mounts(image: str, volumes: dict, overrides: Overrides | None) -> l
             )
         sources[mount.source] = mount.target
     return mounts
-
-
-def check_mount_point(target: str, where: str) -> None:
-    """Docker's -v syntax cannot carry ':' or ',' and needs an absolute path."""
-    if not is_mount_point(target):
-        raise DockervisorError(
-            f"{where}: {target!r} is not a usable mount point (absolute, normalized, "
-            "not '/', without ':' or ',')"
-        )

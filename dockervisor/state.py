@@ -16,7 +16,10 @@ from dockervisor.files import exists_private, read_private, write_atomically
 from dockervisor.names import is_container_name, is_image_name
 from dockervisor.runconfig import RunConfig, brief
 
-SCHEMA_VERSION = 1
+# 2: ports may name a host address, mounts may be read-only, and run options
+# (networks, limits, user, logs...) are recorded. A dockervisor that knows only
+# 1 would drop them without a word, so it must refuse the file.
+SCHEMA_VERSION = 2
 
 
 class FamilyState:
@@ -92,7 +95,8 @@ def _from_document(image: str, document: object) -> FamilyState:
             f"dockervisor (schema {schema}, this one knows {SCHEMA_VERSION}); upgrade "
             "dockervisor"
         )
-    # Schema upgrades go here, one step per version, when there is a version 2.
+    # Schema upgrades go here, one step per version. 1 -> 2 only added fields
+    # that are absent or false in every version-1 file: nothing to convert.
     if document.get("image") != image:
         raise ValueError(f"it belongs to {brief(document.get('image'))}, not {image!r}")
     last, stable, build = document.get("last"), document.get("stable"), document.get("build")

@@ -26,17 +26,30 @@ from dockervisor.history import Entry
 from dockervisor.state import FamilyState
 from dockervisor.waiting import WaitPolicy, report_failure, wait_until_up
 
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
 
 class NewContainer:
     """How to create the target: the real argv, what a dry run shows instead,
-    and the descriptors (the environment) docker must inherit."""
+    the descriptors (the environment) docker must inherit, and the docker
+    commands that must follow it, in order, before it counts as started
+    (joining more networks, then `docker start`)."""
 
-    __slots__ = ("argv", "shown", "pass_fds")
+    __slots__ = ("argv", "shown", "pass_fds", "then")
 
-    def __init__(self, argv: list[str], shown: list[str], pass_fds: tuple[int, ...] = ()) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        shown: list[str],
+        pass_fds: tuple[int, ...] = (),
+        then: Sequence[list[str]] = (),
+    ) -> None:
         self.argv = argv
         self.shown = shown
         self.pass_fds = pass_fds
+        self.then = then
 
 
 def bring_up(
@@ -99,6 +112,8 @@ def _start(ctx: Context, target: str, new: NewContainer | None) -> str | None:
             ctx.docker.change(docker_argv.start(target))
         else:
             ctx.docker.change(new.argv, pass_fds=new.pass_fds, shown=new.shown)
+            for argv in new.then:
+                ctx.docker.change(argv)
         return None
     except DockerCommandFailed as error:
         return f"docker could not start it: {error.stderr}"

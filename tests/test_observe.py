@@ -13,7 +13,7 @@ from support import docker, free_port, inspect, running_names, wait_for
 FAST = ("--settle", "0.5")
 STATUS_FIELDS = {
     "image", "state", "health", "container", "started_at", "uptime_seconds", "image_id",
-    "image_tags", "ports", "last", "stable", "ok", "running", "error", "prunable",
+    "image_tags", "ports", "last", "stable", "config_changed", "ok", "running", "error", "prunable",
 }  # fmt: skip
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 

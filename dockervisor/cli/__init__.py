@@ -19,6 +19,8 @@ from dockervisor.errors import EXIT_USAGE, DockervisorError
 # verb -> (the module under dockervisor.cli that declares it, its summary)
 VERBS = {
     "build": ("lifecycle", "build IMAGENAME from a Dockerfile and record how its containers run"),
+    "pull": ("config", "make an image built elsewhere IMAGENAME's, and record how it runs"),
+    "config": ("config", "how the family's new containers run, and where that came from"),
     "start": ("lifecycle", "start new|last|stable IMAGENAME, or a container of a family by name"),
     "stop": ("lifecycle", "stop the family's running container (nothing running: exit 0)"),
     "stable": ("lifecycle", "mark the running container stable, or show which one is"),
@@ -73,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # Options whose values are never secret: shown as typed in the history.
-_PLAIN_OPTIONS = ("--wait", "--settle", "--limit", "--file", "--env-file", "--keep", "--tail", "--since")
+_PLAIN_OPTIONS = (
+    "--wait", "--settle", "--limit", "--file", "--env-file", "--keep", "--tail", "--since",
+    "--overrides",
+)  # fmt: skip
 
 
 def redacted_command_line(argv: list[str]) -> str:

@@ -6,10 +6,12 @@ import os
 import re
 import time
 
-from dockervisor import docker_argv, engine, runconfig, state
+from dockervisor import docker_argv, engine, provenance, runconfig, state
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, EXIT_USAGE, DockervisorError
-from dockervisor.overrides import load_overrides, overrides_file_for
+from dockervisor.history import Entry
+from dockervisor.overrides import Overrides, load_overrides, overrides_file_for
+from dockervisor.runoptions import RunOptions
 from dockervisor.timefmt import iso_utc
 
 
@@ -86,33 +88,54 @@ def build(
         )
         if ctx.dry_run:
             return EXIT_OK
-        document = engine.require_image(ctx.docker, image)
-        config = runconfig.resolve(image, document.get("Config") or {}, overrides)
-        entry.image_id = document["Id"]
-        family.run_config = config
-        family.build = {
-            "context": context_dir,
-            "dockerfile": dockerfile_path,
-            "overrides": overrides.path if overrides else None,
-            "image_id": document["Id"],
-            "built_at": iso_utc(time.time()),
-        }
-        try:
-            ctx.save(family)
-        except DockervisorError as error:
-            raise DockervisorError(
-                f"built {image} ({short_id(document['Id'])}) and docker tagged it, but its "
-                f"run configuration was not recorded, so `start new` would use the previous "
-                f"one: {error.message}; fix that and build again"
-            ) from None
-    print(document["Id"], file=ctx.stdout, flush=True)  # the result; the log went to stderr
+        source = {"source": "build", "context": context_dir, "dockerfile": dockerfile_path}
+        source.update(provenance.record(overrides_path, overrides.sha256 if overrides else None))
+        config = record_image(ctx, family, entry, overrides, "built", source)
+    print(family.build["image_id"], file=ctx.stdout, flush=True)  # the result; the log went to stderr
     if not options.quiet:
-        ctx.info(f"built {image} ({short_id(document['Id'])})")
-        for line in describe_config(config):
-            ctx.info(f"  {line}")
-        if overrides:
-            ctx.info(f"  overrides from {overrides.path}")
+        report(ctx, f"built {image} ({short_id(str(family.build['image_id']))})", config, overrides)
     return EXIT_OK
+
+
+def record_image(
+    ctx: Context,
+    family: state.FamilyState,
+    entry: Entry,
+    overrides: Overrides | None,
+    done: str,
+    source: dict[str, str | None],
+) -> runconfig.RunConfig:
+    """Record the run configuration of the image the family's tag now names,
+    and where it came from (`source`): what build and pull share. `done` is
+    what happened to the image ("built", "pulled"), for the time and errors."""
+    image = family.image
+    document = engine.require_image(ctx.docker, image)
+    config = runconfig.resolve(image, document.get("Config") or {}, overrides)
+    entry.image_id = document["Id"]
+    family.run_config = config
+    family.build = {
+        **source,
+        "overrides": overrides.path if overrides else None,
+        "image_id": document["Id"],
+        f"{done}_at": iso_utc(time.time()),
+    }
+    try:
+        ctx.save(family)
+    except DockervisorError as error:
+        raise DockervisorError(
+            f"{done} {image} ({short_id(document['Id'])}) and docker tagged it, but its "
+            f"run configuration was not recorded, so `start new` would use the previous "
+            f"one: {error.message}; fix that and run this command again"
+        ) from None
+    return config
+
+
+def report(ctx: Context, done: str, config: runconfig.RunConfig, overrides: Overrides | None) -> None:
+    ctx.info(done)
+    for line in describe_config(config):
+        ctx.info(f"  {line}")
+    if overrides:
+        ctx.info(f"  overrides from {overrides.path}")
 
 
 def short_id(image_id: str) -> str:
@@ -120,10 +143,31 @@ def short_id(image_id: str) -> str:
 
 
 def describe_config(config: runconfig.RunConfig) -> list[str]:
-    lines = [f"publishes host {p.host} -> {p.container}/{p.protocol}" for p in config.ports]
-    lines += [f"mounts {m.source} at {m.target}" for m in config.mounts]
+    lines = [f"publishes host {p.host_binding()} -> {p.container}/{p.protocol}" for p in config.ports]
+    lines += [f"mounts {m.source} at {m.target}{' read-only' if m.read_only else ''}" for m in config.mounts]
     if config.env_file:
         lines.append(f"reads environment from {config.env_file}")
     if config.env:
         lines.append(f"sets environment {', '.join(sorted(config.env))}")
-    return lines or ["publishes no ports and mounts no volumes"]
+    return (lines or ["publishes no ports and mounts no volumes"]) + describe_options(config.options)
+
+
+def describe_options(options: RunOptions) -> list[str]:
+    """One line per option set, and always the logs: where they go matters."""
+    import shlex
+
+    lines = [f"joins network {network} (alias: the family's name)" for network in options.networks]
+    lines += [f"limits memory to {options.memory}"] if options.memory else []
+    lines += [f"limits CPUs to {options.cpus}"] if options.cpus else []
+    lines += [f"runs as user {options.user}"] if options.user else []
+    lines += ["runs an init process (--init)"] if options.init else []
+    lines += [f"passes {shlex.join(options.command)} after the image"] if options.command else []
+    lines += [f"sets hostname {options.hostname}"] if options.hostname else []
+    lines += [f"resolves {host} to {address}" for host, address in options.extra_hosts.items()]
+    lines += [f"labels {key}={value}" for key, value in options.labels.items()]
+    if options.log is None:
+        lines.append("logs with the engine's default driver")
+    else:
+        settings = " ".join(f"{key}={value}" for key, value in options.log.items() if key != "driver")
+        lines.append(f"logs with {options.log['driver']}" + (f" {settings}" if settings else ""))
+    return lines

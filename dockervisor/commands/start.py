@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockervisor import docker_argv, engine, envfile, state
+from dockervisor import docker_argv, engine, envfile, networks, provenance, state
 from dockervisor.commands.common import family_of
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
@@ -36,6 +36,9 @@ def start_new(
         family = state.load(image)
         if family.run_config is None:
             raise _not_built(image)
+        notice = provenance.change_notice(family)  # an edit since build is not in effect
+        if notice:
+            ctx.info(notice)
         containers, image_document = engine.family_containers_and_image(ctx.docker, image)
         # Checked before anything is stopped: a missing image changes nothing.
         if image_document is None:
@@ -58,6 +61,8 @@ def start_new(
                 docker_argv.run(name, image, config, shown_env, digest),
                 fds,
             )
+            new = networks.joining(new, name, image, config.options)
+            networks.ensure_networks(ctx, config.options.networks)  # before anything is stopped
             code = bring_up(ctx, family, containers, name, policy, entry, new)
     if code == EXIT_OK:  # retention, once the new container is up
         after_start_new(ctx, image, containers, name)

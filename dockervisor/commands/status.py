@@ -11,6 +11,7 @@ from dockervisor.engine import ContainerSummary
 from dockervisor.errors import EXIT_FAILED, EXIT_NOT_RUNNING, EXIT_OK
 from dockervisor.names import CONTAINER_PREFIX, is_image_name
 from dockervisor.output import Column, print_json, print_table
+from dockervisor.provenance import config_changed
 from dockervisor.timefmt import age, iso_utc, parse_docker_time
 from dockervisor.waiting import has_healthcheck
 
@@ -102,6 +103,7 @@ def _report(
         "ports": [],
         "last": family.last,
         "stable": family.stable,
+        "config_changed": config_changed(family),  # the overrides file, since build
         "ok": False,
         "error": None,
     }

@@ -1,0 +1,95 @@
+"""`dockervisor config IMAGENAME [--json]`: the recorded run configuration, and
+where it came from. Environment variables are shown by name, never by value."""
+
+from __future__ import annotations
+
+from dockervisor import engine, provenance, state
+from dockervisor.commands.build import describe_config, short_id
+from dockervisor.commands.common import require_known_family
+from dockervisor.context import Context
+from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.output import print_json
+from dockervisor.runconfig import RunConfig
+
+
+def config(ctx: Context, image: str, as_json: bool) -> int:
+    if not state.family_exists(image):  # refused before any file is made for it
+        require_known_family(image, engine.family_containers(ctx.docker, image))
+    family = state.load(image)
+    if family.run_config is None:
+        raise DockervisorError(
+            f"no run configuration is recorded for {image!r}; record one with "
+            f"`dockervisor build {image} PATH` or `dockervisor pull {image} REFERENCE`"
+        )
+    source = _source(family)
+    if as_json:
+        print_json(ctx.stdout, {"image": image, "source": source, **_settings(image, family.run_config)})
+        return EXIT_OK
+    lines = [_origin(image, source), _overrides_line(source)]
+    lines += [f"  {line}" for line in describe_config(family.run_config)]
+    print("\n".join(lines), file=ctx.stdout, flush=True)
+    return EXIT_OK
+
+
+def _source(family: state.FamilyState) -> dict[str, object]:
+    build = family.build
+    kind = "pull" if build.get("source") == "pull" else "build"
+    return {
+        "kind": kind,
+        "context": build.get("context"),
+        "dockerfile": build.get("dockerfile"),
+        "reference": build.get("reference"),
+        "image_id": build.get("image_id"),
+        "recorded_at": build.get("pulled_at" if kind == "pull" else "built_at"),
+        "overrides_file": build.get("overrides_file", build.get("overrides")),
+        "overrides_sha256": build.get("overrides_sha256"),
+        "config_changed": provenance.config_changed(family),
+        "overrides_change": provenance.overrides_change(family),
+        "apply": provenance.apply_command(family),
+    }
+
+
+def _settings(image: str, config: RunConfig) -> dict[str, object]:
+    options = config.options
+    return {
+        "ports": [
+            {"address": p.address, "host": p.host, "container": p.container, "protocol": p.protocol}
+            for p in config.ports
+        ],
+        "mounts": [
+            {"source": m.source, "target": m.target, "read_only": m.read_only,
+             "type": "bind" if m.is_host_directory else "volume"}
+            for m in config.mounts
+        ],  # fmt: skip
+        "networks": options.networks,
+        "network_alias": image if options.networks else None,
+        "memory": options.memory,
+        "cpus": options.cpus,
+        "user": options.user,
+        "command": options.command,
+        "init": options.init,
+        "hostname": options.hostname,
+        "extra_hosts": options.extra_hosts,
+        "labels": options.labels,
+        "log": options.log,
+        "env": sorted(config.env),  # names only: values may be secrets
+        "env_file": config.env_file,
+    }
+
+
+def _origin(image: str, source: dict[str, object]) -> str:
+    image_id = short_id(str(source["image_id"])) if source["image_id"] else "unknown image"
+    when = f" at {source['recorded_at']}" if source["recorded_at"] else ""
+    if source["kind"] == "pull":
+        return f"{image}: pulled from {source['reference']}{when} ({image_id})"
+    return f"{image}: built from {source['dockerfile'] or source['context']}{when} ({image_id})"
+
+
+def _overrides_line(source: dict[str, object]) -> str:
+    path = source["overrides_file"]
+    if not path:
+        return "overrides: none"
+    if source["overrides_change"] is None:
+        unchanged = "as recorded" if source["overrides_sha256"] else "no file then, none now"
+        return f"overrides: {path} ({unchanged})"
+    return f"overrides: {path} {source['overrides_change']} since; run `{source['apply']}` to apply it"

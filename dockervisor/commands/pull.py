@@ -1,0 +1,51 @@
+"""`dockervisor pull IMAGENAME REFERENCE [--overrides FILE] [--no-pull]`: an image
+built elsewhere (CI and a registry, `docker load`, `docker tag` by hand) becomes
+the family's, as if `build` had made it."""
+
+from __future__ import annotations
+
+import os
+
+from dockervisor import docker_argv, engine, provenance, state
+from dockervisor.commands.build import record_image, report, short_id
+from dockervisor.context import Context
+from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.overrides import load_overrides
+
+
+def pull(ctx: Context, image: str, reference: str, overrides_file: str | None, no_pull: bool) -> int:
+    # Checked before pulling: a mistake in the overrides costs no download.
+    overrides = None
+    if overrides_file is not None:
+        overrides_file = os.path.abspath(overrides_file)
+        overrides = load_overrides(overrides_file)
+        if overrides is None:
+            raise DockervisorError(f"there is no overrides file at {overrides_file}")
+    if not no_pull:
+        # Before the family's lock: a download changes nothing of the family, and
+        # a registry error leaves no trace of it. Progress on stderr, errors in one line.
+        ctx.docker.stream(docker_argv.pull(reference), keep_errors=True)
+
+    # Looked at before the lock, too: a reference that names nothing leaves no trace.
+    document = None if ctx.dry_run and not no_pull else _require_image(ctx, reference, no_pull)
+
+    with ctx.family_change(image, "pull", creates=True) as entry:
+        family = state.load(image)  # a damaged state file stops us before the tag moves
+        # The ID, not the reference: exactly the image inspected, even if the tag moves meanwhile.
+        ctx.docker.change(docker_argv.tag_as_family(document["Id"] if document else reference, image))
+        if ctx.dry_run:
+            return EXIT_OK
+        source = {"source": "pull", "reference": reference, "pulled": "no" if no_pull else "yes"}
+        source.update(provenance.record(overrides_file, overrides.sha256 if overrides else None))
+        config = record_image(ctx, family, entry, overrides, "pulled", source)
+    how = "tagged" if no_pull else "pulled"
+    report(ctx, f"{how} {reference} as {image} ({short_id(family.build['image_id'])})", config, overrides)
+    return EXIT_OK
+
+
+def _require_image(ctx: Context, reference: str, no_pull: bool) -> dict:
+    document = engine.inspect_image(ctx.docker, reference)
+    if document is None:
+        hint = "load or tag it first, or pull it without --no-pull" if no_pull else "docker pull left none"
+        raise DockervisorError(f"there is no image {reference!r} on the engine; {hint}")
+    return document

@@ -1,0 +1,286 @@
+"""How a family's containers run, beyond ports, mounts and environment.
+
+    {
+      "network":     "backend",              (or ["backend", "monitoring"])
+      "memory":      "512m",
+      "cpus":        "1.5",
+      "user":        "1000:1000",
+      "command":     ["--workers", "4"],
+      "init":        true,
+      "hostname":    "app",
+      "extra_hosts": {"db.local": "10.0.0.5", "host.docker.internal": "host-gateway"},
+      "labels":      {"com.example.team": "web"},
+      "log":         {"driver": "json-file", "max-size": "10m", "max-file": "3"}
+    }
+
+One parser reads these keys from the overrides file at build time and from a
+state file read back, so both are held to the same rules. Without a "log" key
+containers get json-file with rotation (DEFAULT_LOG), so that the logs of kept
+containers cannot fill the disk; `"log": null` leaves it to the engine's own
+default (daemon.json).
+"""
+
+from __future__ import annotations
+
+import re
+
+from dockervisor.mounts import brief, normal_address
+from dockervisor.names import is_container_name, is_env_value
+
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+KEYS = ("network", "memory", "cpus", "user", "command", "init", "hostname", "extra_hosts", "labels", "log")
+DEFAULT_LOG = {"driver": "json-file", "max-size": "10m", "max-file": "3"}
+# Docker's own labels for family membership and the like: never the user's.
+RESERVED_LABEL_PREFIX = "dockervisor."
+
+# Patterns, compiled on first use (re caches them), not at import: every command
+# imports this module. Numbers are ASCII digits only: [0-9], never \d.
+_MEMORY = r"([0-9]{1,19})([bkmgBKMG]?)"
+_MEMORY_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+_MEMORY_MIN = 6 * 1024**2  # docker refuses less
+_CPUS = r"([0-9]{1,4})(?:\.([0-9]{1,9}))?"
+_CPUS_MIN_NANO = 10_000_000  # 0.01, docker's least
+_USER_PART = r"[A-Za-z_][A-Za-z0-9_.-]{0,31}|[0-9]{1,10}"
+_DNS_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_DNS_NAME = rf"{_DNS_LABEL}(?:\.{_DNS_LABEL})*"
+_HOSTNAME_MAX = 64  # the kernel's HOST_NAME_MAX
+_LABEL_KEY = r"[A-Za-z0-9](?:[A-Za-z0-9._/-]{0,253}[A-Za-z0-9])?"
+_LOG_DRIVER = r"[a-z0-9][a-z0-9_.-]*(?:/[a-z0-9][a-z0-9_.-]*)*(?::[A-Za-z0-9_.-]+)?"
+_LOG_OPTION = r"[a-z0-9][a-z0-9_.-]*"
+_LOG_SIZE = r"([0-9]{1,12})[kmgKMG]?"
+_LOG_FILES = r"[0-9]{1,6}"
+_HOST_GATEWAY = "host-gateway"
+# Docker's own networks: no aliases there, or no network at all.
+_PREDEFINED_NETWORKS = ("bridge", "host", "none", "default")
+
+
+class Invalid(ValueError):
+    """A value refused; `where` is the part of the key at fault (`['max-size']`, `[2]`)."""
+
+    def __init__(self, message: str, where: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.where = where
+
+
+class RunOptions:
+    """The parsed options; unset ones are None, empty or false."""
+
+    __slots__ = ("networks", "memory", "cpus", "user", "command", "init", "hostname", "extra_hosts", "labels", "log")
+
+    def __init__(
+        self,
+        networks: list[str] | None = None,
+        memory: str | None = None,
+        cpus: str | None = None,
+        user: str | None = None,
+        command: list[str] | None = None,
+        init: bool = False,
+        hostname: str | None = None,
+        extra_hosts: dict[str, str] | None = None,
+        labels: dict[str, str] | None = None,
+        log: dict[str, str] | None = None,
+    ) -> None:
+        self.networks = networks or []  # the first is joined by `docker run`
+        self.memory = memory
+        self.cpus = cpus
+        self.user = user
+        self.command = command or []
+        self.init = init
+        self.hostname = hostname
+        self.extra_hosts = extra_hosts or {}
+        self.labels = labels or {}
+        # {"driver": ..., OPTION: VALUE...}; None: the engine's default driver.
+        self.log = log
+
+    def to_dict(self) -> dict[str, object]:
+        """The options set, in the overrides file's own shape; "log" always,
+        since its absence means the default rotation."""
+        data = {key: getattr(self, _ATTRIBUTES.get(key, key)) for key in KEYS}
+        return {key: value for key, value in data.items() if value or key == "log"}
+
+
+def default_options() -> RunOptions:
+    """What a family gets without any option keys: log rotation, nothing else."""
+    return RunOptions(log=dict(DEFAULT_LOG))
+
+
+def parse_options(document: dict, fail: Callable[[str, str], Exception]) -> RunOptions:
+    """Check and normalise the option keys of `document`; any other key is an
+    error. `fail(KEY, reason)` makes the exception raised, so that the caller
+    names its file."""
+    values: dict[str, object] = {}
+    for key, value in document.items():
+        parse = _PARSERS.get(key)
+        if parse is None:
+            raise fail(key, "unknown key")
+        try:
+            values[key] = parse(value)
+        except Invalid as invalid:
+            raise fail(key + invalid.where, invalid.message) from None
+    values.setdefault("log", dict(DEFAULT_LOG))
+    return RunOptions(**{_ATTRIBUTES.get(key, key): value for key, value in values.items()})  # type: ignore[arg-type]
+
+
+def _network(value: object) -> list[str]:
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not names:
+        raise Invalid('the value must be a network name such as "backend", or a list of them')
+    for index, name in enumerate(names):
+        where = f"[{index}]" if isinstance(value, list) else ""
+        if not (isinstance(name, str) and is_container_name(name)):
+            raise Invalid(f"{brief(name)} is not a network name (letters, digits, '_', '.' and '-')", where)
+        if name in _PREDEFINED_NETWORKS:
+            raise Invalid(f"{name!r} is docker's own network; name a user-defined one (dockervisor creates it)", where)
+        if name in names[:index]:
+            raise Invalid(f"network {name!r} is given twice", where)
+    return list(names)
+
+
+def _memory(value: object) -> str:
+    text = _string(value, '"512m"')
+    match = re.fullmatch(_MEMORY, text)
+    if match is None:
+        raise Invalid(f'{brief(value)} is not a size such as "512m" (ASCII digits, then b, k, m or g)')
+    if int(match[1]) * _MEMORY_UNITS[match[2].lower()] < _MEMORY_MIN:
+        raise Invalid(f"{brief(value)} is less than 6m, the least docker allows")
+    return text
+
+
+def _cpus(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    text = _string(value, '"1.5"')
+    match = re.fullmatch(_CPUS, text)
+    if match is None:
+        raise Invalid(f'{brief(value)} is not a number of CPUs such as "1.5" (ASCII digits)')
+    nano = int(match[1]) * 10**9 + int((match[2] or "").ljust(9, "0"))
+    if nano < _CPUS_MIN_NANO:
+        raise Invalid(f"{brief(value)} is less than 0.01, the least docker allows")
+    return text
+
+
+def _user(value: object) -> str:
+    text = _string(value, '"1000:1000"')
+    parts = text.split(":")
+    if len(parts) > 2 or not all(re.fullmatch(_USER_PART, part) for part in parts):
+        raise Invalid(f"{brief(value)} is not USER[:GROUP], each a name or a number in ASCII digits")
+    if any(part.isdigit() and int(part) > 2**32 - 2 for part in parts):
+        raise Invalid(f"{brief(value)} has an ID larger than 4294967294")
+    return text
+
+
+def _command(value: object) -> list[str]:
+    if isinstance(value, str):
+        raise Invalid('the value must be a list of arguments such as ["--workers", "4"]; a string is not split')
+    if not isinstance(value, list) or not value:
+        raise Invalid('the value must be a non-empty list of arguments such as ["--workers", "4"]')
+    for index, argument in enumerate(value):
+        # Never shown: an argument may carry a secret.
+        if not isinstance(argument, str) or "\0" in argument:
+            raise Invalid("each argument must be a string without NUL", f"[{index}]")
+    return list(value)
+
+
+def _init(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid("the value must be true or false")
+    return value
+
+
+def _hostname(value: object) -> str:
+    text = _string(value, '"app"')
+    if len(text) > _HOSTNAME_MAX or not re.fullmatch(_DNS_NAME, text):
+        raise Invalid(f"{brief(value)} is not a host name (letters, digits, '-' and '.', up to 64)")
+    return text
+
+
+def _extra_hosts(value: object) -> dict[str, str]:
+    hosts = {}
+    for name, address in _object(value, '{"db.local": "10.0.0.5"}').items():
+        where = f"[{name!r}]"
+        if len(name) > 253 or not re.fullmatch(_DNS_NAME, name):
+            raise Invalid("not a host name (letters, digits, '-' and '.')", where)
+        normal = _HOST_GATEWAY if address == _HOST_GATEWAY else normal_address(address)
+        if normal is None:
+            raise Invalid(f"{brief(address)} is not an IP address or {_HOST_GATEWAY}", where)
+        hosts[name] = normal
+    return hosts
+
+
+def _labels(value: object) -> dict[str, str]:
+    for key, text in _object(value, '{"com.example.team": "web"}').items():
+        where = f"[{key!r}]"
+        if not re.fullmatch(_LABEL_KEY, key):
+            raise Invalid("not a label key (letters, digits, '.', '_', '/' and '-')", where)
+        if key.lower().startswith(RESERVED_LABEL_PREFIX):
+            raise Invalid(f"labels starting with {RESERVED_LABEL_PREFIX!r} are dockervisor's own", where)
+        if not is_env_value(text):
+            raise Invalid("the value must be a string without a newline or NUL", where)
+    return dict(value)  # type: ignore[call-overload]
+
+
+def _log(value: object) -> dict[str, str] | None:
+    if value is None:
+        return None
+    given = _object(value, '{"driver": "json-file", "max-size": "10m", "max-file": "3"}')
+    driver = given.get("driver", "json-file")
+    if not (isinstance(driver, str) and re.fullmatch(_LOG_DRIVER, driver)):
+        raise Invalid(f"{brief(driver)} is not a log driver name such as \"json-file\"", "['driver']")
+    log = {"driver": driver}
+    for option, setting in given.items():
+        if option == "driver":
+            continue
+        where = f"[{option!r}]"
+        if driver == "none":
+            raise Invalid("the none driver takes no options", where)
+        if not re.fullmatch(_LOG_OPTION, option):
+            raise Invalid("not a log option name such as \"max-size\"", where)
+        if isinstance(setting, int) and not isinstance(setting, bool):
+            setting = str(setting)
+        if not is_env_value(setting):
+            raise Invalid("the value must be a string without a newline or NUL", where)
+        log[option] = _log_setting(option, setting, where)
+    return log
+
+
+def _log_setting(option: str, setting: str, where: str) -> str:
+    """The rotation options docker's json-file and local drivers take, checked
+    here rather than by a failed start."""
+    size = re.fullmatch(_LOG_SIZE, setting)
+    if option == "max-size" and not (size and int(size[1]) > 0):
+        raise Invalid(f'{brief(setting)} is not a size such as "10m" (ASCII digits, then k, m or g)', where)
+    if option == "max-file" and not (re.fullmatch(_LOG_FILES, setting) and int(setting) > 0):
+        raise Invalid(f"{brief(setting)} is not a number of files from 1, in ASCII digits", where)
+    return setting
+
+
+def _string(value: object, example: str) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"the value must be a string such as {example}")
+    return value
+
+
+def _object(value: object, example: str) -> dict:
+    if not isinstance(value, dict):
+        raise Invalid(f"the value must be a JSON object such as {example}")
+    return value
+
+
+# A key whose attribute is named otherwise: one "network" or several.
+_ATTRIBUTES = {"network": "networks"}
+_PARSERS: dict[str, Callable[[object], object]] = {
+    "network": _network,
+    "memory": _memory,
+    "cpus": _cpus,
+    "user": _user,
+    "command": _command,
+    "init": _init,
+    "hostname": _hostname,
+    "extra_hosts": _extra_hosts,
+    "labels": _labels,
+    "log": _log,
+}
