@@ -43,7 +43,7 @@ def test_each_command_makes_only_the_calls_it_needs(project, cli, counted) -> No
     assert counted("stop", app.family) == ["ps", "stop"]
     assert counted("start", "last", app.family, "--no-wait") == ["ps", "start"]
     assert counted("start", "last", app.family, "--no-wait") == ["ps"]  # already running
-    assert counted("stable", app.family) == ["ps"]
+    assert counted("stable", app.family) == ["ps", "container"]  # is it up? one inspect
     assert counted("history", app.family) == []
 
 
