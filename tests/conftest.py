@@ -1,7 +1,11 @@
 """Fixtures: the installed CLI, a busybox base image, and per-test families.
 
 Integration tests need a real Docker engine. Without one they are skipped,
-except under CI=true, where a missing engine fails the run.
+except in CI (any truthy CI: true, 1, yes), where a missing engine fails the run.
+
+The engine may be shared: with a developer's own containers, with another
+test run. A test touches only what it made, found by its own unique names and
+labels; the sentinels below check that at the end of every run.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import pytest
 from support import (
     BUSYBOX,
     CLI,
+    IN_CI,
     REPO,
     Project,
     docker,
@@ -26,8 +31,6 @@ from support import (
     remove_family,
 )
 
-IN_CI = os.environ.get("CI") == "true"
-
 
 @pytest.fixture(scope="session")
 def engine() -> None:
@@ -35,7 +38,7 @@ def engine() -> None:
         return
     message = "no Docker engine answers (run the tests with ./tests/run)"
     if IN_CI:
-        pytest.fail(message + "; CI=true, so this is a failure, not a skip")
+        pytest.fail(message + "; this is CI, so it is a failure, not a skip")
     pytest.skip(message)
 
 
@@ -53,8 +56,10 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def cli(installed: Path, tmp_path: Path) -> CLI:
-    return CLI(installed, tmp_path / "home")
+def cli(installed: Path, tmp_path: Path) -> Iterator[CLI]:
+    runner = CLI(installed, tmp_path / "home")
+    yield runner
+    runner.end_background()  # a failed test may leave a start running
 
 
 @pytest.fixture(scope="session")
@@ -80,8 +85,46 @@ def base_image(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 _REGISTERED: list[str] = []
 
 
+@pytest.fixture(scope="session")
+def sentinels(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Objects named like a test family that this run did not make: as another
+    run on the same engine or an admin could have. Each must be there, as it
+    was, once every test and the last sweep are done."""
+    if not engine_answers():
+        yield
+        return
+    family = new_family("sentinel")
+    directory = tmp_path_factory.mktemp("sentinel")
+    (directory / "Dockerfile").write_text(f"FROM scratch\nLABEL dcvt.sentinel={family}\n")
+    image = docker("build", "-q", "-t", family, str(directory)).stdout.strip()
+    # Not mounted anywhere: a volume in use would survive a wrong `volume rm` anyway.
+    volume = docker("volume", "create", f"{family}_data").stdout.strip()
+    container = docker(
+        "create", "--name", f"dcv_{family}_sentinel", "--label", f"dockervisor.image={family}",
+        family, "/nothing",
+    ).stdout.strip()  # fmt: skip
+    yield
+    found = {
+        f"image {family}": _found("image", family) == image,
+        f"volume {volume}": _found("volume", volume) == volume,
+        f"container dcv_{family}_sentinel": _found("container", container) == container,
+    }
+    docker("rm", "-f", container, check=False)
+    docker("volume", "rm", "-f", volume, check=False)
+    docker("rmi", "-f", image, check=False)
+    gone = [what for what, there in found.items() if not there]
+    if gone:
+        pytest.fail(f"the run removed or changed what it did not create: {', '.join(gone)}")
+
+
+def _found(kind: str, reference: str) -> str:
+    """The ID (the name, for a volume) of what `reference` names now, or ''."""
+    field = "{{.Name}}" if kind == "volume" else "{{.Id}}"
+    return docker(kind, "inspect", "--format", field, reference, check=False).stdout.strip()
+
+
 @pytest.fixture(scope="session", autouse=True)
-def no_leftovers() -> Iterator[None]:
+def no_leftovers(sentinels: None) -> Iterator[None]:
     """A last sweep for this run's families that a crashed test could not remove."""
     yield
     if _REGISTERED and engine_answers():

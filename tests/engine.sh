@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Start, stop or restart the Docker engine that a test run owns.
+# Start or stop the machine's Docker engine when tests/run found none running.
 #
-#   tests/engine.sh start | stop | restart | answers
+#   tests/engine.sh start | stop | answers
+#
+# Nothing restarts it: the test that needs an engine restart starts an engine
+# of its own (tests/private_engine.py), so an engine others use is left alone.
 #
 # dockerd's output goes to a log file, never to the caller's stdout: anything
 # left holding the test runner's stdout open makes CI wait until it times out.
@@ -43,7 +46,6 @@ stop() {
 case "${1:-}" in
     start) start ;;
     stop) stop ;;
-    restart) stop && start ;;
     answers) answers ;;
-    *) echo "usage: $0 start|stop|restart|answers" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|answers" >&2; exit 2 ;;
 esac

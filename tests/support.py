@@ -4,17 +4,34 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BUSYBOX = Path(os.environ.get("DOCKERVISOR_TEST_BUSYBOX", "/bin/busybox"))
-# Every family a test makes starts with this, so leftovers are easy to find.
+# Every family a test makes starts with this, so leftovers are easy to find;
+# never to remove by: other test runs on the same engine use it too.
 FAMILY_PREFIX = "dcvt"
+REAL_DOCKER = shutil.which("docker") or "docker"
+
+
+def truthy(value: str | None) -> bool:
+    """How CI services set CI: `true`, `1`, `yes`, `True`; unset, empty, 0,
+    false, no and off are not CI."""
+    return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
+
+
+IN_CI = truthy(os.environ.get("CI"))
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -54,6 +71,11 @@ def all_names(family: str) -> list[str]:
     return sorted(c["Names"] for c in family_containers(family))
 
 
+def cells(line: str) -> list[str]:
+    """The cells of one line of a table that was not cut: two spaces part them."""
+    return re.split(r"\s{2,}", line.strip())
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("", 0))
@@ -63,6 +85,12 @@ def free_port() -> int:
 def new_family(tag: str = "") -> str:
     suffix = f"-{tag}" if tag else ""
     return f"{FAMILY_PREFIX}{uuid.uuid4().hex[:8]}{suffix}"
+
+
+def get_once(port: int, path: str = "/") -> str:
+    """One GET, no retry: what is served at this very moment."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as reply:
+        return reply.read().decode()
 
 
 def http_get(port: int, path: str = "/", deadline: float = 15) -> str:
@@ -89,6 +117,35 @@ def wait_for(predicate, deadline: float = 30, what: str = "condition"):  # type:
     raise AssertionError(f"timed out after {deadline}s waiting for {what}")
 
 
+_HOLD_LOCK = (
+    "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
+    "f.write(sys.argv[2] + '\\n'); f.flush(); print('held', flush=True); time.sleep(600)"
+)
+
+
+@contextmanager
+def holding_lock(path: Path, holder: str = "pid 1, since then: somebody else") -> Iterator[None]:
+    """Another process holds the lock file `path` (made if missing) while the block runs."""
+    path.parent.mkdir(parents=True, mode=0o700, exist_ok=True)
+    process = subprocess.Popen([sys.executable, "-c", _HOLD_LOCK, str(path), holder],
+                               stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        assert process.stdout is not None and process.stdout.readline() == "held\n"
+        yield
+    finally:
+        process.kill()
+        process.communicate()
+
+
+def docker_wrapper(directory: Path, script: str) -> dict[str, str]:
+    """Env for a `docker` first on PATH that runs `script` (sh) before the real one."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / "docker"
+    path.write_text(f"#!/bin/sh\n{script}\nexec {REAL_DOCKER} \"$@\"\n")
+    path.chmod(0o755)
+    return {"PATH": f"{directory}:{os.environ['PATH']}"}
+
+
 def remove_family(family: str) -> None:
     """Remove a family's containers, images and volumes; never raises."""
     containers = family_containers(family)
@@ -110,12 +167,32 @@ def remove_family(family: str) -> None:
 
 
 
+def _signals_as_in_a_terminal() -> None:
+    """A runner started with `&` by a script ignores SIGINT, and so would every
+    child (dockervisor leaves an ignored signal ignored, as nohup asks): the
+    tests send signals to a command as a terminal would deliver them."""
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, signal.SIG_DFL)
+
+
+def end_process(process: subprocess.Popen, grace: float = 60) -> None:
+    """End a child this test started, if it still runs: politely, then for sure."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.communicate(timeout=grace)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+
+
 class Result:
-    def __init__(self, completed: subprocess.CompletedProcess) -> None:
+    def __init__(self, completed: subprocess.CompletedProcess, seconds: float = 0.0) -> None:
         self.code = completed.returncode
         self.out = completed.stdout
         self.err = completed.stderr
         self.args = completed.args
+        self.seconds = seconds  # how long the command took, start to exit
 
     def __repr__(self) -> str:
         return f"exit {self.code}\n--- stdout\n{self.out}\n--- stderr\n{self.err}"
@@ -129,6 +206,7 @@ class CLI:
         self.home = home
         self.env = dict(os.environ, DOCKERVISOR_HOME=str(home))
         self.env.pop("NO_COLOR", None)
+        self.background: list[subprocess.Popen] = []
 
     def __call__(
         self,
@@ -138,6 +216,7 @@ class CLI:
         env: dict[str, str] | None = None,
         timeout: float = 300,
     ) -> Result:
+        began = time.monotonic()
         completed = subprocess.run(
             [str(self.executable), *args],
             capture_output=True,
@@ -147,21 +226,30 @@ class CLI:
             timeout=timeout,
             stdin=subprocess.DEVNULL,
         )
-        result = Result(completed)
+        result = Result(completed, time.monotonic() - began)
         if expect is not None:
             assert result.code == expect, f"dockervisor {' '.join(args)}: {result!r}"
         assert "Traceback" not in result.err, f"dockervisor {' '.join(args)}: {result!r}"
         return result
 
     def popen(self, *args: str, env: dict[str, str] | None = None) -> subprocess.Popen:
-        return subprocess.Popen(
+        """A run in the background; one the test leaves running is ended after it."""
+        process = subprocess.Popen(
             [str(self.executable), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
             env={**self.env, **(env or {})},
             stdin=subprocess.DEVNULL,
+            preexec_fn=_signals_as_in_a_terminal,
         )
+        self.background.append(process)
+        return process
+
+    def end_background(self) -> None:
+        """SIGTERM first, so that a start rolls back and lets its lock go."""
+        for process in self.background:
+            end_process(process)
 
     def state(self, family: str) -> dict:
         return json.loads((self.home / "families" / f"{family}.json").read_text())

@@ -3,12 +3,9 @@ two runs at once never lose each other's updates."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 
-from support import all_names, docker, free_port, running_names
+from support import all_names, docker, free_port, holding_lock, running_names
 
 FAST = ("--settle", "0.5")
 
@@ -64,12 +61,13 @@ def test_a_failing_build_records_nothing_but_its_failure(project, cli) -> None:
     good_port = free_port()
     app.build(overrides={"ports": {str(good_port): "8080"}})
     before = (cli.home / "families" / f"{app.family}.json").read_text()
-    containers_before = set(docker("ps", "-aq").stdout.split())
+    # The legacy builder keeps the container of a failed RUN step for debugging;
+    # the label, which it inherits, tells this test's own from any other.
+    mine = f"dcvt.failed-build={app.family}"
     try:
-        result = app.build(expect=1, extra=("RUN false",))
+        result = app.build(expect=1, extra=(f"LABEL {mine}", "RUN false"))
     finally:
-        # The legacy builder keeps the container of a failed RUN step for debugging.
-        left = set(docker("ps", "-aq").stdout.split()) - containers_before
+        left = docker("ps", "-aq", "--filter", f"label={mine}").stdout.split()
         if left:
             docker("rm", "-f", "-v", *left)
     assert "dockervisor: error: `docker build" in result.err
@@ -103,20 +101,8 @@ def test_two_starts_at_once_wait_for_each_other(project, cli) -> None:
 def test_a_held_lock_times_out_with_a_clear_message(project, cli) -> None:
     app = project("locked")
     app.build(overrides={"ports": {str(free_port()): "8080"}})
-    lock = cli.home / "locks" / f"{app.family}.lock"
-    holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "
-         "f.write('pid 1, since then: somebody else\\n'); f.flush(); print('held', flush=True); time.sleep(60)",
-         str(lock)],
-        stdout=subprocess.PIPE, text=True,
-    )  # fmt: skip
-    try:
-        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    with holding_lock(cli.home / "locks" / f"{app.family}.lock"):
         result = cli("start", "new", app.family, expect=1, env={"DOCKERVISOR_LOCK_TIMEOUT": "1"})
-    finally:
-        holder.kill()
-        holder.wait()
     assert "gave up after 1s waiting for the lock" in result.err and "somebody else" in result.err
     assert all_names(app.family) == []
 

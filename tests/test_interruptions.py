@@ -14,35 +14,35 @@ import os
 import signal
 import subprocess
 import time
+import uuid
 from pathlib import Path
 
 import pytest
 
-from support import all_names, docker, free_port, http_get, inspect, running_names, wait_for
+from support import (
+    all_names,
+    docker,
+    docker_wrapper,
+    free_port,
+    http_get,
+    inspect,
+    running_names,
+    wait_for,
+)
 
 FAST = ("--settle", "0.5")
 SECRET = "s3cr3t-Value-9d1f"
 FILE_SECRET = "f1le-Secret-77ab"
-REAL_DOCKER = subprocess.run(["which", "docker"], capture_output=True, text=True).stdout.strip()
 
 # sh as PID 1 runs its TERM trap only between commands: stopping takes ~1.5 s.
 SLOW_STOP_CMD = "trap 'sleep 1.5; exit 0' TERM; httpd -p 8080 -h /www; while :; do sleep 0.1; done"
-
-
-def wrapper(directory: Path, script: str) -> dict[str, str]:
-    """A `docker` first on PATH that runs `script` (sh) before the real one."""
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / "docker"
-    path.write_text(f"#!/bin/sh\n{script}\nexec {REAL_DOCKER} \"$@\"\n")
-    path.chmod(0o755)
-    return {"PATH": f"{directory}:{os.environ['PATH']}"}
 
 
 def first_inspect_after_run(tmp_path: Path, action: str) -> dict[str, str]:
     """A wrapper whose first `docker container inspect` after `docker run` does `action`."""
     marker = tmp_path / "once"
     marker.touch()
-    return wrapper(
+    return docker_wrapper(
         tmp_path / "bin",
         f'[ "$1" = run ] && touch {marker}.armed\n'
         f'if [ "$1 $2" = "container inspect" ] && [ -e {marker}.armed ] && rm {marker} 2>/dev/null; '
@@ -160,7 +160,7 @@ def test_a_signal_while_the_old_container_stops_rolls_back(serving, cli, signum)
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_a_signal_while_the_new_container_is_created_rolls_back(serving, cli, tmp_path, signum) -> None:
     app, good, port = serving
-    slow = wrapper(tmp_path / "bin", '[ "$1" = run ] && sleep 1')
+    slow = docker_wrapper(tmp_path / "bin", '[ "$1" = run ] && sleep 1')
     start = cli.popen("start", "new", app.family, *FAST, env=slow)
     wait_for_child(start, " run --detach")
     start.send_signal(signum)
@@ -173,7 +173,7 @@ def test_a_signal_while_the_new_container_is_created_rolls_back(serving, cli, tm
 
 def test_kill_9_during_docker_run_keeps_the_lock_until_docker_is_done(serving, cli, tmp_path) -> None:
     app, good, port = serving
-    slow = wrapper(tmp_path / "bin", '[ "$1" = run ] && sleep 2')
+    slow = docker_wrapper(tmp_path / "bin", '[ "$1" = run ] && sleep 2')
     start = cli.popen("start", "new", app.family, *FAST, "--env", "TOKEN", env={**slow, "TOKEN": SECRET})
     wait_for_child(start, " run --detach")
     start.kill()
@@ -245,11 +245,16 @@ def test_env_values_never_reach_a_message_or_the_history(serving, cli, tmp_path)
 
 def test_a_hung_engine_fails_the_start_soon_after_the_wait(serving, cli, tmp_path) -> None:
     app, good, port = serving
-    hang = first_inspect_after_run(tmp_path, "exec sleep 600")  # never answers
+    # Never answers; its length is this test's own, so another run's is not taken for it.
+    sleep = f"sleep 600.{os.getpid()}{uuid.uuid4().int % 10**6}"
+    hang = first_inspect_after_run(tmp_path, f"exec {sleep}")
     result = cli("start", "new", app.family, "--wait", "2", *FAST, env=hang, timeout=60, expect=3)
     assert "did not answer within" in result.err
+    # Soon after the 2 s wait: the inspect that hangs has the wait's time left
+    # and a few seconds of grace, never the 30 s of an ordinary query.
+    assert result.seconds < 20, result.seconds
     assert running_names(app.family) == [good]
-    hung = [p for p in os.listdir("/proc") if p.isdigit() and cmdline(int(p)) == "sleep 600 "]
+    hung = [p for p in os.listdir("/proc") if p.isdigit() and cmdline(int(p)) == f"{sleep} "]
     assert not hung  # the hung docker call was killed, not left behind
 
 
@@ -264,7 +269,7 @@ def test_a_transient_docker_error_after_the_new_container_exists_rolls_back(serv
 
 def test_unreadable_docker_output_is_a_clear_error(serving, cli, tmp_path) -> None:
     app, good, port = serving
-    garbled = wrapper(tmp_path / "bin", '[ "$1" = ps ] && { echo "{not json"; exit 0; }')
+    garbled = docker_wrapper(tmp_path / "bin", '[ "$1" = ps ] && { echo "{not json"; exit 0; }')
     result = cli("stop", app.family, env=garbled, expect=1)
     assert result.err.startswith("dockervisor: error: `docker ps` printed something dockervisor cannot read")
     assert result.err.count("\n") == 1

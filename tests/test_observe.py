@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
+import shutil
+import subprocess
 
 import pytest
 
-from support import docker, free_port, inspect, running_names, wait_for
+from support import cells, docker, free_port, holding_lock, inspect, running_names, wait_for
 
 FAST = ("--settle", "0.5")
 STATUS_FIELDS = {
@@ -41,7 +44,8 @@ def test_status_shows_the_running_container_and_exits_0(past, cli) -> None:
     lines = text.out.splitlines()
     assert lines[0].split() == ["FAMILY", "STATE", "CONTAINER", "IMAGE", "PORTS", "LAST", "STABLE"]
     assert len(lines) == 2 and all(len(line) <= 80 for line in lines)
-    assert lines[1].startswith(app.family[:8]) and "running" in lines[1]  # long names are shortened
+    assert lines[1].startswith(app.family[:8])  # long names are shortened to fit
+    assert cells(lines[1])[1].startswith("running ")  # the STATE column
     assert "\033[" not in text.out  # not a terminal: no colour
 
     document = json.loads(cli("status", app.family, "--json").out)
@@ -148,7 +152,7 @@ def snapshot(cli, family: str) -> tuple:  # type: ignore[no-untyped-def]
     return sorted(containers.splitlines()), sorted(images.splitlines()), files
 
 
-def test_dry_run_prints_pasteable_commands_and_changes_nothing(past, cli) -> None:
+def test_dry_run_prints_only_docker_commands_and_changes_nothing(past, cli) -> None:
     app = past[0]
     before = snapshot(cli, app.family)
     runs = {
@@ -177,9 +181,88 @@ def test_dry_run_prints_pasteable_commands_and_changes_nothing(past, cli) -> Non
     assert runs["stable"].out == ""
 
 
-def test_dry_run_commands_do_what_they_say_when_pasted(past, cli) -> None:
-    app, _, _, c2, _ = past
-    printed = cli("stop", app.family, "--dry-run").out
-    assert running_names(app.family) == [c2]
-    docker(*shlex.split(printed)[1:])
-    assert running_names(app.family) == []
+def test_status_columns_tell_containers_apart_without_the_family_prefix(past, cli) -> None:
+    app, port, c1, c2, _ = past
+    lines = cli("status", app.family, env={"COLUMNS": "500"}).out.splitlines()
+    family, state, container, image, ports, last, stable = cells(lines[1])
+    prefix = f"dcv_{app.family}_"
+    assert family == app.family
+    assert re.fullmatch(r"running \d+[smhd]", state), state  # and how long
+    assert container == c2.removeprefix(prefix) and re.fullmatch(r"\d{14}", container)
+    assert image == f"{inspect(c2)['Image'].split(':')[1][:8]} untagged"  # v3 holds the tag
+    assert ports == f"{port}->8080"
+    assert last == "running"  # the last container is the one that runs
+    assert stable == c1.removeprefix(prefix)
+
+
+def test_list_containers_columns(past, cli) -> None:
+    app, _, c1, c2, c3 = past
+    lines = cli("list", "containers", app.family, env={"COLUMNS": "500"}).out.splitlines()
+    rows = {cells(line)[0]: cells(line)[1:] for line in lines[1:]}
+    assert list(rows) == [c3, c2, c1]  # full names: these are what `start NAME` takes
+    for name, (image, created, state, marks) in rows.items():
+        assert image == inspect(name)["Image"].split(":")[1][:12]
+        assert ISO_UTC.fullmatch(created)
+        assert state == inspect(name)["State"]["Status"]
+    assert [row[3] for row in rows.values()] == ["-", "running,last", "stable"]
+
+
+def test_a_dry_run_takes_no_lock_and_never_waits(past, cli, tmp_path) -> None:
+    """Another run holds the family: every dry run still answers at once."""
+    app, _, c1, _, _ = past
+    dry_runs = [
+        ["build", app.family, str(app.dir)], ["start", "new", app.family], ["start", "last", app.family],
+        ["start", "stable", app.family], ["start", c1], ["stop", app.family], ["stable", app.family],
+    ]  # fmt: skip
+    with holding_lock(cli.home / "locks" / f"{app.family}.lock"):
+        for argv in dry_runs:
+            # A dry run that waited for the lock would give up after 5 s.
+            result = cli(*argv, "--dry-run", env={"DOCKERVISOR_LOCK_TIMEOUT": "5"})
+            assert "waiting" not in result.err, argv
+            assert result.seconds < 4, (argv, result.seconds)
+
+
+def pasted(text: str, env: dict[str, str] | None = None) -> None:
+    """Run what a dry run printed, as a person pasting it into a shell would."""
+    done = subprocess.run(["sh", "-e", "-c", text], env={**os.environ, **(env or {})},
+                          capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, f"{text}\n{done.stderr}"
+
+
+def test_every_dry_run_command_does_what_it_says_when_pasted(project, cli, tmp_path) -> None:
+    app = project("paste")
+    (app.dir / "app.env").write_text("FROM_FILE=file value\n")
+    (app.dir / "site files").mkdir()  # a word of `docker run` that needs quoting
+    app.build(overrides={"ports": {str(free_port()): "8080"}, "env": {"FROM_DCV": "dcv value"},
+                         "env_file": "app.env", "volumes": {"./site files": "/srv"}})  # fmt: skip
+    c1 = cli("start", "new", app.family, *FAST).out.strip()
+    cli("stable", app.family)
+    c2 = cli("start", "new", app.family, *FAST).out.strip()
+
+    # The values are not printed: `--env KEY` takes each from the pasting shell.
+    dry = cli("start", "new", app.family, "--env", "TOKEN", "--dry-run", env={"TOKEN": "t0ken"})
+    assert "t0ken" not in dry.out and "dcv value" not in dry.out and "file value" not in dry.out
+    pasted(dry.out, {"TOKEN": "t0ken", "FROM_DCV": "dcv value", "FROM_FILE": "file value"})
+    (new,) = running_names(app.family)
+    assert new not in (c1, c2)
+    env = dict(line.split("=", 1) for line in inspect(new)["Config"]["Env"])
+    assert (env["TOKEN"], env["FROM_DCV"], env["FROM_FILE"]) == ("t0ken", "dcv value", "file value")
+    assert {m["Destination"]: m["Source"] for m in inspect(new)["Mounts"]}["/srv"] == str(app.dir / "site files")
+    assert cli("stable", app.family, "--dry-run").out == ""  # the state only: nothing to paste
+
+    for argv, running_after in (
+        (["start", "stable", app.family], [c1]),
+        (["start", "last", app.family], [c2]),  # the pasted commands recorded nothing: c2 is last
+        (["start", c1], [c1]),
+        (["stop", app.family], []),
+    ):
+        pasted(cli(*argv, "--dry-run").out)
+        assert running_names(app.family) == running_after, argv
+
+    # A build context that needs quoting, and a build that has something to do.
+    spaced = tmp_path / "a context dir"
+    shutil.copytree(app.dir, spaced)
+    (spaced / "Dockerfile").write_text((spaced / "Dockerfile").read_text().replace("v1", "v9"))
+    before = inspect(f"{app.family}:latest")["Id"]
+    pasted(cli("build", app.family, str(spaced), "--dry-run").out)
+    assert inspect(f"{app.family}:latest")["Id"] != before

@@ -4,27 +4,33 @@ back by itself; the running container survives an engine restart."""
 from __future__ import annotations
 
 import json
-import os
 import socket
 import subprocess
 import time
 
 import pytest
 
+from private_engine import PrivateEngine
+from private_engine import missing as private_engine_missing
 from support import (
-    REPO,
+    CLI,
+    IN_CI,
+    Project,
     all_names,
     docker,
-    engine_answers,
+    docker_wrapper,
     free_port,
+    get_once,
     http_get,
     inspect,
+    new_family,
     running_names,
     wait_for,
 )
 
 FAST = ("--settle", "0.5")
-HEALTH_WGET = "--interval=1s --timeout=1s --retries=2 CMD wget -q -O /dev/null http://127.0.0.1:8080/"
+SERVES = "CMD wget -q -O /dev/null http://127.0.0.1:8080/"
+HEALTH_WGET = f"--interval=1s --timeout=1s --retries=2 {SERVES}"
 
 
 @pytest.fixture
@@ -121,7 +127,71 @@ def test_with_nothing_running_before_the_failed_one_is_just_stopped(project, cli
     assert running_names(app.family) == []
     assert inspect(failed)["State"]["Status"] == "exited"
     assert cli.history(app.family)[-1]["outcome"] == "failed"  # nothing was rolled back
-    assert "last" not in cli.state(app.family) or cli.state(app.family)["last"] is None
+    assert cli.state(app.family)["last"] is None
+
+
+def test_a_default_start_stays_up_for_the_settle_time_before_it_returns(project, cli) -> None:
+    app = project("defaultsettle")
+    app.build(overrides={"ports": {str(free_port()): "8080"}})
+    result = cli("start", "new", app.family)
+    assert "to be running for 3s" in result.err
+    assert result.seconds >= 3.0  # it did not count the start as done before that
+    assert running_names(app.family) == [result.out.strip()]
+
+
+# No restart policy: the container stays exited, as docker leaves one it may not restart.
+NO_RESTART = '[ "$1" = run ] && for a do shift; [ "$a" = unless-stopped ] && a=no; set -- "$@" "$a"; done'
+
+
+@pytest.mark.parametrize(
+    "build, wrapped, reason",
+    [
+        ({"cmd": "exit 3"}, False, "it keeps exiting (exit code 3) and being restarted"),
+        ({"cmd": "exit 3"}, True, "it exited with code 3"),
+        ({"healthcheck": "--interval=0.5s --timeout=1s --retries=1 CMD false"}, False,
+         "its HEALTHCHECK reports unhealthy"),
+    ],
+    ids=["restart-loop", "exited", "unhealthy"],
+)  # fmt: skip
+def test_a_failed_start_ends_as_soon_as_it_fails_and_says_why(project, cli, tmp_path, build, wrapped, reason) -> None:
+    app = project("failsfast")
+    app.build(overrides={"ports": {str(free_port()): "8080"}}, **build)
+    env = docker_wrapper(tmp_path / "bin", NO_RESTART) if wrapped else None
+    result = cli("start", "new", app.family, "--wait", "60", *FAST, env=env, expect=3)
+    assert f"did not come up: {reason}" in result.err
+    # Well inside --wait: it did not sit out the 60 s of a container that may still come up.
+    assert result.seconds < 20, result.seconds
+    assert running_names(app.family) == []
+
+
+def test_a_rollback_returns_once_the_previous_container_is_up(project, cli) -> None:
+    """Checked at the moment dockervisor returns: no polling afterwards."""
+    port = free_port()
+    app = project("upagain")
+    # httpd starts a second after the container; its health check says when it serves.
+    app.build(
+        overrides={"ports": {str(port): "8080"}},
+        cmd="sleep 1; httpd -f -p 8080 -h /www",
+        healthcheck=f"--interval=0.3s --timeout=1s --retries=20 {SERVES}",
+    )
+    good = cli("start", "new", app.family, *FAST).out.strip()
+    app.build(cmd="exit 3", content="v2")
+    cli("start", "new", app.family, *FAST, expect=3)
+    state = inspect(good)["State"]
+    assert state["Running"] and state["Health"]["Status"] == "healthy"
+    assert get_once(port) == "v1\n"
+
+
+def test_a_rollback_whose_previous_container_cannot_start_exits_4(serving, cli, tmp_path) -> None:
+    app, good, port = serving
+    app.build(cmd="exit 3", content="v2")
+    # Only the rollback runs `docker start`: the new container comes from `docker run`.
+    refuse = docker_wrapper(tmp_path / "bin", '[ "$1" = start ] && { echo "Error: refused by the test" >&2; exit 1; }')
+    result = cli("start", "new", app.family, *FAST, env=refuse, expect=4)
+    assert "ROLLBACK FAILED" in result.err and "refused by the test" in result.err
+    assert "Running now: nothing" in result.err
+    assert running_names(app.family) == []
+    assert cli.history(app.family)[-1]["outcome"] == "rollback-failed"
 
 
 def test_no_wait_reports_once_docker_started_it(project, cli) -> None:
@@ -180,30 +250,45 @@ def test_env_reaches_the_container_and_never_dockervisors_output(project, cli) -
     assert not (cli.home / "tmp").exists()  # values never touch the disk
 
 
-def test_the_running_container_survives_an_engine_restart(project, cli) -> None:
-    if os.environ.get("DOCKERVISOR_TEST_OWN_ENGINE") != "1":
-        message = "this run did not start the engine, so it may not restart it"
-        if os.environ.get("CI") == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+@pytest.fixture
+def private_engine(base_image, monkeypatch):  # type: ignore[no-untyped-def]
+    """An engine of this test's own, with the base image, for DOCKER_HOST."""
+    why_not = private_engine_missing()
+    if why_not:
+        if IN_CI:
+            pytest.fail(why_not)
+        pytest.skip(why_not)
+    engine = PrivateEngine()
+    try:
+        engine.start()
+        image = subprocess.run(["docker", "save", base_image], capture_output=True, check=True, timeout=120).stdout
+        engine.docker("load", input=image, timeout=120)
+        monkeypatch.setenv("DOCKER_HOST", engine.host)
+        yield engine
+    finally:
+        engine.remove()
+
+
+def test_the_running_container_survives_an_engine_restart(private_engine, installed, base_image, tmp_path) -> None:
+    cli = CLI(installed, tmp_path / "home")  # made after DOCKER_HOST names the private engine
     port = free_port()
-    app = project("reboot")
+    app = Project(cli, base_image, new_family("reboot"), tmp_path / "src")
     app.build(overrides={"ports": {str(port): "8080"}})
     old = cli("start", "new", app.family, *FAST).out.strip()
     app.build(content="v2")
     current = cli("start", "new", app.family, *FAST).out.strip()
     app.build(cmd="exit 1", content="v3")
-    cli("start", "new", app.family, expect=3)
+    cli("start", "new", app.family, *FAST, expect=3)
     failed = [n for n in all_names(app.family) if n not in (old, current)][0]
 
-    restarted = subprocess.run([str(REPO / "tests" / "engine.sh"), "restart"], capture_output=True, text=True)
-    assert restarted.returncode == 0, restarted.stderr
-    assert engine_answers()
+    private_engine.restart()
 
     wait_for(lambda: running_names(app.family) == [current], what=f"{current} to come back")
     assert http_get(port) == "v2\n"
-    time.sleep(2)  # give the engine a moment to (wrongly) start the others
-    assert running_names(app.family) == [current]
+    # The engine must not start the others a moment later either.
+    end = time.monotonic() + 2
+    while time.monotonic() < end:
+        assert running_names(app.family) == [current]
     assert {inspect(n)["State"]["Status"] for n in (old, failed)} == {"exited"}
     status = json.loads(cli("status", app.family, "--json").out)
     assert status["families"][0]["container"] == current

@@ -130,6 +130,8 @@ def test_stable_with_nothing_running_is_a_clear_error(project, cli) -> None:
     assert "dockervisor: error: nothing of" in result.err
     show = cli("stable", "show", app.family, expect=1)
     assert "no container of" in show.err
+    document = json.loads(cli("stable", "show", app.family, "--json", expect=1).out)
+    assert document == {"image": app.family, "stable": None, "exists": False, "state": None}
 
 
 def test_start_by_container_name(project, cli, families) -> None:
@@ -158,6 +160,45 @@ def test_stop_is_a_quiet_no_op_when_nothing_runs(project, cli) -> None:
     assert "nothing of" in again.err and again.out == ""
     unknown = cli("stop", "dcvtnever-built", expect=1)
     assert "unknown image family" in unknown.err
+
+
+@pytest.fixture
+def two_running(project, cli):  # type: ignore[no-untyped-def]
+    """A family whose started container runs next to one started by hand."""
+    app = project("two")
+    app.build(overrides={"ports": {str(free_port()): "8080"}})
+    first = started(cli("start", "new", app.family, *FAST))
+    by_hand = f"dcv_{app.family}_byhand"
+    docker("run", "-d", "--name", by_hand, "--label", f"dockervisor.image={app.family}", f"{app.family}:latest")
+    assert running_names(app.family) == sorted([first, by_hand])
+    return app, first, by_hand
+
+
+def test_stop_stops_every_running_container_of_the_family(two_running, cli) -> None:
+    app, first, by_hand = two_running
+    result = cli("stop", app.family)
+    assert running_names(app.family) == []
+    assert first in result.err and by_hand in result.err
+    assert cli.history(app.family)[-1]["container"] in (f"{first}, {by_hand}", f"{by_hand}, {first}")
+
+
+@pytest.mark.parametrize("what", ["new", "last", "by name"])
+def test_a_start_leaves_one_running_of_two(two_running, cli, what) -> None:
+    app, first, by_hand = two_running
+    argv = {"new": ["new", app.family], "last": ["last", app.family], "by name": [by_hand]}[what]
+    name = started(cli("start", *argv, *FAST))
+    assert running_names(app.family) == [name]
+    assert name == {"new": name, "last": first, "by name": by_hand}[what]
+    assert cli.state(app.family)["last"] == name
+
+
+def test_stable_refuses_to_choose_between_two_running(two_running, cli) -> None:
+    app, first, by_hand = two_running
+    result = cli("stable", app.family, expect=1)
+    assert f"several containers of {app.family!r} are running" in result.err
+    assert first in result.err and by_hand in result.err
+    assert cli.state(app.family)["stable"] is None
+    assert running_names(app.family) == sorted([first, by_hand])  # refused, and nothing touched
 
 
 def test_families_are_found_by_label_not_by_name_prefix(project, cli) -> None:

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import socket
-import time
+import stat
 
 import pytest
 
-from support import all_names, docker, free_port, inspect, running_names, wait_for
+from support import all_names, docker, docker_wrapper, free_port, inspect, running_names, wait_for
 
 FAST = ("--settle", "0.5")
 HEALTH_FAILS = "--interval=1s --timeout=1s --retries=1 CMD false"
@@ -85,11 +84,8 @@ def test_stable_refuses_an_unhealthy_container(project, cli) -> None:
 def test_stable_waiting_for_a_start_refuses_to_mark_the_new_container(app, cli, tmp_path) -> None:
     old = cli("start", "new", app.family, *FAST).out.strip()
     # The start holds the lock while the old container still runs a while.
-    slow_stop = tmp_path / "bin" / "docker"
-    slow_stop.parent.mkdir()
-    slow_stop.write_text(f'#!/bin/sh\n[ "$1" = stop ] && sleep 2\nexec {shutil.which("docker")} "$@"\n')
-    slow_stop.chmod(0o755)
-    start = cli.popen("start", "new", app.family, *FAST, env={"PATH": f"{slow_stop.parent}:{os.environ['PATH']}"})
+    slow_stop = docker_wrapper(tmp_path / "bin", '[ "$1" = stop ] && sleep 2')
+    start = cli.popen("start", "new", app.family, *FAST, env=slow_stop)
     lock = cli.home / "locks" / f"{app.family}.lock"
     wait_for(lambda: lock.exists() and lock.read_text(), 30, "the start to hold the lock")
     result = cli("stable", app.family, expect=1)
@@ -167,4 +163,25 @@ def test_a_hand_edited_run_configuration_is_reported_not_used(app, cli) -> None:
     path.write_text(json.dumps(document))
     result = cli("start", "new", app.family, "--dry-run", expect=1)
     assert f"the state file {path} is damaged" in result.err and "99999" not in result.out
-    time.sleep(0)  # nothing to wait for: the refusal is immediate
+
+
+def test_every_file_and_directory_the_command_writes_is_the_users_alone(project, cli) -> None:
+    """End to end through the installed command, with the usual umask, which
+    would leave files 0644 and directories 0755 if dockervisor did not choose."""
+    previous = os.umask(0o022)
+    try:
+        app = project("modes")
+        app.build(overrides={"ports": {str(free_port()): "8080"}})
+        cli("start", "new", app.family, *FAST, "--env", "TOKEN", env={"TOKEN": "t0ken"})
+        cli("stable", app.family)
+        cli("stop", app.family)
+        cli("history", app.family)
+    finally:
+        os.umask(previous)
+    written = {str(path.relative_to(cli.home)): stat.S_IMODE(path.lstat().st_mode) for path in cli.home.rglob("*")}
+    assert written == {
+        "families": 0o700, f"families/{app.family}.json": 0o600,
+        "history": 0o700, f"history/{app.family}.jsonl": 0o600,
+        "locks": 0o700, f"locks/{app.family}.lock": 0o600,
+    }  # fmt: skip
+    assert stat.S_IMODE(cli.home.stat().st_mode) == 0o700

@@ -1,0 +1,254 @@
+#!/usr/bin/env python3
+"""Does the suite catch a deliberate bug? A mutation check the team can rerun.
+
+    python3 tests/mutants.py                  # every mutant (about 15 minutes)
+    python3 tests/mutants.py NAME [NAME...]   # only these
+    python3 tests/mutants.py --list           # names, files and the tests each runs
+
+Each mutant changes one line of the package. The script copies the repository
+to a temporary directory, first runs every test the mutants name against the
+unchanged copy (they must pass, or no verdict means anything), then for each
+mutant changes its line in the copy and runs the unit tests and that mutant's
+integration tests, from the copy: the unit tests import the copy's package and
+the `installed` fixture installs the copy. A mutant is caught when a test
+fails, and survived when all pass. It prints one line per mutant and exits 1
+if any survived, 2 if a mutant's line is no longer in the code exactly once
+(keep the list current as the code changes) or the unchanged copy fails.
+
+Not part of the normal run (`tests/run` never starts it); it needs the Docker
+engine the integration tests need. Standard library only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+TIMEOUT = 900  # seconds for one mutant's tests: a hang counts as caught, and says so
+
+
+class Mutant:
+    def __init__(self, name: str, file: str, original: str, replacement: str, *tests: str) -> None:
+        self.name = name
+        self.file = file  # under dockervisor/
+        self.original = original  # the line's exact text, without its indentation
+        self.replacement = replacement
+        self.tests = tests  # pytest node IDs under tests/, beside the unit tests
+
+
+M = Mutant
+SAFE = "test_safe_upgrades.py"
+SEED = "test_seed_commands.py"
+OBSERVE = "test_observe.py"
+TRUST = "test_trust.py"
+FAILS_FAST = f"{SAFE}::test_a_failed_start_ends_as_soon_as_it_fails_and_says_why"
+
+MUTANTS = [
+    # stop
+    M("stop-only-one", "commands/stop.py",
+      "ctx.docker.change(docker_argv.stop(running))", "ctx.docker.change(docker_argv.stop(running[:1]))",
+      f"{SEED}::test_stop_stops_every_running_container_of_the_family"),
+    # start
+    M("start-stops-only-one-other", "switch.py",
+      "ctx.docker.change(docker_argv.stop(others))", "ctx.docker.change(docker_argv.stop(others[:1]))",
+      f"{SEED}::test_a_start_leaves_one_running_of_two"),
+    M("start-restarts-a-running-target", "switch.py",
+      "already_running = new is None and target in active", "already_running = False",
+      f"{SEED}::test_start_last_restarts_the_last_one_and_is_idempotent"),
+    M("start-forgets-last", "switch.py", "family.last = target", "pass",
+      f"{SEED}::test_start_by_container_name"),
+    M("start-keeps-a-never-started-container", "switch.py",
+      "ctx.docker.change(docker_argv.remove(target))", "pass",
+      f"{TRUST}::test_a_start_that_never_ran_says_so_and_leaves_nothing"),
+    # rollback
+    M("rollback-does-not-wait", "switch.py", "if policy.enabled:", "if False:",
+      f"{SAFE}::test_a_rollback_returns_once_the_previous_container_is_up"),
+    M("rollback-failure-recorded-as-rolled-back", "switch.py", '"rollback-failed",', '"rolled-back",',
+      f"{SAFE}::test_a_rollback_whose_previous_container_cannot_start_exits_4"),
+    # waiting
+    M("wait-ignores-a-restart-loop", "waiting.py",
+      'if state.get("Restarting") or int(document.get("RestartCount") or 0) > restarts_at_start:', "if False:",
+      f"{FAILS_FAST}[restart-loop]"),
+    M("wait-ignores-an-exit", "waiting.py", 'if state.get("Status") in ("exited", "dead"):', "if False:",
+      f"{FAILS_FAST}[exited]"),
+    M("wait-ignores-unhealthy", "waiting.py", 'if with_health and health == "unhealthy":', "if False:",
+      f"{FAILS_FAST}[unhealthy]"),
+    M("wait-skips-the-settle-time", "waiting.py", "if now - up_since >= policy.settle:", "if True:",
+      f"{SAFE}::test_a_default_start_stays_up_for_the_settle_time_before_it_returns"),
+    M("wait-default-settle-shorter", "waiting.py",
+      "DEFAULT_SETTLE_SECONDS = 3.0", "DEFAULT_SETTLE_SECONDS = 0.5",
+      f"{SAFE}::test_a_default_start_stays_up_for_the_settle_time_before_it_returns"),
+    M("wait-lets-a-hung-engine-hold-it", "waiting.py",
+      "timeout = min(left + _ANSWER_GRACE_SECONDS, QUERY_TIMEOUT)", "timeout = QUERY_TIMEOUT",
+      "test_interruptions.py::test_a_hung_engine_fails_the_start_soon_after_the_wait"),
+    # stable
+    M("stable-show-json-exits-0-unmarked", "commands/stable.py",
+      "return EXIT_OK if family.stable else EXIT_FAILED", "return EXIT_OK",
+      f"{SEED}::test_stable_with_nothing_running_is_a_clear_error"),
+    M("stable-marks-one-of-two", "commands/stable.py", "if len(running) > 1:", "if False:",
+      f"{SEED}::test_stable_refuses_to_choose_between_two_running"),
+    M("stable-marks-an-unhealthy-one", "commands/stable.py",
+      'if has_healthcheck(document) and health != "healthy":', "if False:",
+      f"{TRUST}::test_stable_refuses_an_unhealthy_container"),
+    # state
+    M("state-reads-a-newer-schema", "state.py", "if schema > SCHEMA_VERSION:", "if False:"),
+    M("state-takes-another-familys-file", "state.py", 'if document.get("image") != image:', "if False:"),
+    M("dry-run-saves-the-state", "context.py", "if not self.dry_run:", "if True:",
+      f"{TRUST}::test_a_dry_run_says_would_and_shows_what_it_would_do"),
+    # locking
+    M("lock-shared", "locking.py",
+      "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)", "fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)",
+      "test_errors_and_concurrency.py::test_two_starts_at_once_wait_for_each_other"),
+    M("lock-taken-under-dry-run", "context.py", "if self.dry_run:", "if False:",
+      f"{OBSERVE}::test_a_dry_run_takes_no_lock_and_never_waits"),
+    M("lock-not-inherited-by-docker", "context.py",
+      "self.docker.inherit_fds = (fd,)", "self.docker.inherit_fds = ()",
+      "test_interruptions.py::test_kill_9_during_docker_run_keeps_the_lock_until_docker_is_done"),
+    M("lock-file-0644", "locking.py",
+      "fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)",
+      "fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)",
+      f"{TRUST}::test_every_file_and_directory_the_command_writes_is_the_users_alone"),
+    # files
+    M("files-0644", "files.py", "_PRIVATE = 0o600", "_PRIVATE = 0o644",
+      f"{TRUST}::test_every_file_and_directory_the_command_writes_is_the_users_alone"),
+    M("directories-0755", "paths.py", "os.mkdir(path, 0o700)", "os.mkdir(path, 0o755)",
+      f"{TRUST}::test_every_file_and_directory_the_command_writes_is_the_users_alone"),
+    # history
+    M("history-records-every-failure-as-failed", "context.py",
+      'entry.outcome = getattr(error, "outcome", None) or _OUTCOME_BY_EXIT_CODE.get(',
+      'entry.outcome = "failed" or _OUTCOME_BY_EXIT_CODE.get(',
+      f"{SAFE}::test_an_image_that_exits_at_once_rolls_back"),
+    M("history-oldest-last", "history.py", "newest_first.reverse()", "pass"),
+    M("history-skips-failures", "context.py", "self._record(image, entry, error.exit_code)", "pass",
+      "test_errors_and_concurrency.py::test_a_failing_build_records_nothing_but_its_failure"),
+    # redaction
+    M("redaction-keeps-env-equals-values", "cli.py", 'return f"{option}={_hide_value(value)}"', "return word"),
+    M("dry-run-shows-env-values", "envfile.py",
+      'shown = [word for key in sorted(env) for word in ("--env", key)]',
+      'shown = [word for key in sorted(env) for word in ("--env", f"{key}={env[key]}")]',
+      f"{SAFE}::test_env_reaches_the_container_and_never_dockervisors_output"),
+    # dry-run
+    M("dry-run-prints-unquoted", "executor.py",
+      "print(shlex.join(shown or argv), file=self.stdout, flush=True)",
+      'print(" ".join(shown or argv), file=self.stdout, flush=True)',
+      f"{OBSERVE}::test_every_dry_run_command_does_what_it_says_when_pasted"),
+    M("dry-run-prints-the-build-unquoted", "executor.py",
+      "print(shlex.join(argv), file=self.stdout, flush=True)", 'print(" ".join(argv), file=self.stdout, flush=True)',
+      f"{OBSERVE}::test_every_dry_run_command_does_what_it_says_when_pasted"),
+    # output
+    M("status-keeps-the-family-prefix", "commands/status.py",
+      'return name.removeprefix(f"{CONTAINER_PREFIX}{image}_")', "return name",
+      f"{OBSERVE}::test_status_columns_tell_containers_apart_without_the_family_prefix"),
+    M("status-last-not-shown-as-running", "commands/status.py",
+      'return "running"', "return _short_name(marked, image)",
+      f"{OBSERVE}::test_status_columns_tell_containers_apart_without_the_family_prefix"),
+    M("list-forgets-the-last-mark", "commands/list.py",
+      '"last": c.name == family.last,', '"last": False,',
+      f"{OBSERVE}::test_list_containers_columns"),
+    M("tables-cut-in-a-pipe", "output.py", "return None", "return DEFAULT_WIDTH",
+      f"{OBSERVE}::test_list_containers_newest_first_with_marks"),
+]  # fmt: skip
+
+
+def apply(root: Path, mutant: Mutant) -> str:
+    """Change the mutant's line in the copy under `root`; returns the file's text before."""
+    path = root / "dockervisor" / mutant.file
+    text = path.read_text()
+    lines = text.splitlines(keepends=True)
+    found = [i for i, line in enumerate(lines) if line.strip() == mutant.original]
+    if len(found) != 1:
+        raise LookupError(f"{mutant.name}: dockervisor/{mutant.file} has {len(found)} lines `{mutant.original}`")
+    line = lines[found[0]]
+    indent = line[: len(line) - len(line.lstrip())]
+    lines[found[0]] = indent + mutant.replacement + "\n"
+    path.write_text("".join(lines))
+    return text
+
+
+def run_tests(root: Path, tests: list[str]) -> tuple[bool, str]:
+    """(passed, what failed first) for the unit tests and `tests`, run from the copy."""
+    for cache in (root / "dockervisor").rglob("__pycache__"):  # a same-size edit in the same second
+        shutil.rmtree(cache)
+    units = sorted(str(p.relative_to(root)) for p in (root / "tests").glob("test_unit_*.py"))
+    argv = [sys.executable, "-m", "pytest", "-x", "-q", "-rfE", "-p", "no:cacheprovider",
+            *units, *(f"tests/{t}" for t in tests)]  # fmt: skip
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    try:
+        done = subprocess.run(argv, cwd=root, env=env, capture_output=True, text=True, timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        return False, f"the tests did not end within {TIMEOUT}s"
+    failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", done.stdout, re.M)
+    if done.returncode == 0:
+        return True, ""
+    return False, (failed[0] if failed else (done.stdout + done.stderr).strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("names", nargs="*", help="run only these mutants")
+    parser.add_argument("--list", action="store_true", help="list the mutants and exit")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the run on the unchanged copy")
+    args = parser.parse_args()
+    unknown = set(args.names) - {m.name for m in MUTANTS}
+    if unknown:
+        parser.error(f"no such mutant: {', '.join(sorted(unknown))}")
+    chosen = [m for m in MUTANTS if not args.names or m.name in args.names]
+    if args.list:
+        for m in chosen:
+            print(f"{m.name}\n  dockervisor/{m.file}: {m.original}\n  -> {m.replacement}\n  "
+                  f"tests: unit tests{''.join(', ' + t for t in m.tests)}")  # fmt: skip
+        return 0
+
+    with tempfile.TemporaryDirectory(prefix="dcvt-mutants-") as temporary:
+        root = Path(temporary) / "repo"
+        shutil.copytree(REPO, root, ignore=shutil.ignore_patterns(".git", "__pycache__", ".pytest_cache"))
+        for mutant in chosen:  # every line is there before an hour is spent
+            try:
+                apply(root, mutant)
+            except LookupError as error:
+                print(f"mutants.py: stale mutant: {error}", file=sys.stderr)
+                return 2
+            finally:
+                _restore_all(root)
+        if not args.no_baseline:
+            began = time.monotonic()
+            tests = sorted({t for m in chosen for t in m.tests})
+            passed, failure = run_tests(root, tests)
+            print(f"baseline (no mutant): {'passed' if passed else 'FAILED ' + failure}"
+                  f" in {time.monotonic() - began:.0f}s", flush=True)  # fmt: skip
+            if not passed:
+                return 2
+        survived = []
+        for mutant in chosen:
+            began = time.monotonic()
+            before = apply(root, mutant)
+            try:
+                passed, failure = run_tests(root, list(mutant.tests))
+            finally:
+                (root / "dockervisor" / mutant.file).write_text(before)
+            seconds = time.monotonic() - began
+            if passed:
+                survived.append(mutant.name)
+                print(f"SURVIVED  {mutant.name} ({seconds:.0f}s)", flush=True)
+            else:
+                print(f"caught    {mutant.name} by {failure} ({seconds:.0f}s)", flush=True)
+    print(f"{len(chosen) - len(survived)} of {len(chosen)} mutants caught"
+          + (f"; survived: {', '.join(survived)}" if survived else ""))  # fmt: skip
+    return 1 if survived else 0
+
+
+def _restore_all(root: Path) -> None:
+    for path in (REPO / "dockervisor").rglob("*.py"):
+        shutil.copyfile(path, root / path.relative_to(REPO))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
