@@ -75,7 +75,7 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
     ]
     columns = [
         Column("NAME"), Column("IMAGE", drop=2), Column("CREATED", drop=1), Column("STATE"),
-        Column("MARKS", "end"),
+        Column("MARKS"),
     ]  # fmt: skip
     print_table(ctx.stdout, columns, rows, wide=ctx.wide)
     return EXIT_OK
