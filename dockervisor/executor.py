@@ -107,7 +107,7 @@ class Executor:
         A signal that arrives meanwhile waits until docker is done, so the
         caller knows what happened; it is raised at the next safe point."""
         if self.dry_run:
-            print(shlex.join(shown or argv), file=self.stdout, flush=True)
+            self._show(shown or argv)
             return Result(argv, 0, "", "")
         signals.raise_pending()
         waiting = f"letting `{describe(argv)}` finish first"
@@ -129,7 +129,7 @@ class Executor:
         docker's stderr is kept for a one-line error instead (a pull shows
         progress on stdout)."""
         if self.dry_run:
-            print(shlex.join(argv), file=self.stdout, flush=True)
+            self._show(argv)
             return
         signals.raise_pending()
         process = self._spawn(argv, subprocess.DEVNULL if quiet else None, self.inherit_fds, keep_errors)
@@ -148,7 +148,7 @@ class Executor:
         terminal, its signals and its exit code are the user's. Returns only
         under --dry-run."""
         if self.dry_run:
-            print(shlex.join(argv), file=self.stdout, flush=True)
+            self._show(argv)
             return
         if self.debug:
             print(f"dockervisor: running {shlex.join(argv)}", file=self.stderr, flush=True)
@@ -158,6 +158,10 @@ class Executor:
             os.execvp(argv[0], argv)
         except OSError as error:
             raise _not_runnable(argv, error) from None
+
+    def _show(self, argv: list[str]) -> None:
+        """What --dry-run prints instead of running: the command, shell-quoted to paste."""
+        print(shlex.join(argv), file=self.stdout, flush=True)
 
     def _spawn(
         self, argv: list[str], stdout: int | None, pass_fds: Sequence[int] = (), keep_errors: bool = False

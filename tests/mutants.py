@@ -130,7 +130,7 @@ MUTANTS = [
     M("history-skips-failures", "context.py", "self._record(image, entry, error.exit_code)", "pass",
       "test_errors_and_concurrency.py::test_a_failing_build_records_nothing_but_its_failure"),
     # redaction
-    M("redaction-keeps-env-equals-values", "cli.py", 'return f"{option}={_hide_value(value)}"', "return word"),
+    M("redaction-keeps-env-equals-values", "cli/__init__.py", 'return f"{option}={_hide_value(value)}"', "return word"),
     M("dry-run-shows-env-values", "envfile.py",
       'shown = [word for key in sorted(env) for word in ("--env", key)]',
       'shown = [word for key in sorted(env) for word in ("--env", f"{key}={env[key]}")]',
