@@ -68,7 +68,7 @@ class Context:
         nothing: it must leave no trace.
         """
         if not creates and not state.family_exists(image):
-            from dockervisor.commands.common import require_known_family
+            from dockervisor.state import require_known_family
             from dockervisor.engine import family_containers
 
             require_known_family(image, family_containers(self.docker, image))

@@ -16,6 +16,10 @@ from dockervisor.files import exists_private, read_private, write_atomically
 from dockervisor.names import is_container_name, is_image_name
 from dockervisor.runconfig import RunConfig, brief
 
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from collections.abc import Sized
+
 # 2: ports may name a host address, mounts may be read-only, and run options
 # (networks, limits, user, logs...) are recorded. A dockervisor that knows only
 # 1 would drop them without a word, so it must refuse the file.
@@ -123,3 +127,17 @@ def known_families() -> list[str]:
             return []
     stems = (name[: -len(".json")] for name in names if name.endswith(".json"))
     return sorted(stem for stem in stems if is_image_name(stem))
+
+
+def require_known_family(image: str, containers: Sized) -> None:
+    """Refuse a family nobody made: most likely a typo, and never worth a silent success."""
+    if not containers and not family_exists(image):
+        raise unknown_family(image)
+
+
+def unknown_family(image: str) -> DockervisorError:
+    """The one message every command gives for a family it has no record of."""
+    return DockervisorError(
+        f"unknown image family {image!r}: it was never built with dockervisor "
+        "and no container carries its label"
+    )

@@ -12,20 +12,6 @@ if TYPE_CHECKING:
     from dockervisor.context import Context
 
 
-def require_known_family(image: str, containers: list[ContainerSummary]) -> None:
-    """Refuse a family nobody made: most likely a typo, and never worth a silent success."""
-    if not containers and not state.family_exists(image):
-        raise unknown_family(image)
-
-
-def unknown_family(image: str) -> DockervisorError:
-    """The one message every command gives for a family it has no record of."""
-    return DockervisorError(
-        f"unknown image family {image!r}: it was never built with dockervisor "
-        "and no container carries its label"
-    )
-
-
 def load_families(names: list[str]) -> tuple[list[state.FamilyState], dict[str, str]]:
     """The families that load, and for each one that does not, why: one damaged
     file must not hide the others from `status` and `list`."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dockervisor import engine, provenance, state
 from dockervisor.commands.build import describe_config, short_id
-from dockervisor.commands.common import require_known_family
+from dockervisor.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
 from dockervisor.output import print_json

@@ -16,7 +16,8 @@ import os
 import shlex
 
 from dockervisor import docker_argv, engine, paths, state
-from dockervisor.commands.common import active_names, require_known_family
+from dockervisor.commands.common import active_names
+from dockervisor.state import require_known_family
 from dockervisor.commands.prune import Removal, execute, plan_removal, report_lines, short_reference
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError

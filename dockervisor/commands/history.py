@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dockervisor import history as history_log
 from dockervisor import engine, paths, state
-from dockervisor.commands.common import require_known_family
+from dockervisor.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK
 from dockervisor.files import exists_private

@@ -9,7 +9,8 @@ containers costs N requests to the engine.)
 from __future__ import annotations
 
 from dockervisor import docker_argv, engine, state
-from dockervisor.commands.common import load_families, prunable, report_damaged, require_known_family
+from dockervisor.commands.common import load_families, prunable, report_damaged
+from dockervisor.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_FAILED, EXIT_OK
 from dockervisor.names import is_image_name

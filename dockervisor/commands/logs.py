@@ -5,7 +5,8 @@ without digging its name out of `status`."""
 from __future__ import annotations
 
 from dockervisor import docker_argv, engine
-from dockervisor.commands.common import require_known_family, the_running_one
+from dockervisor.commands.common import the_running_one
+from dockervisor.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
 from dockervisor.names import container_for

@@ -15,7 +15,8 @@ from __future__ import annotations
 import shlex
 
 from dockervisor import docker_argv, engine, retention, state
-from dockervisor.commands.common import recorded_keep, require_known_family
+from dockervisor.commands.common import recorded_keep
+from dockervisor.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.engine import ContainerSummary
 from dockervisor.errors import EXIT_OK, DockervisorError

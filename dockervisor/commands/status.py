@@ -5,7 +5,8 @@ from __future__ import annotations
 import time
 
 from dockervisor import engine, state
-from dockervisor.commands.common import load_families, prunable, report_damaged, require_known_family
+from dockervisor.commands.common import load_families, prunable, report_damaged
+from dockervisor.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.engine import ContainerSummary
 from dockervisor.errors import EXIT_FAILED, EXIT_NOT_RUNNING, EXIT_OK
