@@ -7,15 +7,16 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from dockervisor import history, signals, state
+from dockervisor import signals
+from dockervisor.store import history, state
 from dockervisor.errors import (
     EXIT_FAILED,
     EXIT_ROLLBACK_FAILED,
     EXIT_ROLLED_BACK,
     DockervisorError,
 )
-from dockervisor.executor import Executor
-from dockervisor.locking import family_lock
+from dockervisor.engine.executor import Executor
+from dockervisor.store.locking import family_lock
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -68,8 +69,8 @@ class Context:
         nothing: it must leave no trace.
         """
         if not creates and not state.family_exists(image):
-            from dockervisor.state import require_known_family
-            from dockervisor.engine import family_containers
+            from dockervisor.store.state import require_known_family
+            from dockervisor.engine.query import family_containers
 
             require_known_family(image, family_containers(self.docker, image))
         entry = history.Entry(action, self.command_line)

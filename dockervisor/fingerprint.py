@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 
-from dockervisor import engine
-from dockervisor.docker_argv import CONFIG_LABEL
+from dockervisor.engine import query as engine
+from dockervisor.engine.argv import CONFIG_LABEL
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from dockervisor.context import Context
-    from dockervisor.engine import ContainerSummary
-    from dockervisor.history import Entry
-    from dockervisor.runconfig import RunConfig
+    from dockervisor.engine.query import ContainerSummary
+    from dockervisor.store.history import Entry
+    from dockervisor.config.runconfig import RunConfig
 
 
 def run_digest(config: RunConfig, env: dict[str, str]) -> str:

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import json
 
-from dockervisor import docker_argv, engine
-from dockervisor.executor import command_failed
+from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.engine.executor import command_failed
 from dockervisor.switch import NewContainer
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from dockervisor.context import Context
-    from dockervisor.runoptions import RunOptions
+    from dockervisor.config.runoptions import RunOptions
 
 
 def ensure_networks(ctx: Context, names: list[str]) -> None:

@@ -10,9 +10,10 @@ started) and the container that ran before is started again and waited for.
 
 from __future__ import annotations
 
-from dockervisor import docker_argv, engine, signals
+from dockervisor import signals
+from dockervisor.engine import argv as docker_argv, query as engine
 from dockervisor.context import Context
-from dockervisor.engine import ContainerSummary
+from dockervisor.engine.query import ContainerSummary
 from dockervisor.errors import (
     EXIT_OK,
     EXIT_ROLLBACK_FAILED,
@@ -21,9 +22,9 @@ from dockervisor.errors import (
     DockervisorError,
     StartFailed,
 )
-from dockervisor.executor import first_line
-from dockervisor.history import Entry
-from dockervisor.state import FamilyState
+from dockervisor.engine.executor import first_line
+from dockervisor.store.history import Entry
+from dockervisor.store.state import FamilyState
 from dockervisor.waiting import WaitPolicy, report_failure, wait_until_up
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True

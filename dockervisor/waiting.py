@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import time
 
-from dockervisor import docker_argv, engine
-from dockervisor.executor import QUERY_TIMEOUT, Executor
+from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.engine.executor import QUERY_TIMEOUT, Executor
 from dockervisor.output import plural, printable
 
 DEFAULT_TIMEOUT_SECONDS = 60.0

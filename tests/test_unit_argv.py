@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dockervisor import docker_argv
-from dockervisor.runconfig import Mount, PortMapping, RunConfig
+from dockervisor.engine import argv as docker_argv
+from dockervisor.config.runconfig import Mount, PortMapping, RunConfig
 
 
 def test_build_without_dockerfile() -> None:

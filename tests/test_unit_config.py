@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import provenance, state
+from dockervisor.config import provenance
+from dockervisor.store import state
 from dockervisor.cli import main
-from dockervisor.mounts import Mount, PortMapping
-from dockervisor.runconfig import RunConfig
-from dockervisor.runoptions import DEFAULT_LOG, RunOptions
+from dockervisor.config.mounts import Mount, PortMapping
+from dockervisor.config.runconfig import RunConfig
+from dockervisor.config.runoptions import DEFAULT_LOG, RunOptions
 
 
 @pytest.fixture

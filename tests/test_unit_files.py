@@ -13,9 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import cli, files, history, state
+from dockervisor import cli
+from dockervisor.store import files, history, state
 from dockervisor.errors import PathError
-from dockervisor.locking import family_lock
+from dockervisor.store.locking import family_lock
 
 
 @pytest.fixture(autouse=True)

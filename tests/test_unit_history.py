@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import history
+from dockervisor.store import history
 from dockervisor.commands.history import history as history_command
 from dockervisor.context import Context
 from dockervisor.errors import DockervisorError

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import docker_argv
+from dockervisor.engine import argv as docker_argv
 from dockervisor.errors import DockervisorError
 from dockervisor.fingerprint import run_digest, sha256
-from dockervisor.overrides import load_overrides, parse_overrides
-from dockervisor.runconfig import Mount, PortMapping, RunConfig
+from dockervisor.config.overrides import load_overrides, parse_overrides
+from dockervisor.config.runconfig import Mount, PortMapping, RunConfig
 
 
 def test_removals_are_one_command_for_many_objects() -> None:

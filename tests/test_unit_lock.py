@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 
 from dockervisor.errors import DockervisorError
-from dockervisor.locking import family_lock, lock_timeout, parse_seconds
+from dockervisor.store.locking import family_lock, lock_timeout, parse_seconds
 
 HOLD = """
 import sys, time
-from dockervisor.locking import family_lock, lock_timeout, parse_seconds
+from dockervisor.store.locking import family_lock, lock_timeout, parse_seconds
 with family_lock("app", "dockervisor start new app (the holder)"):
     print("held", flush=True)
     time.sleep(float(sys.argv[1]))

@@ -7,7 +7,7 @@ import calendar
 import pytest
 
 from dockervisor.errors import DockervisorError
-from dockervisor.names import (
+from dockervisor.config.names import (
     check_container_name,
     check_image_name,
     new_container_name,

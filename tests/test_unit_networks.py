@@ -9,8 +9,8 @@ import pytest
 
 from dockervisor import networks
 from dockervisor.errors import DockerCommandFailed, DockervisorError
-from dockervisor.executor import Result
-from dockervisor.runoptions import RunOptions
+from dockervisor.engine.executor import Result
+from dockervisor.config.runoptions import RunOptions
 from dockervisor.switch import NewContainer
 
 

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from dockervisor.errors import DockervisorError
-from dockervisor.overrides import load_overrides, parse_overrides
-from dockervisor.runconfig import Mount, PortMapping, resolve
+from dockervisor.config.overrides import load_overrides, parse_overrides
+from dockervisor.config.runconfig import Mount, PortMapping, resolve
 
 
 def write(tmp_path: Path, text: str) -> str:

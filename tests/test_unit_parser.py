@@ -13,7 +13,7 @@ from dockervisor.cli.parsing import parse_verb
 from dockervisor.completion import script
 from dockervisor.errors import DockervisorError
 from dockervisor.manpage import render
-from dockervisor.names import container_for
+from dockervisor.config.names import container_for
 from dockervisor.output import Column, render_table
 
 

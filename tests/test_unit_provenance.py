@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import provenance
-from dockervisor.overrides import load_overrides
-from dockervisor.state import FamilyState
+from dockervisor.config import provenance
+from dockervisor.config.overrides import load_overrides
+from dockervisor.store.state import FamilyState
 
 
 def built(tmp_path: Path, content: bytes | None, **build: str) -> FamilyState:

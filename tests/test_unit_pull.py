@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from dockervisor import docker_argv
+from dockervisor.engine import argv as docker_argv
 from dockervisor.cli import main
 from dockervisor.errors import DockervisorError
-from dockervisor.names import check_image_reference
+from dockervisor.config.names import check_image_reference
 
 DIGEST = "sha256:" + "ab" * 32
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dockervisor import docker_argv
-from dockervisor.mounts import Mount, PortMapping
-from dockervisor.runconfig import RunConfig
-from dockervisor.runoptions import DEFAULT_LOG, RunOptions
+from dockervisor.engine import argv as docker_argv
+from dockervisor.config.mounts import Mount, PortMapping
+from dockervisor.config.runconfig import RunConfig
+from dockervisor.config.runoptions import DEFAULT_LOG, RunOptions
 
 HEAD = [
     "docker", "run", "--detach", "--name", "dcv_app_1", "--label", "dockervisor.image=app",

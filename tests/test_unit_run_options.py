@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import state
+from dockervisor.store import state
 from dockervisor.errors import DockervisorError
-from dockervisor.mounts import Mount, PortMapping
-from dockervisor.overrides import load_overrides
-from dockervisor.runconfig import RunConfig, resolve
-from dockervisor.runoptions import DEFAULT_LOG
+from dockervisor.config.mounts import Mount, PortMapping
+from dockervisor.config.overrides import load_overrides
+from dockervisor.config.runconfig import RunConfig, resolve
+from dockervisor.config.runoptions import DEFAULT_LOG
 
 
 class Refused:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import envfile
+from dockervisor.config import envfile
 from dockervisor.cli import main, redact, redacted_command_line
 from dockervisor.context import Context
 from dockervisor.errors import DockervisorError

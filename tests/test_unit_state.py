@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import history, state
+from dockervisor.store import history, state
 from dockervisor.errors import DockervisorError
-from dockervisor.runconfig import Mount, PortMapping, RunConfig
+from dockervisor.config.runconfig import Mount, PortMapping, RunConfig
 
 
 @pytest.fixture(autouse=True)

@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import cli, history, state
+from dockervisor import cli
+from dockervisor.store import history, state
 from dockervisor.errors import PathError
-from dockervisor.locking import family_lock
+from dockervisor.store.locking import family_lock
 
 OTHER_UID = 65534
 

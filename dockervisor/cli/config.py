@@ -39,7 +39,7 @@ def declare_pull(p: Parser) -> None:
 
 
 def _reference(text: str) -> str:
-    from dockervisor.names import check_image_reference
+    from dockervisor.config.names import check_image_reference
 
     try:
         return check_image_reference(text)

@@ -69,7 +69,7 @@ def declare_rm(p: Parser) -> None:
 
 
 def _container(text: str) -> str:
-    from dockervisor.names import check_container_name
+    from dockervisor.config.names import check_container_name
 
     try:
         return check_container_name(text)

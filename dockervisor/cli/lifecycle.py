@@ -123,7 +123,7 @@ def _wait_policy(args: argparse.Namespace) -> WaitPolicy:
 
 def run_start(args: argparse.Namespace) -> int:
     from dockervisor.commands import start
-    from dockervisor.names import check_container_name, check_image_name, container_for
+    from dockervisor.config.names import check_container_name, check_image_name, container_for
 
     words = args.words
     if len(words) == 2 and words[0] in _START_MODES:
@@ -143,7 +143,7 @@ def run_start(args: argparse.Namespace) -> int:
         raise usage_error("--if-changed only applies to `start new`")
     ctx, policy = context(args), _wait_policy(args)
     if mode == "new":
-        from dockervisor.envfile import parse_env_options
+        from dockervisor.config.envfile import parse_env_options
 
         return start.start_new(
             ctx, target, policy, parse_env_options(args.env), args.env_files, args.if_changed
@@ -204,7 +204,7 @@ def declare_stable(p: Parser) -> None:
 
 def run_stable(args: argparse.Namespace) -> int:
     from dockervisor.commands import stable
-    from dockervisor.names import check_image_name, container_for
+    from dockervisor.config.names import check_image_name, container_for
 
     words = args.words
     container = None

@@ -144,7 +144,7 @@ def invalid(message: str) -> Exception:
 
 
 def image_name(text: str) -> str:
-    from dockervisor.names import check_image_name
+    from dockervisor.config.names import check_image_name
 
     try:
         return check_image_name(text)
@@ -153,7 +153,7 @@ def image_name(text: str) -> str:
 
 
 def seconds(text: str) -> float:
-    from dockervisor.locking import parse_seconds
+    from dockervisor.store.locking import parse_seconds
 
     value = parse_seconds(text)
     if value is None:

@@ -6,12 +6,14 @@ import os
 import re
 import time
 
-from dockervisor import docker_argv, engine, provenance, runconfig, state
+from dockervisor.config import provenance, runconfig
+from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.store import state
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, EXIT_USAGE, DockervisorError
-from dockervisor.history import Entry
-from dockervisor.overrides import Overrides, load_overrides, overrides_file_for
-from dockervisor.runoptions import RunOptions
+from dockervisor.store.history import Entry
+from dockervisor.config.overrides import Overrides, load_overrides, overrides_file_for
+from dockervisor.config.runoptions import RunOptions
 from dockervisor.timefmt import iso_utc
 
 
@@ -42,7 +44,7 @@ class BuildOptions:
         self.quiet = quiet
 
     def flags(self) -> list[str]:
-        from dockervisor.overrides import ENV_KEY
+        from dockervisor.config.overrides import ENV_KEY
 
         flags: list[str] = []
         for pair in self.build_args:

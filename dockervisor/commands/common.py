@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dockervisor import docker_argv, engine, retention, state
-from dockervisor.engine import ContainerSummary
+from dockervisor import retention
+from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.store import state
+from dockervisor.engine.query import ContainerSummary
 from dockervisor.errors import DockervisorError
-from dockervisor.names import is_image_name
+from dockervisor.config.names import is_image_name
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:

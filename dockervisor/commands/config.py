@@ -3,13 +3,15 @@ where it came from. Environment variables are shown by name, never by value."""
 
 from __future__ import annotations
 
-from dockervisor import engine, provenance, state
+from dockervisor.config import provenance
+from dockervisor.engine import query as engine
+from dockervisor.store import state
 from dockervisor.commands.build import describe_config, short_id
-from dockervisor.state import require_known_family
+from dockervisor.store.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
 from dockervisor.output import print_json
-from dockervisor.runconfig import RunConfig
+from dockervisor.config.runconfig import RunConfig
 
 
 def config(ctx: Context, image: str, as_json: bool) -> int:

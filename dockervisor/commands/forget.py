@@ -15,14 +15,15 @@ import contextlib
 import os
 import shlex
 
-from dockervisor import docker_argv, engine, paths, state
+from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.store import paths, state
 from dockervisor.commands.common import active_names
-from dockervisor.state import require_known_family
+from dockervisor.store.state import require_known_family
 from dockervisor.commands.prune import Removal, execute, plan_removal, report_lines, short_reference
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
-from dockervisor.locking import family_lock
-from dockervisor.names import is_volume_name
+from dockervisor.store.locking import family_lock
+from dockervisor.config.names import is_volume_name
 
 
 def forget(ctx: Context, image: str, remove_volumes: bool) -> int:

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from dockervisor import history as history_log
-from dockervisor import engine, paths, state
-from dockervisor.state import require_known_family
+from dockervisor.store import history as history_log
+from dockervisor.engine import query as engine
+from dockervisor.store import paths, state
+from dockervisor.store.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK
-from dockervisor.files import exists_private
+from dockervisor.store.files import exists_private
 from dockervisor.output import Column, print_json, print_table
 
 

@@ -8,12 +8,13 @@ containers costs N requests to the engine.)
 
 from __future__ import annotations
 
-from dockervisor import docker_argv, engine, state
+from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.store import state
 from dockervisor.commands.common import load_families, prunable, report_damaged
-from dockervisor.state import require_known_family
+from dockervisor.store.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_FAILED, EXIT_OK
-from dockervisor.names import is_image_name
+from dockervisor.config.names import is_image_name
 from dockervisor.output import Column, print_json, print_table
 from dockervisor.timefmt import iso_utc, parse_docker_time
 

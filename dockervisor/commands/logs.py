@@ -4,12 +4,12 @@ without digging its name out of `status`."""
 
 from __future__ import annotations
 
-from dockervisor import docker_argv, engine
+from dockervisor.engine import argv as docker_argv, query as engine
 from dockervisor.commands.common import the_running_one
-from dockervisor.state import require_known_family
+from dockervisor.store.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
-from dockervisor.names import container_for
+from dockervisor.config.names import container_for
 
 
 def logs(

@@ -14,20 +14,22 @@ from __future__ import annotations
 
 import shlex
 
-from dockervisor import docker_argv, engine, retention, state
+from dockervisor import retention
+from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.store import state
 from dockervisor.commands.common import recorded_keep
-from dockervisor.state import require_known_family
+from dockervisor.store.state import require_known_family
 from dockervisor.context import Context
-from dockervisor.engine import ContainerSummary
+from dockervisor.engine.query import ContainerSummary
 from dockervisor.errors import EXIT_OK, DockervisorError
-from dockervisor.history import Entry
-from dockervisor.names import is_image_name
+from dockervisor.store.history import Entry
+from dockervisor.config.names import is_image_name
 from dockervisor.output import print_json
 from dockervisor.retention import RECORDED, human_size
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from dockervisor.executor import Result
+    from dockervisor.engine.executor import Result
 
 
 class Removal:

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 
-from dockervisor import docker_argv, engine, provenance, state
+from dockervisor.config import provenance
+from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.store import state
 from dockervisor.commands.build import record_image, report, short_id
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
-from dockervisor.overrides import load_overrides
+from dockervisor.config.overrides import load_overrides
 
 
 def pull(ctx: Context, image: str, reference: str, overrides_file: str | None, no_pull: bool) -> int:

@@ -7,10 +7,11 @@ is checked before anything is removed: a refusal removes nothing.
 
 from __future__ import annotations
 
-from dockervisor import docker_argv, engine, state
+from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.store import state
 from dockervisor.commands.common import family_of
 from dockervisor.context import Context
-from dockervisor.engine import ContainerSummary
+from dockervisor.engine.query import ContainerSummary
 from dockervisor.errors import EXIT_OK, DockervisorError
 
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dockervisor import engine, state
+from dockervisor.engine import query as engine
+from dockervisor.store import state
 from dockervisor.commands.common import active_names
-from dockervisor.state import require_known_family
+from dockervisor.store.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_FAILED, EXIT_OK, DockervisorError
 from dockervisor.output import plural, print_json

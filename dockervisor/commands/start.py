@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from dockervisor import docker_argv, engine, envfile, networks, provenance, state
+from dockervisor import networks
+from dockervisor.config import envfile, provenance
+from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.store import state
 from dockervisor.commands.common import family_of
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
-from dockervisor.names import is_image_name, new_container_name
+from dockervisor.config.names import is_image_name, new_container_name
 from dockervisor.switch import NewContainer, bring_up
 from dockervisor.waiting import WaitPolicy
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 
-from dockervisor import engine, state
+from dockervisor.engine import query as engine
+from dockervisor.store import state
 from dockervisor.commands.common import load_families, prunable, report_damaged
-from dockervisor.state import require_known_family
+from dockervisor.store.state import require_known_family
 from dockervisor.context import Context
-from dockervisor.engine import ContainerSummary
+from dockervisor.engine.query import ContainerSummary
 from dockervisor.errors import EXIT_FAILED, EXIT_NOT_RUNNING, EXIT_OK
-from dockervisor.names import CONTAINER_PREFIX, is_image_name
+from dockervisor.config.names import CONTAINER_PREFIX, is_image_name
 from dockervisor.output import Column, print_json, print_table
-from dockervisor.provenance import config_changed
+from dockervisor.config.provenance import config_changed
 from dockervisor.timefmt import age, iso_utc, parse_docker_time
 from dockervisor.waiting import has_healthcheck
 

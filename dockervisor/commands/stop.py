@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockervisor import docker_argv, engine
+from dockervisor.engine import argv as docker_argv, query as engine
 from dockervisor.commands.common import active_names
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK

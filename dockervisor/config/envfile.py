@@ -15,9 +15,9 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from dockervisor import paths
+from dockervisor.store import paths
 from dockervisor.errors import EXIT_USAGE, DockervisorError
-from dockervisor.names import ENV_KEY
+from dockervisor.config.names import ENV_KEY
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import posixpath
 
 from dockervisor.errors import DockervisorError
-from dockervisor.mounts import (  # PortMapping, Mount and brief: imported from here too
+from dockervisor.config.mounts import (  # PortMapping, Mount and brief: imported from here too
     PROTOCOLS,
     Mount,
     PortMapping,
@@ -24,13 +24,13 @@ from dockervisor.mounts import (  # PortMapping, Mount and brief: imported from 
     normal_address,
     shares_host_port,
 )
-from dockervisor.names import ENV_KEY, is_env_value, is_volume_name, volume_name_for
-from dockervisor.runoptions import RunOptions, default_options, parse_options
+from dockervisor.config.names import ENV_KEY, is_env_value, is_volume_name, volume_name_for
+from dockervisor.config.runoptions import RunOptions, default_options, parse_options
 from dockervisor.retention import DEFAULT_KEEP, keep_to_json, parse_keep
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from dockervisor.overrides import Overrides
+    from dockervisor.config.overrides import Overrides
 
 
 class RunConfig:

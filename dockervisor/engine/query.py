@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 
-from dockervisor import docker_argv
+from dockervisor.engine import argv as docker_argv
 from dockervisor.errors import DockervisorError
-from dockervisor.executor import QUERY_TIMEOUT, Executor, Result, command_failed
+from dockervisor.engine.executor import QUERY_TIMEOUT, Executor, Result, command_failed
 
 ACTIVE_STATES = ("running", "restarting", "paused")
 
@@ -149,7 +149,7 @@ def inspected(result: Result) -> list[dict]:
     # ones it found, so a missing object is not an error here.
     if not result.ok and "No such" not in result.stderr:
         raise command_failed(result)
-    from dockervisor.executor import describe
+    from dockervisor.engine.executor import describe
 
     try:
         documents = json.loads(result.stdout or "[]")

@@ -24,8 +24,8 @@ from __future__ import annotations
 
 import re
 
-from dockervisor.mounts import brief, normal_address
-from dockervisor.names import is_container_name, is_env_value
+from dockervisor.config.mounts import brief, normal_address
+from dockervisor.config.names import is_container_name, is_env_value
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:

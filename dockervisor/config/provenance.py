@@ -14,7 +14,7 @@ import shlex
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from dockervisor.state import FamilyState
+    from dockervisor.store.state import FamilyState
 
 
 def digest(data: bytes) -> str:

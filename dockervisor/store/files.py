@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from dockervisor.errors import PathError
-from dockervisor.paths import ensure_private_dir, existing_private_dir, is_a_link, reported
+from dockervisor.store.paths import ensure_private_dir, existing_private_dir, is_a_link, reported
 
 _PRIVATE = 0o600
 

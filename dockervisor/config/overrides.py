@@ -19,7 +19,7 @@ import json
 import os
 
 from dockervisor.errors import DockervisorError
-from dockervisor.mounts import (
+from dockervisor.config.mounts import (
     Mount,
     PortMapping,
     check_mount_point,
@@ -27,11 +27,11 @@ from dockervisor.mounts import (
     split_host_binding,
     split_mount_mode,
 )
-from dockervisor.names import ENV_KEY, is_env_value, is_volume_name
-from dockervisor.provenance import digest
+from dockervisor.config.names import ENV_KEY, is_env_value, is_volume_name
+from dockervisor.config.provenance import digest
 from dockervisor.retention import DEFAULT_KEEP, parse_keep
-from dockervisor.runoptions import KEYS as OPTION_KEYS
-from dockervisor.runoptions import RunOptions, default_options, parse_options
+from dockervisor.config.runoptions import KEYS as OPTION_KEYS
+from dockervisor.config.runoptions import RunOptions, default_options, parse_options
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:

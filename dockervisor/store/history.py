@@ -12,8 +12,8 @@ import os
 import sys
 from collections.abc import Iterator
 
-from dockervisor import paths
-from dockervisor.files import append_durably, replace_durably
+from dockervisor.store import paths
+from dockervisor.store.files import append_durably, replace_durably
 from dockervisor.timefmt import iso_utc
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True

@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import os
 
-from dockervisor import paths
+from dockervisor.store import paths
 from dockervisor.errors import DockervisorError
-from dockervisor.files import exists_private, read_private, write_atomically
-from dockervisor.names import is_container_name, is_image_name
-from dockervisor.runconfig import RunConfig, brief
+from dockervisor.store.files import exists_private, read_private, write_atomically
+from dockervisor.config.names import is_container_name, is_image_name
+from dockervisor.config.runconfig import RunConfig, brief
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from dockervisor.runconfig import RunConfig
-    from dockervisor.runoptions import RunOptions
+    from dockervisor.config.runconfig import RunConfig
+    from dockervisor.config.runoptions import RunOptions
 
 DOCKER = "docker"
 FAMILY_LABEL = "dockervisor.image"

@@ -1,0 +1,1 @@
+"""A family's run configuration, and where it comes from."""

@@ -1,0 +1,1 @@
+"""What docker is asked, and the one place that asks it."""

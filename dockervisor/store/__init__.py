@@ -1,0 +1,1 @@
+"""dockervisor's own files: state, history, locks, written atomically under one root."""
