@@ -12,6 +12,10 @@ a change is let finish (signals wait, see `signals.deferred`), so that what
 docker did is known before anything is rolled back. Changes inherit the
 descriptors in `inherit_fds` (the family's lock), so the lock outlives
 dockervisor if it is killed while such a child runs.
+
+An executor talks to one engine: `engine_flags` (`--context NAME`) go right
+after `docker` in every command it runs or prints, so the argv builders stay
+engine-agnostic and messages name the docker verb, not the flag.
 """
 
 from __future__ import annotations
@@ -59,8 +63,10 @@ class Executor:
         dry_run: bool = False,
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
+        engine_flags: Sequence[str] = (),
     ) -> None:
         self.dry_run = dry_run
+        self.engine_flags = tuple(engine_flags)
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self.debug = bool(os.environ.get("DOCKERVISOR_DEBUG"))
@@ -107,7 +113,7 @@ class Executor:
         A signal that arrives meanwhile waits until docker is done, so the
         caller knows what happened; it is raised at the next safe point."""
         if self.dry_run:
-            print(shlex.join(shown or argv), file=self.stdout, flush=True)
+            print(shlex.join(self.full(shown or argv)), file=self.stdout, flush=True)
             return Result(argv, 0, "", "")
         signals.raise_pending()
         waiting = f"letting `{describe(argv)}` finish first"
@@ -127,7 +133,7 @@ class Executor:
         user's stderr (nowhere if `quiet`); stdout stays for results. No time
         limit: builds are long. An interruption stops it."""
         if self.dry_run:
-            print(shlex.join(argv), file=self.stdout, flush=True)
+            print(shlex.join(self.full(argv)), file=self.stdout, flush=True)
             return
         signals.raise_pending()
         process = self._spawn(argv, subprocess.DEVNULL if quiet else None, self.inherit_fds)
@@ -143,6 +149,7 @@ class Executor:
         """Become `argv` (docker logs -f, docker exec -it): its live output, its
         terminal, its signals and its exit code are the user's. Returns only
         under --dry-run."""
+        argv = self.full(argv)
         if self.dry_run:
             print(shlex.join(argv), file=self.stdout, flush=True)
             return
@@ -155,9 +162,14 @@ class Executor:
         except OSError as error:
             raise _not_runnable(argv, error) from None
 
+    def full(self, argv: list[str]) -> list[str]:
+        """`argv` as it runs: the engine's flags right after `docker`."""
+        return [argv[0], *self.engine_flags, *argv[1:]] if self.engine_flags else argv
+
     def _spawn(self, argv: list[str], stdout: int | None, pass_fds: Sequence[int] = ()) -> subprocess.Popen:
         """Start one process in its own session: no shell, no stdin; stdout
         captured (PIPE), discarded (DEVNULL), or (None) sent to our stderr."""
+        argv = self.full(argv)
         if self.debug:
             print(f"dockervisor: running {shlex.join(argv)}", file=self.stderr, flush=True)
         captured = stdout == subprocess.PIPE
