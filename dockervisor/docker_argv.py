@@ -109,3 +109,38 @@ def exec_in(name: str, command: list[str], interactive: bool = False, tty: bool 
     """`docker exec` of `command` in a running container; `--` ends docker's options."""
     flags = (["--interactive"] if interactive else []) + (["--tty"] if tty else [])
     return [DOCKER, "exec", *flags, name, *command]
+
+
+# The engine's own lock on a family (see engine_lock.py) --------------------
+
+LOCK_LABEL = "dockervisor.lock"
+# A tiny image of no files that lock containers are created from (never run).
+LOCK_IMAGE = "dockervisor-lock:1"
+
+
+def lock_name(image: str) -> str:
+    return f"dockervisor-lock-{image}"
+
+
+def create_lock(image: str, holder: str, since: str) -> list[str]:
+    """A container that is never started: its name is the lock, since the
+    engine lets only one client create a name; its labels say who holds it."""
+    return [
+        DOCKER, "container", "create",
+        "--name", lock_name(image),
+        "--label", f"{LOCK_LABEL}={image}",
+        "--label", f"{LOCK_LABEL}.holder={holder}",
+        "--label", f"{LOCK_LABEL}.since={since}",
+        "--network", "none",
+        "--pull", "never",
+        LOCK_IMAGE, "lock",
+    ]  # fmt: skip
+
+
+def import_lock_image(source: str) -> list[str]:
+    """The lock image from an empty tar archive at `source` (a /dev/fd path)."""
+    return [DOCKER, "image", "import", "--message", "dockervisor lock image", source, LOCK_IMAGE]
+
+
+def remove_lock(reference: str) -> list[str]:
+    return [DOCKER, "container", "rm", "--force", reference]

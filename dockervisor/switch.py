@@ -156,6 +156,7 @@ def _roll_back(
                 f"{what_failed}. Rolled back: {previous} is running again; {fate}.",
                 EXIT_ROLLED_BACK,
                 "interrupted" if interrupted else "rolled-back",
+                previous,
             )
         running = _running_now(ctx, family.image)
         raise StartFailed(
@@ -164,6 +165,7 @@ def _roll_back(
             f"Check `dockervisor status {family.image}`.",
             EXIT_ROLLBACK_FAILED,
             "rollback-failed",
+            running,
         )
 
 

@@ -6,7 +6,7 @@ from dockervisor import engine, state
 from dockervisor.commands.common import active_names, require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_FAILED, EXIT_OK, DockervisorError
-from dockervisor.output import plural, print_json
+from dockervisor.output import plural
 from dockervisor.waiting import has_healthcheck
 
 
@@ -91,8 +91,7 @@ def show(ctx: Context, image: str, as_json: bool) -> int:
     require_known_family(image, containers)
     found = {c.name: c for c in containers}.get(family.stable or "")
     if as_json:
-        print_json(
-            ctx.stdout,
+        ctx.document(
             {
                 "image": image,
                 "stable": family.stable,
