@@ -122,15 +122,17 @@ def lock_name(image: str) -> str:
     return f"dockervisor-lock-{image}"
 
 
-def create_lock(image: str, holder: str, since: str) -> list[str]:
+def create_lock(image: str, holder: str, since: str, owner: str) -> list[str]:
     """A container that is never started: its name is the lock, since the
-    engine lets only one client create a name; its labels say who holds it."""
+    engine lets only one client create a name; its labels say who holds it
+    (`owner`: which machine and state directory, see engine_lock.py)."""
     return [
         DOCKER, "container", "create",
         "--name", lock_name(image),
         "--label", f"{LOCK_LABEL}={image}",
         "--label", f"{LOCK_LABEL}.holder={holder}",
         "--label", f"{LOCK_LABEL}.since={since}",
+        "--label", f"{LOCK_LABEL}.owner={owner}",
         "--network", "none",
         "--pull", "never",
         LOCK_IMAGE, "lock",

@@ -9,6 +9,11 @@ name, and the container's labels say who holds it and since when. It is
 waited for like the local lock; one left by a client that was killed stays
 until `dockervisor unlock IMAGE` removes it, naming the holder.
 
+Except one left by a run of this very state directory on this machine (its
+`owner` label says so): that run held the local lock too, which we hold now,
+so it is gone, and its engine lock is taken over at once. So `start last`
+after a kill -9 puts things right by itself, as on one engine.
+
 The container is made from `dockervisor-lock:1`, an image of no files that
 the first lock on an engine imports from an empty archive (no registry).
 """
@@ -48,19 +53,24 @@ def engine_lock(
     """Hold the engine's lock on `image`; `engine` names it in messages and
     `unlock_hint` is the command that breaks a stale one."""
     made: list[str] = []  # the ID of our lock container, once created
-    imported = False
+    imported = checked = False
 
     def take() -> bool:
-        nonlocal imported
+        nonlocal imported, checked
         since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        argv = docker_argv.create_lock(image, f"{holder_label()}: {holder}", since)
+        argv = docker_argv.create_lock(image, f"{holder_label()}: {holder}", since, owner_label())
         while True:
             result = docker.change(argv, check=False, timeout=QUERY_TIMEOUT)
             if result.ok:
                 made.append(result.stdout.strip() or docker_argv.lock_name(image))
                 return True
             if "already in use" in result.stderr or "Conflict" in result.stderr:
-                return False
+                if checked:
+                    return False
+                checked = True
+                if not _take_over_our_own(docker, image, stderr):
+                    return False
+                continue
             if imported or not any(word in result.stderr for word in _NO_IMAGE):
                 raise command_failed(result)
             _import_lock_image(docker)  # the first lock on this engine
@@ -82,6 +92,39 @@ def describe_holder(labels: dict[str, str]) -> str:
     holder = labels.get(f"{docker_argv.LOCK_LABEL}.holder") or "an unknown client"
     since = labels.get(f"{docker_argv.LOCK_LABEL}.since")
     return f"{holder}{f', since {since}' if since else ''}"
+
+
+def owner_label() -> str:
+    """This machine and this state directory, as one opaque word."""
+    import hashlib
+
+    from dockervisor import paths
+
+    try:
+        with open("/etc/machine-id", "rb") as handle:
+            machine = handle.read().strip()
+    except OSError:
+        machine = socket.gethostname().encode()
+    return hashlib.sha256(machine + b"\0" + paths.state_root().encode()).hexdigest()[:32]
+
+
+def _take_over_our_own(docker: Executor, image: str, stderr: TextIO) -> bool:
+    """Remove a lock left by a run of this state directory on this machine,
+    which is gone: we hold the local lock it held. Whether we did."""
+    from dockervisor.engine import inspect_container
+
+    document = inspect_container(docker, docker_argv.lock_name(image))
+    labels = ((document or {}).get("Config") or {}).get("Labels") or {}
+    if document is None or labels.get(f"{docker_argv.LOCK_LABEL}.owner") != owner_label():
+        return document is None  # gone meanwhile: try again
+    docker.change(docker_argv.remove_lock(str(document["Id"])), check=False, timeout=QUERY_TIMEOUT)
+    print(
+        f"dockervisor: the engine's lock on {image!r} was left by a run of this state directory "
+        f"that is gone ({describe_holder(labels)}); taking it over",
+        file=stderr,
+        flush=True,
+    )
+    return True
 
 
 def holder_label() -> str:
