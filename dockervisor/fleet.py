@@ -41,11 +41,9 @@ if TYPE_CHECKING:
     from typing import TextIO
 
 ASK, EACH, ROLLING, ONE = "ask", "each", "rolling", "one"
-# How a verb covers several engines; verbs not named here use none.
-MODES = {
-    "build": EACH, "start": ROLLING, "stop": EACH, "stable": EACH, "unlock": EACH,
-    "status": ASK, "list": ASK, "history": ASK, "logs": ONE, "exec": ONE,
-}  # fmt: skip
+# How a verb covers several engines; any other goes engine by engine (EACH).
+MODES = {"start": ROLLING, "status": ASK, "list": ASK, "history": ASK, "logs": ONE, "exec": ONE}
+ENGINELESS = ("completion",)
 
 
 class Run:
@@ -63,9 +61,9 @@ class Run:
 
 
 def run(args: argparse.Namespace, verb: str) -> int:
-    mode = MODES.get(verb)
-    if mode is None:  # completion: no engine at all
+    if verb in ENGINELESS:
         return int(args.handler(args))
+    mode = MODES.get(verb, EACH)
     names = contexts.split_names(args.contexts)
     engines = contexts.resolve(names)
     _adopt_round_one(names, engines)
@@ -122,9 +120,18 @@ def _one(args: argparse.Namespace, engine: contexts.Engine) -> Run:
     return run
 
 
-def _at_once(args: argparse.Namespace, engines: list[contexts.Engine]) -> list[Run]:
-    """Each engine in a thread of its own; an interruption reaches every one."""
+def _at_once(args: argparse.Namespace, engines: list[contexts.Engine], into: list[Run] | None = None) -> list[Run]:
+    """Each engine in a thread of its own; an interruption reaches every one,
+    and is raised once all are done, their runs already added to `into`.
+
+    The main thread waits on a queue, never in Thread.join(): a signal that
+    interrupts join() can leave a running thread marked as finished (CPython
+    before 3.12), and then nothing would wait for its rollback."""
+    import queue
+
     runs: list[Run | None] = [None] * len(engines)
+    finished = [False] * len(engines)
+    done: queue.SimpleQueue[int] = queue.SimpleQueue()
 
     def work(index: int, engine: contexts.Engine) -> None:
         try:
@@ -133,26 +140,40 @@ def _at_once(args: argparse.Namespace, engines: list[contexts.Engine]) -> list[R
             stopped = Run(engine)
             stopped.code, stopped.error = 130, "interrupted"
             runs[index] = stopped
+        finally:
+            finished[index] = True
+            done.put(index)
 
-    threads = [threading.Thread(target=work, args=(i, e), daemon=True) for i, e in enumerate(engines)]
-    for thread in threads:
-        thread.start()
+    def wait_for_all() -> None:
+        while not all(finished):
+            try:
+                done.get(timeout=0.5)
+            except queue.Empty:
+                pass
+
+    for index, engine in enumerate(engines):
+        threading.Thread(target=work, args=(index, engine), daemon=True).start()
     try:
-        for thread in threads:
-            thread.join()
+        wait_for_all()
     except KeyboardInterrupt as interruption:
         signals.broadcast(getattr(interruption, "signum", 2))
         with signals.deferred("letting every engine finish first", resume=False):
-            for thread in threads:
-                thread.join()
+            wait_for_all()
         signals.broadcast(None)
+        _collect(engines, runs, into)
         raise
+    return _collect(engines, runs, into)
+
+
+def _collect(engines: list[contexts.Engine], runs: list[Run | None], into: list[Run] | None) -> list[Run]:
     finished = []
     for engine, each in zip(engines, runs):
         if each is None:  # its thread died of a bug, whose traceback is above
             each = Run(engine)
             each.code, each.error = 1, "ended without an outcome (a bug: see above)"
         finished.append(each)
+    if into is not None:
+        into += finished
     return finished
 
 
@@ -164,8 +185,11 @@ def _rolling(args: argparse.Namespace, engines: list[contexts.Engine], parallel:
             batch = engines[first : first + parallel]
             for engine in batch:
                 sys.stderr.write(f"dockervisor: {engine.name}: starting\n")
-            done = [_one(args, batch[0])] if len(batch) == 1 else _at_once(args, batch)
-            runs += done
+            if len(batch) == 1:
+                runs.append(_one(args, batch[0]))
+            else:
+                _at_once(args, batch, into=runs)
+            done = runs[-len(batch) :]
             if any(r.code != EXIT_OK for r in done):
                 break
     except KeyboardInterrupt:
@@ -176,7 +200,7 @@ def _rolling(args: argparse.Namespace, engines: list[contexts.Engine], parallel:
     return failed[0] if failed else EXIT_OK
 
 
-_OUTCOMES = {EXIT_OK: "started", EXIT_ROLLED_BACK: "did not come up: rolled back",
+_OUTCOMES = {EXIT_OK: "started", EXIT_ROLLED_BACK: "failed: rolled back",
              EXIT_ROLLBACK_FAILED: "ROLLBACK FAILED"}  # fmt: skip
 
 

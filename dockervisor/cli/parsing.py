@@ -109,7 +109,6 @@ def verb_parser(verb: str) -> Parser:
     return parser
 
 
-ENGINELESS_VERBS = ("completion",)
 
 
 def top_parser(argv: list[str]) -> Parser:
@@ -130,7 +129,9 @@ def top_parser(argv: list[str]) -> Parser:
 def _declare(verb: str, parser: argparse.ArgumentParser) -> None:
     module = importlib.import_module(f"dockervisor.cli.{VERBS[verb][0]}")
     getattr(module, f"declare_{verb}")(parser)
-    if verb not in ENGINELESS_VERBS:
+    from dockervisor.fleet import ENGINELESS
+
+    if verb not in ENGINELESS:
         add_context(parser, "the docker context to act on (repeatable, or NAME,NAME); also before the verb")
 
 
