@@ -43,7 +43,7 @@ def test_unreachable_daemon_is_a_clear_error(cli, tmp_path) -> None:
 
 
 def test_damaged_state_is_reported_and_kept(cli, engine) -> None:
-    path = cli.home / "families" / "dcvtdamaged.json"
+    path = cli.state_dir / "families" / "dcvtdamaged.json"
     path.parent.mkdir(parents=True)
     path.write_text('{"schema": 1, "image": "dcvtdamaged", "last": ')
     for argv in (["start", "new", "dcvtdamaged"], ["stable", "show", "dcvtdamaged"], ["status"]):
@@ -63,7 +63,7 @@ def test_a_failing_build_records_nothing_but_its_failure(project, cli) -> None:
     app = project("badbuild")
     good_port = free_port()
     app.build(overrides={"ports": {str(good_port): "8080"}})
-    before = (cli.home / "families" / f"{app.family}.json").read_text()
+    before = (cli.state_dir / "families" / f"{app.family}.json").read_text()
     containers_before = set(docker("ps", "-aq").stdout.split())
     try:
         result = app.build(expect=1, extra=("RUN false",))
@@ -73,7 +73,7 @@ def test_a_failing_build_records_nothing_but_its_failure(project, cli) -> None:
         if left:
             docker("rm", "-f", "-v", *left)
     assert "dockervisor: error: `docker build" in result.err
-    assert (cli.home / "families" / f"{app.family}.json").read_text() == before
+    assert (cli.state_dir / "families" / f"{app.family}.json").read_text() == before
     assert [(e["action"], e["outcome"]) for e in cli.history(app.family)] == [
         ("build", "ok"),
         ("build", "failed"),
@@ -103,7 +103,7 @@ def test_two_starts_at_once_wait_for_each_other(project, cli) -> None:
 def test_a_held_lock_times_out_with_a_clear_message(project, cli) -> None:
     app = project("locked")
     app.build(overrides={"ports": {str(free_port()): "8080"}})
-    lock = cli.home / "locks" / f"{app.family}.lock"
+    lock = cli.state_dir / "locks" / f"{app.family}.lock"
     holder = subprocess.Popen(
         [sys.executable, "-c",
          "import fcntl, sys, time; f = open(sys.argv[1], 'a'); fcntl.flock(f, fcntl.LOCK_EX); "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from support import REPO, family_containers, remove_family
+from support import REPO, family_containers, remove_family, state_dir
 
 FAMILY = "hello"  # what the quickstart names it
 
@@ -42,7 +42,7 @@ def test_the_quickstart_runs_as_written(engine, tmp_path: Path) -> None:
         served = [line for line in result.stdout.splitlines() if line.startswith("hello v")]
         assert served == ["hello v1", "hello v2", "hello v1"], result.stdout
         assert re.search(r"^hello\s+running", result.stdout, re.M), result.stdout
-        state = (tmp_path / "home" / ".dockervisor" / "families" / "hello.json").read_text()
+        state = (state_dir(tmp_path / "home" / ".dockervisor", env) / "families" / "hello.json").read_text()
         assert '"stable"' in state
     finally:
         remove_family(FAMILY)
