@@ -241,14 +241,14 @@ def _show(args: argparse.Namespace, runs: list[Run]) -> None:
     if getattr(args, "json", False):
         _show_json(runs)
     else:
-        _show_tables(runs)
+        _show_tables(runs, getattr(args, "wide", False))
     for each in runs:  # what is not a table: one line each, saying whose
         for line in each.out.getvalue().splitlines():
             print(line if args.dry_run else f"{each.engine.name}: {line}", file=sys.stdout)
     sys.stdout.flush()
 
 
-def _show_tables(runs: list[Run]) -> None:
+def _show_tables(runs: list[Run], wide: bool) -> None:
     from dockervisor.output import Column, print_table
 
     columns: list | None = None
@@ -266,7 +266,7 @@ def _show_tables(runs: list[Run]) -> None:
             else:
                 colours += [[None, *colour] for colour in their_colours]
     if columns is not None:
-        print_table(sys.stdout, columns, rows, colours or None)
+        print_table(sys.stdout, columns, rows, colours or None, wide=wide)
 
 
 def _show_json(runs: list[Run]) -> None:
