@@ -75,7 +75,7 @@ def resolve(names: list[str], environ: dict[str, str] | None = None) -> list[Eng
         return [default_engine(environ)]
     engines: list[Engine] = []
     for name in names:
-        engine = Engine(name, endpoint_of(name, environ), named=True)
+        engine = Engine(check_context_name(name), endpoint_of(name, environ), named=True)
         same = next((e for e in engines if e.key == engine.key), None)
         if same is not None:
             raise DockervisorError(
