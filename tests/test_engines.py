@@ -221,6 +221,20 @@ def test_unlock_breaks_a_lock_left_behind_and_names_its_holder(app, fleet_cli, c
     assert [e["action"] for e in engine_history(cli, contexts, "two", app.family)][-2:] == ["unlock", "start new"]
 
 
+def test_the_engine_is_chosen_as_docker_chooses_it(app, fleet_cli, contexts) -> None:
+    """--context, then DOCKER_HOST, then DOCKER_CONTEXT: the family runs on the
+    second engine only, so only a command about that engine finds it."""
+    cli, two = fleet_cli, contexts["two"]
+    cli("--context", two, "build", app.family, str(app.dir), "-q")
+    cli("--context", two, "start", "new", app.family, *FAST)
+    assert "running" in cli("status", app.family, env={"DOCKER_CONTEXT": two}).out
+    elsewhere = SSH_HOST or "unix:///var/run/docker.sock"  # the default engine, over ssh if there is one
+    unknown = cli("status", app.family, env={"DOCKER_CONTEXT": two, "DOCKER_HOST": elsewhere}, expect=1)
+    assert f"unknown image family {app.family!r}" in unknown.err
+    assert "running" in cli("--context", two, "status", app.family, env={"DOCKER_HOST": elsewhere}).out
+    assert cli("--context", two, "stop", app.family, "--dry-run").out.startswith(f"docker --context {two} stop ")
+
+
 def test_round_one_state_is_adopted_by_the_default_engine_once(app, cli, contexts) -> None:
     app.cli("build", app.family, str(app.dir), "-q")
     app.cli("start", "new", app.family, *FAST)
