@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import adoption, contexts, docker_argv, fleet, paths, state
+from dockervisor import adoption, contexts, docker_argv, engine_lock, fleet, paths, state
 from dockervisor.cli import split_global_options
 from dockervisor.errors import DockervisorError
-from dockervisor.executor import Executor
+from dockervisor.executor import Executor, Result
 
 
 @pytest.fixture
@@ -192,3 +192,83 @@ def test_lines_from_threads_say_which_engine_and_stay_whole() -> None:
     stream.write("  | a log ")
     stream.write("line\n")
     assert out.getvalue() == "dockervisor: web1: stopped dcv_app_1\nweb1:   | a log line\n"
+
+
+class FakeDocker:
+    """An engine that answers the lock's commands from a dict of containers."""
+
+    def __init__(self, locks: dict[str, dict] | None = None, image: bool = True) -> None:
+        self.locks = locks or {}
+        self.image = image
+        self.calls: list[list[str]] = []
+
+    def change(self, argv: list[str], check: bool = True, timeout: float = 0, pass_fds: tuple = ()) -> Result:
+        self.calls.append(argv)
+        if argv[1:3] == ["image", "import"]:
+            self.image = True
+            return Result(argv, 0, "sha256:0", "")
+        if argv[1:3] == ["container", "create"]:
+            name = argv[argv.index("--name") + 1]
+            if not self.image:
+                return Result(argv, 1, "", "Error response from daemon: No such image: dockervisor-lock:1")
+            if name in self.locks:
+                return Result(argv, 1, "", f'Error response from daemon: Conflict. The container name "/{name}" is already in use')
+            labels = {argv[i + 1].split("=", 1)[0]: argv[i + 1].split("=", 1)[1]
+                      for i, word in enumerate(argv) if word == "--label"}  # fmt: skip
+            self.locks[name] = {"Id": f"id-{len(self.calls)}", "Config": {"Labels": labels}}
+            return Result(argv, 0, self.locks[name]["Id"] + "\n", "")
+        if argv[1:3] == ["container", "rm"]:
+            for name, document in list(self.locks.items()):
+                if document["Id"] == argv[-1]:
+                    del self.locks[name]
+            return Result(argv, 0, "", "")
+        raise AssertionError(f"unexpected {argv}")
+
+    def query(self, argv: list[str], check: bool = True, timeout: float = 0) -> Result:
+        self.calls.append(argv)
+        found = [self.locks[name] for name in argv[3:] if name in self.locks]
+        return Result(argv, 0 if found else 1, json.dumps(found), "" if found else "Error: No such container")
+
+
+@pytest.fixture
+def quick_locks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("DOCKERVISOR_LOCK_TIMEOUT", "0.2")
+    monkeypatch.setattr(engine_lock, "_POLL_SECONDS", 0.05)
+
+
+def hold(docker: FakeDocker, stderr: io.StringIO) -> object:
+    return engine_lock.engine_lock(docker, "app", "dockervisor stop app", "web1",  # type: ignore[arg-type]
+                                   "dockervisor unlock app --context web1", stderr)  # fmt: skip
+
+
+def test_the_engines_lock_is_taken_and_let_go_by_its_id(quick_locks: None) -> None:
+    docker, said = FakeDocker(image=False), io.StringIO()
+    with hold(docker, said):
+        (held,) = docker.locks.values()
+        assert held["Config"]["Labels"]["dockervisor.lock.holder"].endswith(": dockervisor stop app")
+    assert docker.locks == {}
+    verbs = [" ".join(argv[1:3]) for argv in docker.calls]
+    assert verbs == ["container create", "image import", "container create", "container rm"]
+    assert docker.calls[-1][-1] == held["Id"]
+
+
+def test_another_clients_lock_is_waited_for_then_named_with_the_way_to_break_it(quick_locks: None) -> None:
+    other = {"Id": "theirs", "Config": {"Labels": {"dockervisor.lock.holder": "bob@ops pid 7: dockervisor start new app",
+                                                   "dockervisor.lock.owner": "someone-else"}}}  # fmt: skip
+    docker, said = FakeDocker({"dockervisor-lock-app": other}), io.StringIO()
+    with pytest.raises(DockervisorError) as raised, hold(docker, said):
+        pass
+    assert "waiting for the lock on 'app' that the engine web1 holds, held by bob@ops pid 7" in said.getvalue()
+    assert "`dockervisor unlock app --context web1` breaks it" in raised.value.message
+    assert docker.locks == {"dockervisor-lock-app": other}  # never removed
+
+
+def test_a_lock_left_by_this_state_directory_is_taken_over(quick_locks: None) -> None:
+    left = {"Id": "ours-before", "Config": {"Labels": {"dockervisor.lock.holder": "root@here pid 1: killed",
+                                                       "dockervisor.lock.owner": engine_lock.owner_label()}}}  # fmt: skip
+    docker, said = FakeDocker({"dockervisor-lock-app": left}), io.StringIO()
+    with hold(docker, said):
+        assert docker.locks["dockervisor-lock-app"]["Id"] != "ours-before"
+    assert "left by a run of this state directory that is gone (root@here pid 1: killed)" in said.getvalue()
+    assert docker.locks == {}
