@@ -24,7 +24,12 @@ nine figures with their targets:
   8. `prune` of --many stopped containers (and the image only they use): its
      wall time, and its docker commands against a prune of 3;
   9. `start new` with retention on, once it removes a container a start,
-     against the `docker stop` + `docker run` + `docker rm` it then performs.
+     against the `docker stop` + `docker run` + `docker rm` it then performs.;
+  10. `status` of a family over 3 engines against over 1: the engines are asked
+     at the same time. The three are docker contexts it makes (and removes) for
+     the hosts in --engines (default: DOCKERVISOR_BENCH_ENGINES, else the
+     local engine at three socket addresses, each with a state of its own, so
+     that the figure needs no second engine). `--only engines` runs just this.
 
 Figure 2 measures a family with "keep": "all", so that a start new does only
 the stop and the run; figure 9 is the same with retention on.
@@ -61,6 +66,8 @@ TARGET_GROWTH = 2.0
 TARGET_VERSION_MS = 15.0
 TARGET_OWN_MS = 15.0
 TARGET_HISTORY_TAIL = 2.0
+TARGET_ENGINES = 1.5
+LOCAL_ENGINE_ADDRESSES = "unix:///var/run/docker.sock,unix:///run/docker.sock,unix:///var/run/./docker.sock"
 HISTORY_LINES = (100, 1_000_000)
 
 
@@ -68,15 +75,22 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=15, help="pairs per comparison (default: 15)")
     parser.add_argument("--many", type=int, default=300, help="containers for figures 3 and 8 (default: 300)")
-    parser.add_argument("--only", choices=["history", "own"],
-                        help="run only figure 6 or 7, which need no engine")  # fmt: skip
+    parser.add_argument("--only", choices=["history", "own", "engines"],
+                        help="run only figure 6 or 7 (no engine needed) or 10")  # fmt: skip
+    parser.add_argument(
+        "--engines", metavar="HOST,HOST,HOST",
+        default=os.environ.get("DOCKERVISOR_BENCH_ENGINES") or LOCAL_ENGINE_ADDRESSES,
+        help="the three docker hosts of figure 10 (default: the local engine at three addresses)",
+    )  # fmt: skip
     options = parser.parse_args()
     with Bench() as bench:
         if options.only == "history":
             return bench.report([bench.history_tail(options.rounds)])
         if options.only == "own":
             return bench.report([bench.own_time(options.rounds * 2)])
-        return bench.run(options.rounds, options.many)
+        if options.only == "engines":
+            return bench.report([bench.several_engines(options.rounds, options.engines.split(","))])
+        return bench.run(options.rounds, options.many, options.engines.split(","))
 
 
 class Bench:
@@ -136,14 +150,14 @@ class Bench:
             raise SystemExit(f"dockervisor {' '.join(args)} failed: {result.stderr}")
         return result.stdout
 
-    def timed(self, argv: list[str]) -> float:
+    def timed(self, argv: list[str], check: bool = True) -> float:
         started = time.perf_counter()
-        subprocess.run(argv, env=self.env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(argv, env=self.env, check=check, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         return time.perf_counter() - started
 
     # ---------------------------------------------------------------- figures
 
-    def run(self, rounds: int, many: int) -> int:
+    def run(self, rounds: int, many: int, hosts: list[str]) -> int:
         print(f"dockervisor: {self.dockervisor}\ninterpreter: {self.interpreter}")
         print(f"docker: {docker('version', '--format', '{{.Client.Version}} client, {{.Server.Version}} engine').strip()}")
         results = [
@@ -156,6 +170,7 @@ class Bench:
             self.own_time(rounds * 2),
             self.prune(many),
             self.start_new_retained(rounds),
+            self.several_engines(rounds, hosts),
         ]
         return self.report(results)
 
@@ -234,7 +249,7 @@ class Bench:
             docker("create", "--label", f"dockervisor.image={family}", "--name", f"{family}-{index}", family)
         return family
 
-    def counted(self, *args: str) -> list[str]:
+    def counted(self, *args: str, engine_lock: bool = False) -> list[str]:
         """Run dockervisor with a `docker` shim first on PATH; the verbs of the
         docker commands it ran (those run side by side, in either order)."""
         shim_dir = os.path.join(self.scratch, "shim")
@@ -246,13 +261,15 @@ class Bench:
                 script.write(f'#!/bin/sh\necho "$1" >> {shlex.quote(log)}\nexec {shlex.quote(shutil.which("docker") or "docker")} "$@"\n')
             os.chmod(shim, 0o755)
         open(log, "w").close()
-        self.dv(*args, env={**self.env, "PATH": f"{shim_dir}:{os.environ['PATH']}"})
+        # The commands' own calls; the engine's lock (2 per change) is counted apart.
+        lock = "on" if engine_lock else "off"
+        self.dv(*args, env={**self.env, "PATH": f"{shim_dir}:{os.environ['PATH']}", "DOCKERVISOR_ENGINE_LOCK": lock})
         with open(log) as calls:
             return calls.read().split()
 
     def call_counts(self, many: int) -> tuple[str, bool]:
-        def count(*args: str) -> int:
-            return len(self.counted(*args))
+        def count(*args: str, engine_lock: bool = False) -> int:
+            return len(self.counted(*args, engine_lock=engine_lock))
 
         family = self.family("count")
         counts = {
@@ -265,11 +282,13 @@ class Bench:
             "status": count("status", family),
             "history": count("history", family),
         }
+        locked_stop = count("stop", family, engine_lock=True)
         crowded = f"{self.image_prefix}-crowd{many}"
         many_counts = {"list images": count("list", "images", crowded), "status": count("status", crowded)}
         ok = all(many_counts[verb] == counts[verb] for verb in many_counts)
         lines = ["4. docker commands run per dockervisor command (--no-wait for starts)"]
         lines.append("   " + ", ".join(f"{verb} {n}" for verb, n in counts.items()))
+        lines.append(f"   with the engine's lock (on for remote engines): stop {locked_stop}")
         lines.append(
             f"   with {many} containers: "
             + ", ".join(f"{verb} {n}" for verb, n in many_counts.items())
@@ -316,6 +335,43 @@ class Bench:
             f"+{extra:.1f} ms (target <= {TARGET_VERSION_MS:g} ms)  {verdict(ok)}",
             ok,
         )
+
+    def several_engines(self, rounds: int, hosts: list[str]) -> tuple[str, bool]:
+        """`status` over 1 and over 3 engines, alternated run by run."""
+        if len(hosts) != 3:
+            raise SystemExit(f"--engines takes three docker hosts, not {hosts!r}")
+        names = [f"{self.image_prefix}-ctx{index}" for index in range(3)]
+        made: list[str] = []
+        family = f"{self.image_prefix}-engines"
+        try:
+            for name, host in zip(names, hosts):
+                docker("context", "create", name, "--docker", f"host={host}")
+                made.append(name)
+            family = self.family("engines")
+            directory = os.path.join(self.scratch, family)
+            for name in names[1:]:  # each engine its own host port: engines on one machine share them
+                with open(os.path.join(directory, f"dcv-{family}"), "w") as overrides:
+                    json.dump({"ports": {str(free_port()): "8080"}}, overrides)
+                self.dv("--context", name, "build", family, directory, "-q")
+            for name in names:  # each engine runs it (one engine at three addresses: once)
+                if not docker("--context", name, "ps", "-q", "--filter", f"label=dockervisor.image={family}"):
+                    self.dv("--context", name, "start", "new", family, "--no-wait")
+            one, three = [], []
+            for _ in range(rounds):
+                one.append(self.timed([self.dockervisor, "--context", names[0], "status", family], check=False))
+                three.append(self.timed([self.dockervisor, "--context", ",".join(names), "status", family],
+                                        check=False))  # fmt: skip
+        finally:
+            for name in made[1:]:  # the default engine's share goes with the other families
+                ids = docker("--context", name, "ps", "-aq", "--filter", f"label=dockervisor.image={family}",
+                             check=False).split()  # fmt: skip
+                if ids:
+                    docker("--context", name, "rm", "-f", "-v", *ids, check=False)
+                docker("--context", name, "rmi", "-f", family, check=False)
+            if made:
+                docker("context", "rm", "--force", *made, check=False)
+        title = f"10. status over 3 engines vs over 1 ({', '.join(hosts)})"
+        return figure(title, three, one, TARGET_ENGINES, ("3 engines", "1 engine"))
 
     def history_tail(self, rounds: int) -> tuple[str, bool]:
         few, lots = HISTORY_LINES
@@ -416,11 +472,13 @@ def history_line(family: str, index: int) -> str:
     return json.dumps(entry) + "\n"
 
 
-def figure(title: str, ours: list[float], raw: list[float], target: float) -> tuple[str, bool]:
+def figure(
+    title: str, ours: list[float], raw: list[float], target: float, names: tuple[str, str] = ("dockervisor", "docker")
+) -> tuple[str, bool]:
     ratio = statistics.median(ours) / statistics.median(raw)
     ok = ratio <= target
     return (
-        f"{title}\n   dockervisor {ms(ours)}  docker {ms(raw)}  ratio {ratio:.2f} "
+        f"{title}\n   {names[0]} {ms(ours)}  {names[1]} {ms(raw)}  ratio {ratio:.2f} "
         f"(target <= {target})  {verdict(ok)}",
         ok,
     )

@@ -28,7 +28,7 @@ _HEADER = """\
 _BASH = r"""
 _dockervisor_families() {
     local home="${DOCKERVISOR_HOME:-$HOME/.dockervisor}" file
-    for file in "$home"/families/*.json; do
+    for file in "$home"/engines/*/families/*.json "$home"/families/*.json; do
         [ -e "$file" ] || continue
         file="${file##*/}"
         printf '%s\n' "${file%.json}"

@@ -1,4 +1,5 @@
-"""What every command is handed: the executor, the streams, and the run's mode."""
+"""What every command is handed: the engine and its executor, the streams,
+and the run's mode; and how a change of a family is held and recorded."""
 
 from __future__ import annotations
 
@@ -22,6 +23,8 @@ TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see T
 if TYPE_CHECKING:
     from typing import TextIO
 
+    from dockervisor.engine.contexts import Engine
+
 _OUTCOME_BY_EXIT_CODE = {EXIT_ROLLED_BACK: "rolled-back", EXIT_ROLLBACK_FAILED: "rollback-failed"}
 
 
@@ -32,13 +35,41 @@ class Context:
         dry_run: bool = False,
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
+        engine: Engine | None = None,
     ) -> None:
         self.command_line = command_line
         self.dry_run = dry_run
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
-        self.docker = Executor(dry_run, self.stdout, self.stderr)
+        self.engine = engine
+        self.docker = Executor(dry_run, self.stdout, self.stderr, engine.flags if engine else ())
         self.wide = False  # tables: every column, nothing cut, even in a terminal
+        # Set by fleet.py when the command covers several engines: tables and
+        # JSON documents are collected, to be shown as one, engine by engine.
+        self.collected: list[tuple[str, object]] | None = None
+
+    def table(self, columns: list, rows: list[list[str]], colours: list | None = None) -> None:
+        """Print a table, or collect it when several engines make one."""
+        if self.collected is not None:
+            self.collected.append(("table", (columns, rows, colours)))
+            return
+        from dockervisor.output import print_table
+
+        print_table(self.stdout, columns, rows, colours, wide=self.wide)
+
+    def document(self, document: dict) -> None:
+        """Print the JSON document, or collect it when several engines make one."""
+        if self.collected is not None:
+            self.collected.append(("json", document))
+            return
+        from dockervisor.output import print_json
+
+        print_json(self.stdout, document)
+
+    def unlock_hint(self, image: str) -> str:
+        """The command that breaks a stale engine lock on `image` of this engine."""
+        named = f" --context {self.engine.name}" if self.engine and self.engine.flags else ""
+        return f"dockervisor unlock {image}{named}"
 
     def info(self, message: str) -> None:
         """Progress for the person or the cron mail; stdout stays for results."""
@@ -77,7 +108,9 @@ class Context:
         if self.dry_run:
             yield entry
             return
-        with family_lock(image, self.command_line, self.stderr, on_wait) as fd:
+        with family_lock(image, self.command_line, self.stderr, on_wait) as fd, self._engine_lock(
+            image, on_wait
+        ):
             self.docker.inherit_fds = (fd,)
             try:
                 yield entry
@@ -102,6 +135,26 @@ class Context:
             signum = signum or signals.take_pending()
             if signum is not None:
                 raise signals.Interrupted(signum)
+
+    def _engine_lock(self, image: str, on_wait: Callable[[], None] | None):  # type: ignore[no-untyped-def]
+        """The lock the engine itself holds (see engine/lock.py); `on_wait` runs
+        at most once for both locks. It costs two docker calls a change, so by
+        default it is taken only for an engine other machines can reach too
+        (ssh://, tcp://): DOCKERVISOR_ENGINE_LOCK=on takes it for the local
+        socket as well, =off never."""
+        import os
+        from contextlib import nullcontext
+
+        setting = os.environ.get("DOCKERVISOR_ENGINE_LOCK", "auto")
+        endpoint = self.engine.endpoint if self.engine else ""
+        local = endpoint.startswith(("unix://", "npipe://")) or not endpoint
+        if setting == "off" or (setting != "on" and local):
+            return nullcontext()
+        from dockervisor.engine.lock import engine_lock
+
+        name = self.engine.name if self.engine else "default"
+        return engine_lock(self.docker, image, self.command_line, name, self.unlock_hint(image),
+                           self.stderr, on_wait)  # fmt: skip
 
     def _record(self, image: str, entry: history.Entry, exit_code: int = EXIT_FAILED) -> None:
         """Append to the history; signals wait, so the record is whole."""

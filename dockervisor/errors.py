@@ -82,8 +82,10 @@ class DockerTimeout(DockervisorError):
 
 
 class StartFailed(DockervisorError):
-    """A start that did not come up; `outcome` is what the history records."""
+    """A start that did not come up; `outcome` is what the history records,
+    `running` what of the family runs afterwards (for a fleet's summary)."""
 
-    def __init__(self, message: str, exit_code: int, outcome: str) -> None:
+    def __init__(self, message: str, exit_code: int, outcome: str, running: str | None = None) -> None:
         super().__init__(message, exit_code)
         self.outcome = outcome
+        self.running = running

@@ -172,6 +172,7 @@ def _roll_back(
                 f"{what_failed}. Rolled back: {previous} is running again; {fate}.",
                 EXIT_ROLLED_BACK,
                 "interrupted" if interrupted else "rolled-back",
+                previous,
             )
         running = _running_now(ctx, family.image)
         raise StartFailed(
@@ -180,6 +181,7 @@ def _roll_back(
             f"Check `dockervisor status {family.image}`.",
             EXIT_ROLLBACK_FAILED,
             "rollback-failed",
+            running,
         )
 
 

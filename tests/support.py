@@ -160,6 +160,7 @@ def remove_family(family: str) -> None:
     built = docker("image", "ls", "-q", "--no-trunc", "--filter", f"label=dockervisor.built={family}", check=False)
     image_ids.update(built.stdout.split())
     docker("rmi", "-f", family, *sorted(image_ids), check=False)
+    docker("rm", "-f", f"dockervisor-lock-{family}", check=False)  # left by a killed run
     volumes = docker("volume", "ls", "-q", "--filter", f"name={family}", check=False).stdout.split()
     ours = [v for v in volumes if v == family or v.startswith(f"{family}_")]
     if ours:
@@ -251,12 +252,25 @@ class CLI:
         for process in self.background:
             end_process(process)
 
+    @property
+    def state_dir(self) -> Path:
+        """Where the default engine's families, history and locks are kept."""
+        return state_dir(self.home, self.env)
+
     def state(self, family: str) -> dict:
-        return json.loads((self.home / "families" / f"{family}.json").read_text())
+        return json.loads((self.state_dir / "families" / f"{family}.json").read_text())
 
     def history(self, family: str) -> list[dict]:
-        path = self.home / "history" / f"{family}.jsonl"
+        path = self.state_dir / "history" / f"{family}.jsonl"
         return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def state_dir(home: Path, env: dict[str, str], context: str | None = None) -> Path:
+    """The state directory of an engine (the default one, or a context's) under `home`."""
+    from dockervisor.engine.contexts import default_engine, endpoint_of, key_for
+
+    endpoint = endpoint_of(context, env) if context else default_engine(env).endpoint
+    return home / "engines" / key_for(endpoint)
 
 
 def dockerfile(

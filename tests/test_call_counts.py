@@ -1,6 +1,11 @@
 """How many docker commands each dockervisor command runs, and that the number
 does not grow with the family. (Counts, unlike timings, do not vary between runs.)
-A shim first on PATH logs each call and runs the real docker."""
+A shim first on PATH logs each call and runs the real docker.
+
+The engine's lock (two calls per change: create and remove its container) is
+counted on its own; the other tests count what the commands themselves ask,
+with DOCKERVISOR_ENGINE_LOCK=off. Knowing which engine, and where its state
+is, costs no call."""
 
 from __future__ import annotations
 
@@ -23,9 +28,9 @@ def counted(cli, tmp_path):  # type: ignore[no-untyped-def]
     (shim_dir / "docker").chmod(0o755)
     path = f"{shim_dir}:{cli.env['PATH']}"
 
-    def count(*args: str, expect: int = 0) -> list[str]:
+    def count(*args: str, expect: int = 0, engine_lock: bool = False) -> list[str]:
         log.write_text("")
-        cli(*args, expect=expect, env={"PATH": path})
+        cli(*args, expect=expect, env={"PATH": path, "DOCKERVISOR_ENGINE_LOCK": "on" if engine_lock else "off"})
         return log.read_text().split()
 
     return count
@@ -64,3 +69,11 @@ def test_listings_cost_the_same_for_3_or_12_containers(project, cli, counted) ->
         "list containers": ["image", "ps"],
         "status": ["container", "image", "ps"],
     }
+
+
+def test_the_engines_lock_costs_two_calls_per_change(project, cli, counted) -> None:
+    app = project("lockcount")
+    app.build(overrides={"ports": {str(free_port()): "8080"}})  # imports the lock image if missing
+    cli("start", "new", app.family, "--no-wait")
+    assert counted("stop", app.family, engine_lock=True) == ["container", "ps", "stop", "container"]
+    assert counted("status", app.family, engine_lock=True, expect=5) == ["ps"]  # questions take no lock

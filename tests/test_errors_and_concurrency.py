@@ -40,7 +40,7 @@ def test_unreachable_daemon_is_a_clear_error(cli, tmp_path) -> None:
 
 
 def test_damaged_state_is_reported_and_kept(cli, engine) -> None:
-    path = cli.home / "families" / "dcvtdamaged.json"
+    path = cli.state_dir / "families" / "dcvtdamaged.json"
     path.parent.mkdir(parents=True)
     path.write_text('{"schema": 1, "image": "dcvtdamaged", "last": ')
     for argv in (["start", "new", "dcvtdamaged"], ["stable", "show", "dcvtdamaged"], ["status"]):
@@ -60,7 +60,7 @@ def test_a_failing_build_records_nothing_but_its_failure(project, cli) -> None:
     app = project("badbuild")
     good_port = free_port()
     app.build(overrides={"ports": {str(good_port): "8080"}})
-    before = (cli.home / "families" / f"{app.family}.json").read_text()
+    before = (cli.state_dir / "families" / f"{app.family}.json").read_text()
     # The legacy builder keeps the container of a failed RUN step for debugging;
     # the label, which it inherits, tells this test's own from any other.
     mine = f"dcvt.failed-build={app.family}"
@@ -71,7 +71,7 @@ def test_a_failing_build_records_nothing_but_its_failure(project, cli) -> None:
         if left:
             docker("rm", "-f", "-v", *left)
     assert "dockervisor: error: `docker build" in result.err
-    assert (cli.home / "families" / f"{app.family}.json").read_text() == before
+    assert (cli.state_dir / "families" / f"{app.family}.json").read_text() == before
     assert [(e["action"], e["outcome"]) for e in cli.history(app.family)] == [
         ("build", "ok"),
         ("build", "failed"),
@@ -101,7 +101,7 @@ def test_two_starts_at_once_wait_for_each_other(project, cli) -> None:
 def test_a_held_lock_times_out_with_a_clear_message(project, cli) -> None:
     app = project("locked")
     app.build(overrides={"ports": {str(free_port()): "8080"}})
-    with holding_lock(cli.home / "locks" / f"{app.family}.lock"):
+    with holding_lock(cli.state_dir / "locks" / f"{app.family}.lock"):
         result = cli("start", "new", app.family, expect=1, env={"DOCKERVISOR_LOCK_TIMEOUT": "1"})
     assert "gave up after 1s waiting for the lock" in result.err and "somebody else" in result.err
     assert all_names(app.family) == []

@@ -282,14 +282,14 @@ def test_forget_retires_a_family_but_keeps_its_data_unless_asked(project, cli, o
     app.build(content="v2")
     second = started(cli("start", "new", f, *FAST))
     stranger = outsider(outsiders, old_image)  # keeps the old image in use
-    (cli.home / "history" / f"{f}.jsonl.1").write_text("")  # a rotated history
+    (cli.state_dir / "history" / f"{f}.jsonl.1").write_text("")  # a rotated history
 
     assert "stop it first" in cli("forget", f, expect=1).err
     assert set(all_names(f)) == {first, second}
 
     cli("stop", f)
     dry = cli("forget", f, "--dry-run")
-    assert set(all_names(f)) == {first, second} and (cli.home / "families" / f"{f}.json").exists()
+    assert set(all_names(f)) == {first, second} and (cli.state_dir / "families" / f"{f}.json").exists()
     assert f"docker volume rm {f}_data" in dry.out
 
     gone = cli("forget", f)
@@ -299,7 +299,7 @@ def test_forget_retires_a_family_but_keeps_its_data_unless_asked(project, cli, o
     assert f"kept volumes {f}_data; to remove them: docker volume rm {f}_data" in gone.out
     assert exists(f"{f}_data")
     for path in (f"families/{f}.json", f"history/{f}.jsonl", f"history/{f}.jsonl.1", f"locks/{f}.lock"):
-        assert not (cli.home / path).exists(), path
+        assert not (cli.state_dir / path).exists(), path
     assert "unknown image family" in cli("forget", f, expect=1).err
 
     # --volumes: the data goes too.

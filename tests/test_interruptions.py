@@ -185,7 +185,7 @@ def test_kill_9_during_docker_run_keeps_the_lock_until_docker_is_done(serving, c
     assert running_names(app.family) == [good]
     assert len(all_names(app.family)) == 2  # the orphan's container exists, stopped
     assert_no_secret_on_disk(cli.home)
-    for line in (cli.home / "history" / f"{app.family}.jsonl").read_text().splitlines():
+    for line in (cli.state_dir / "history" / f"{app.family}.jsonl").read_text().splitlines():
         json.loads(line)
     assert http_get(port) == "v1\n"
 

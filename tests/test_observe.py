@@ -215,7 +215,7 @@ def test_a_dry_run_takes_no_lock_and_never_waits(past, cli, tmp_path) -> None:
         ["build", app.family, str(app.dir)], ["start", "new", app.family], ["start", "last", app.family],
         ["start", "stable", app.family], ["start", c1], ["stop", app.family], ["stable", app.family],
     ]  # fmt: skip
-    with holding_lock(cli.home / "locks" / f"{app.family}.lock"):
+    with holding_lock(cli.state_dir / "locks" / f"{app.family}.lock"):
         for argv in dry_runs:
             # A dry run that waited for the lock would give up after 5 s.
             result = cli(*argv, "--dry-run", env={"DOCKERVISOR_LOCK_TIMEOUT": "5"})

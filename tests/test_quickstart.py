@@ -13,7 +13,7 @@ import re
 import subprocess
 from pathlib import Path
 
-from support import REPO, free_port, new_family
+from support import REPO, free_port, new_family, state_dir
 
 NAME, PORT = "hello", "8080"  # what the quickstart names its family, and its port
 
@@ -58,6 +58,6 @@ def test_the_quickstart_runs_as_written(engine, families, tmp_path: Path) -> Non
     assert served == [f"{name} v1", f"{name} v2", f"{name} v1"], result.stdout
     status = re.search(rf"^{name}\s+running\b.*$", result.stdout, re.M)
     assert status, result.stdout
-    state = json.loads((tmp_path / "home" / ".dockervisor" / "families" / f"{name}.json").read_text())
+    state = json.loads((state_dir(tmp_path / "home" / ".dockervisor", env) / "families" / f"{name}.json").read_text())
     # The first container was marked, and the rollback made it the last one again.
     assert state["stable"] is not None and state["stable"] == state["last"], state

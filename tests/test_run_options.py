@@ -227,8 +227,8 @@ def test_pull_from_an_unreachable_registry_fails_in_one_line_recording_nothing(p
         failed = cli("pull", app.family, *args, expect=1)
         lines = failed.err.splitlines()
         assert len(lines) == 1 and lines[0].startswith("dockervisor: error: ") and words in lines[0], failed
-        assert not (cli.home / "families" / f"{app.family}.json").exists()
-        assert not (cli.home / "history" / f"{app.family}.jsonl").exists()
+        assert not (cli.state_dir / "families" / f"{app.family}.json").exists()
+        assert not (cli.state_dir / "history" / f"{app.family}.jsonl").exists()
         assert docker("image", "inspect", f"{app.family}:latest", check=False).returncode != 0
 
 

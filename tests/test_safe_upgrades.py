@@ -243,7 +243,7 @@ def test_env_reaches_the_container_and_never_dockervisors_output(project, cli) -
     assert env["SHARED"] == "from-cli"  # --env over the dcv env over its env_file
 
     dry = cli("start", "new", app.family, "--env", f"TOKEN={secret}", "--dry-run")
-    history = (cli.home / "history" / f"{app.family}.jsonl").read_text()
+    history = (cli.state_dir / "history" / f"{app.family}.jsonl").read_text()
     for text in (result.out, result.err, dry.out, dry.err, history):
         assert secret not in text and "dcv-value" not in text and "file-value" not in text
     assert "TOKEN=***" in history

@@ -246,7 +246,7 @@ def test_bad_overrides_stop_the_build_and_record_nothing(project, cli) -> None:
     app.write(overrides={"ports": {"80": "8080"}, "volume": {}})
     result = cli("build", app.family, str(app.dir), expect=1)
     assert f"dockervisor: error: {app.dir / f'dcv-{app.family}'}: volume: unknown key" in result.err
-    assert not (cli.home / "families" / f"{app.family}.json").exists()
+    assert not (cli.state_dir / "families" / f"{app.family}.json").exists()
     assert docker("image", "inspect", app.family, check=False).returncode != 0  # nothing built
 
 

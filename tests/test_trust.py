@@ -40,7 +40,7 @@ def test_a_typo_creates_no_file_and_every_read_command_agrees(cli, engine) -> No
 
 def test_a_damaged_family_is_shown_as_damaged_and_the_others_still_are(app, cli) -> None:
     cli("start", "new", app.family, *FAST)
-    damaged = cli.home / "families" / "dcvtbroken.json"
+    damaged = cli.state_dir / "families" / "dcvtbroken.json"
     damaged.write_text('{"schema": 1, "image": "dcvtbroken", "last": ')
     status = cli("status", expect=1)
     assert app.family in status.out and "dcvtbroken" in status.out and "damaged" in status.out
@@ -86,7 +86,7 @@ def test_stable_waiting_for_a_start_refuses_to_mark_the_new_container(app, cli, 
     # The start holds the lock while the old container still runs a while.
     slow_stop = docker_wrapper(tmp_path / "bin", '[ "$1" = stop ] && sleep 2')
     start = cli.popen("start", "new", app.family, *FAST, env=slow_stop)
-    lock = cli.home / "locks" / f"{app.family}.lock"
+    lock = cli.state_dir / "locks" / f"{app.family}.lock"
     wait_for(lambda: lock.exists() and lock.read_text(), 30, "the start to hold the lock")
     result = cli("stable", app.family, expect=1)
     assert start.wait(timeout=60) == 0
@@ -157,7 +157,7 @@ def test_a_state_directory_others_may_write_is_refused(app, cli) -> None:
 
 
 def test_a_hand_edited_run_configuration_is_reported_not_used(app, cli) -> None:
-    path = cli.home / "families" / f"{app.family}.json"
+    path = cli.state_dir / "families" / f"{app.family}.json"
     document = json.loads(path.read_text())
     document["run_config"]["ports"][0]["host"] = 99999
     path.write_text(json.dumps(document))

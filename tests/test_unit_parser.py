@@ -47,6 +47,7 @@ ORDERS = [
     (["config", "app", "--json"], ["config", "--json", "app"]),
     (["start", "new", "app", "--if-changed"], ["start", "--if-changed", "new", "app"]),
     (["exec", "-it", "app", "sh", "-c", "ls -l"], ["exec", "-i", "-t", "app", "sh", "-c", "ls -l"]),
+    (["unlock", "app", "--context", "web1"], ["unlock", "--context", "web1", "app"]),
 ]  # fmt: skip
 
 

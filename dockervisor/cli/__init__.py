@@ -7,6 +7,9 @@ fast for cron. Options and positionals may come in any order after the verb,
 as docker users type them (`start new --env A=b app`). The whole parser is
 built only for the top-level help, an unknown verb, and the generators of
 completion scripts and the man page.
+
+`--context NAME` (repeatable, or `a,b`) comes before the verb, as for docker,
+and is taken after it too; fleet.py runs the verb on each engine named.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ VERBS = {
     "start": ("lifecycle", "start new|last|stable IMAGENAME, or a container of a family by name"),
     "stop": ("lifecycle", "stop the family's running container (nothing running: exit 0)"),
     "stable": ("lifecycle", "mark the running container stable, or show which one is"),
+    "unlock": ("lifecycle", "break the engine's lock on a family, left by a client that was killed"),
     "status": ("observe", "one line per family: what runs, health, uptime, image, ports, marks"),
     "list": ("observe", "list the families, or one family's containers or images"),
     "history": ("observe", "every build, start, stop, stable mark and rollback of a family"),
@@ -43,19 +47,21 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from dockervisor.cli import parsing
 
-    if args_list and args_list[0] in VERBS:
-        args = parsing.parse_verb(args_list)
+    global_contexts, rest = split_global_options(args_list)
+    if rest and rest[0] in VERBS:
+        args = parsing.parse_verb(rest)
     else:
         args = parsing.parse_top(args_list)
     if not hasattr(args, "handler"):
         parsing.top_parser(args_list).print_help(sys.stderr)
         return EXIT_USAGE
+    args.contexts = global_contexts + (getattr(args, "contexts", None) or [])
     args.command_line = redacted_command_line(args_list)
-    from dockervisor import signals
+    from dockervisor import fleet, signals
 
     restore = signals.install()
     try:
-        return int(args.handler(args))
+        return fleet.run(args, rest[0])
     except DockervisorError as error:
         print(f"dockervisor: error: {error.message}", file=sys.stderr, flush=True)
         return error.exit_code
@@ -74,10 +80,28 @@ def main(argv: list[str] | None = None) -> int:
         restore()
 
 
+def split_global_options(argv: list[str]) -> tuple[list[str], list[str]]:
+    """`--context NAME` and `--context=NAME` before the verb, and the rest.
+    Anything else before the verb is left for the top-level parser."""
+    contexts: list[str] = []
+    index = 0
+    while index < len(argv):
+        word = argv[index]
+        if word == "--context" and index + 1 < len(argv):
+            contexts.append(argv[index + 1])
+            index += 2
+        elif word.startswith("--context="):
+            contexts.append(word.partition("=")[2])
+            index += 1
+        else:
+            break
+    return contexts, argv[index:]
+
+
 # Options whose values are never secret: shown as typed in the history.
 _PLAIN_OPTIONS = (
     "--wait", "--settle", "--limit", "--file", "--env-file", "--keep", "--tail", "--since",
-    "--overrides",
+    "--overrides", "--context",
 )  # fmt: skip
 
 

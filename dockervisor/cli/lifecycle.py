@@ -1,4 +1,4 @@
-"""The verbs that change what runs: build, start, stop, stable."""
+"""The verbs that change what runs: build, start, stop, stable, unlock."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dockervisor.cli.parsing import (
     add_dry_run,
     add_json,
     context,
+    count,
     image_name,
     seconds,
     usage_error,
@@ -76,7 +77,10 @@ def declare_start(p: Parser) -> None:
         "HEALTHCHECK); if it does not come up, or the start is interrupted\n"
         "(SIGINT, SIGTERM, SIGHUP), it is stopped and the container that ran\n"
         "before is started again (exit code 3). stdout gets the name of the\n"
-        "container that runs afterwards.",
+        "container that runs afterwards.\n\n"
+        "With several contexts (dockervisor --context web1,web2 start new myapp)\n"
+        "it goes host by host; the first host whose start fails is rolled back,\n"
+        "the hosts after it are not touched, and stdout gets which hosts run what.",
         codes=(0, 1, 2, 3, 4),
         usage=START_USAGE,
     )
@@ -106,8 +110,21 @@ def declare_start(p: Parser) -> None:
         help="start new only: do nothing (and print its name) if the running container already "
         "runs the current image with the same configuration and environment",
     )  # fmt: skip
+    p.add_argument(
+        "--parallel", type=_at_least_one, default=1, metavar="N",
+        help="with several contexts: start on N hosts at a time (default: 1)",
+    )  # fmt: skip
     add_dry_run(p)
     p.set_defaults(handler=run_start)
+
+
+def _at_least_one(text: str) -> int:
+    from dockervisor.cli.parsing import invalid
+
+    value = count(text)
+    if value < 1:
+        raise invalid(f"must be 1 or more: {text!r}")
+    return value
 
 
 def _wait_policy(args: argparse.Namespace) -> WaitPolicy:
@@ -226,3 +243,25 @@ def run_stable(args: argparse.Namespace) -> int:
     if container is not None:
         container = container_for(image, container)
     return stable.mark(context(args), image, container, args.force)
+
+
+# unlock -----------------------------------------------------------------------
+
+
+def declare_unlock(p: Parser) -> None:
+    p.describe(
+        "break the engine's lock on a family, left by a client that was killed",
+        "  dockervisor unlock myapp --context web1\n\n"
+        "Every change of a family holds a lock the engine keeps (a container named\n"
+        "dockervisor-lock-IMAGENAME, never started), so that admins on other\n"
+        "machines wait for each other. A client killed while holding it leaves it\n"
+        "behind; this removes it and says who held it. Make sure that run is gone.",
+    )
+    p.add_argument("image", metavar="IMAGENAME", type=image_name)
+    p.set_defaults(handler=run_unlock)
+
+
+def run_unlock(args: argparse.Namespace) -> int:
+    from dockervisor.commands.unlock import unlock
+
+    return unlock(context(args), args.image)

@@ -40,7 +40,13 @@ environment:
   DOCKERVISOR_LOCK_TIMEOUT  seconds to wait for a family's lock (default: 300)
   DOCKERVISOR_DEBUG         set: print each docker command run
   NO_COLOR                  set and not empty: no colour
-  DOCKER_HOST, DOCKER_CONTEXT  which engine docker talks to, as for docker"""
+  DOCKERVISOR_ENGINE_LOCK   on|off: the engine's own lock on a family (default: on for
+                            ssh:// and tcp:// engines, off for the local socket)
+  DOCKER_HOST, DOCKER_CONTEXT  which engine docker talks to, as for docker
+
+several servers:
+  dockervisor --context web1,web2 start new myapp   host by host, health-gated
+  dockervisor --context web1 --context web2 status  every engine at once"""
 
 
 class Formatter(argparse.RawDescriptionHelpFormatter):
@@ -104,6 +110,8 @@ def verb_parser(verb: str) -> Parser:
     return parser
 
 
+
+
 def top_parser(argv: list[str]) -> Parser:
     Parser.argv = argv
     parser = Parser(
@@ -112,6 +120,7 @@ def top_parser(argv: list[str]) -> Parser:
         epilog=QUICK_EXAMPLES + "\n\n" + exit_codes_help(),
     )
     parser.add_argument("--version", action="version", version=f"dockervisor {__version__}")
+    add_context(parser, "the docker context to act on (repeatable, or NAME,NAME): several act on each engine")
     verbs = parser.add_subparsers(title="commands", metavar="COMMAND")
     for verb, (_, summary) in VERBS.items():
         _declare(verb, verbs.add_parser(verb, help=summary))
@@ -121,6 +130,26 @@ def top_parser(argv: list[str]) -> Parser:
 def _declare(verb: str, parser: argparse.ArgumentParser) -> None:
     module = importlib.import_module(f"dockervisor.cli.{VERBS[verb][0]}")
     getattr(module, f"declare_{verb}")(parser)
+    from dockervisor.fleet import ENGINELESS
+
+    if verb not in ENGINELESS:
+        add_context(parser, "the docker context to act on (repeatable, or NAME,NAME); also before the verb")
+
+
+def add_context(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument(
+        "--context", action="append", dest="contexts", metavar="NAME", type=context_names, help=help_text
+    )
+
+
+def context_names(text: str) -> str:
+    from dockervisor.engine.contexts import split_names
+
+    try:
+        split_names([text])
+    except DockervisorError as error:
+        raise invalid(error.message) from None
+    return text
 
 
 def _help_width() -> int:
@@ -188,8 +217,16 @@ def add_wide(parser: argparse.ArgumentParser) -> None:
 def context(args: argparse.Namespace) -> Context:
     from dockervisor.context import Context
 
-    ctx = Context(args.command_line, dry_run=getattr(args, "dry_run", False))
+    stdout, stderr, collected = getattr(args, "streams", None) or (None, None, None)
+    ctx = Context(
+        args.command_line,
+        dry_run=getattr(args, "dry_run", False),
+        stdout=stdout,
+        stderr=stderr,
+        engine=getattr(args, "engine", None),
+    )
     ctx.wide = getattr(args, "wide", False)
+    ctx.collected = collected
     return ctx
 
 

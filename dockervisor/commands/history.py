@@ -9,7 +9,7 @@ from dockervisor.store.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK
 from dockervisor.store.files import exists_private
-from dockervisor.output import Column, print_json, print_table
+from dockervisor.output import Column
 
 
 def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
@@ -20,7 +20,7 @@ def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
         require_known_family(image, engine.family_containers(ctx.docker, image))
     entries = history_log.read(image, limit)
     if as_json:
-        print_json(ctx.stdout, {"image": image, "entries": entries})
+        ctx.document({"image": image, "entries": entries})
         return EXIT_OK
     rows = [
         [
@@ -37,7 +37,7 @@ def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
         Column("TIME"), Column("USER", "end", drop=2), Column("COMMAND", "end", 12),
         Column("CONTAINER"), Column("IMAGE", drop=1), Column("OUTCOME"),
     ]  # fmt: skip
-    print_table(ctx.stdout, columns, rows, wide=ctx.wide)
+    ctx.table(columns, rows)
     failures = [e for e in entries if e["outcome"] not in ("ok", "no-op") and e["message"]]
     for entry in failures[-5:]:  # whole: a reason cut short says nothing
         print(f"{entry['time']} {entry['outcome']}: {entry['message']}", file=ctx.stdout)

@@ -15,7 +15,7 @@ from dockervisor.store.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_FAILED, EXIT_OK
 from dockervisor.config.names import is_image_name
-from dockervisor.output import Column, print_json, print_table
+from dockervisor.output import Column
 from dockervisor.timefmt import iso_utc, parse_docker_time
 
 
@@ -32,10 +32,10 @@ def families(ctx: Context, as_json: bool) -> int:
                        "damaged": name in damaged})  # fmt: skip
         rows.append([name + (" (damaged)" if name in damaged else ""), str(len(members)), running or "-"])
     if as_json:
-        print_json(ctx.stdout, {"families": listed})
+        ctx.document({"families": listed})
     else:
         columns = [Column("FAMILY"), Column("CONTAINERS", drop=1), Column("RUNNING")]
-        print_table(ctx.stdout, columns, rows, wide=ctx.wide)
+        ctx.table(columns, rows)
     report_damaged(ctx, damaged)
     return EXIT_FAILED if damaged else EXIT_OK
 
@@ -63,7 +63,7 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
             }
         )
     if as_json:
-        print_json(ctx.stdout, {"image": image, "containers": listed})
+        ctx.document({"image": image, "containers": listed})
         return EXIT_OK
     rows = [
         [
@@ -79,7 +79,7 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
         Column("NAME"), Column("IMAGE", drop=2), Column("CREATED", drop=1), Column("STATE"),
         Column("MARKS"),
     ]  # fmt: skip
-    print_table(ctx.stdout, columns, rows, wide=ctx.wide)
+    ctx.table(columns, rows)
     return EXIT_OK
 
 
@@ -114,7 +114,7 @@ def images(ctx: Context, image: str, as_json: bool) -> int:
         )
     listed.sort(key=lambda i: i["created"] or "", reverse=True)
     if as_json:
-        print_json(ctx.stdout, {"image": image, "images": listed})
+        ctx.document({"image": image, "images": listed})
         return EXIT_OK
     rows = [
         [
@@ -126,7 +126,7 @@ def images(ctx: Context, image: str, as_json: bool) -> int:
         for i in listed
     ]
     columns = [Column("IMAGE ID"), Column("TAGS", "end"), Column("CREATED"), Column("CONTAINERS", "end")]
-    print_table(ctx.stdout, columns, rows, wide=ctx.wide)
+    ctx.table(columns, rows)
     return EXIT_OK
 
 

@@ -8,7 +8,7 @@ from dockervisor.commands.common import active_names
 from dockervisor.store.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_FAILED, EXIT_OK, DockervisorError
-from dockervisor.output import plural, print_json
+from dockervisor.output import plural
 from dockervisor.waiting import has_healthcheck
 
 
@@ -93,8 +93,7 @@ def show(ctx: Context, image: str, as_json: bool) -> int:
     require_known_family(image, containers)
     found = {c.name: c for c in containers}.get(family.stable or "")
     if as_json:
-        print_json(
-            ctx.stdout,
+        ctx.document(
             {
                 "image": image,
                 "stable": family.stable,

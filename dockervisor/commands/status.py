@@ -12,7 +12,7 @@ from dockervisor.context import Context
 from dockervisor.engine.query import ContainerSummary
 from dockervisor.errors import EXIT_FAILED, EXIT_NOT_RUNNING, EXIT_OK
 from dockervisor.config.names import CONTAINER_PREFIX, is_image_name
-from dockervisor.output import Column, print_json, print_table
+from dockervisor.output import Column
 from dockervisor.config.provenance import config_changed
 from dockervisor.timefmt import age, iso_utc, parse_docker_time
 from dockervisor.waiting import has_healthcheck
@@ -50,7 +50,7 @@ def status(ctx: Context, image: str | None, as_json: bool) -> int:
         _flag_several_running(report, containers)
     all_ok = all(r["ok"] for r in reports)
     if as_json:
-        print_json(ctx.stdout, {"ok": all_ok, "families": reports})
+        ctx.document({"ok": all_ok, "families": reports})
     else:
         _print(ctx, reports)
     report_damaged(ctx, damaged)
@@ -165,7 +165,7 @@ def _print(ctx: Context, reports: list[dict]) -> None:
             ]
         )
         colours.append([None, _STATE_COLOURS.get(shown_state, "red")] + [None] * 5)
-    print_table(ctx.stdout, columns, rows, colours, wide=ctx.wide)
+    ctx.table(columns, rows, colours)
     for r in reports:
         if len(r["running"]) > 1:
             ctx.info(

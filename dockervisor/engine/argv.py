@@ -250,3 +250,40 @@ def pull(reference: str) -> list[str]:
 def tag_as_family(source: str, image: str) -> list[str]:
     """Point the family's tag at `source` (best an image ID: exactly what was inspected)."""
     return [DOCKER, "tag", source, tag(image)]
+
+
+# The engine's own lock on a family (see engine_lock.py) --------------------
+
+LOCK_LABEL = "dockervisor.lock"
+# A tiny image of no files that lock containers are created from (never run).
+LOCK_IMAGE = "dockervisor-lock:1"
+
+
+def lock_name(image: str) -> str:
+    return f"dockervisor-lock-{image}"
+
+
+def create_lock(image: str, holder: str, since: str, owner: str) -> list[str]:
+    """A container that is never started: its name is the lock, since the
+    engine lets only one client create a name; its labels say who holds it
+    (`owner`: which machine and state directory, see engine_lock.py)."""
+    return [
+        DOCKER, "container", "create",
+        "--name", lock_name(image),
+        "--label", f"{LOCK_LABEL}={image}",
+        "--label", f"{LOCK_LABEL}.holder={holder}",
+        "--label", f"{LOCK_LABEL}.since={since}",
+        "--label", f"{LOCK_LABEL}.owner={owner}",
+        "--network", "none",
+        "--pull", "never",
+        LOCK_IMAGE, "lock",
+    ]  # fmt: skip
+
+
+def import_lock_image(source: str) -> list[str]:
+    """The lock image from an empty tar archive at `source` (a /dev/fd path)."""
+    return [DOCKER, "image", "import", "--message", "dockervisor lock image", source, LOCK_IMAGE]
+
+
+def remove_lock(reference: str) -> list[str]:
+    return [DOCKER, "container", "rm", "--force", reference]

@@ -12,6 +12,10 @@ a change is let finish (signals wait, see `signals.deferred`), so that what
 docker did is known before anything is rolled back. Changes inherit the
 descriptors in `inherit_fds` (the family's lock), so the lock outlives
 dockervisor if it is killed while such a child runs.
+
+An executor talks to one engine: `engine_flags` (`--context NAME`) go right
+after `docker` in every command it runs or prints, so the argv builders stay
+engine-agnostic and messages name the docker verb, not the flag.
 """
 
 from __future__ import annotations
@@ -59,8 +63,10 @@ class Executor:
         dry_run: bool = False,
         stdout: TextIO | None = None,
         stderr: TextIO | None = None,
+        engine_flags: Sequence[str] = (),
     ) -> None:
         self.dry_run = dry_run
+        self.engine_flags = tuple(engine_flags)
         self.stdout = stdout or sys.stdout
         self.stderr = stderr or sys.stderr
         self.debug = bool(os.environ.get("DOCKERVISOR_DEBUG"))
@@ -150,6 +156,7 @@ class Executor:
         if self.dry_run:
             self._show(argv)
             return
+        argv = self.full(argv)
         if self.debug:
             print(f"dockervisor: running {shlex.join(argv)}", file=self.stderr, flush=True)
         self.stdout.flush()
@@ -159,9 +166,13 @@ class Executor:
         except OSError as error:
             raise _not_runnable(argv, error) from None
 
+    def full(self, argv: list[str]) -> list[str]:
+        """`argv` as it runs: the engine's flags right after `docker`."""
+        return [argv[0], *self.engine_flags, *argv[1:]] if self.engine_flags else argv
+
     def _show(self, argv: list[str]) -> None:
         """What --dry-run prints instead of running: the command, shell-quoted to paste."""
-        print(shlex.join(argv), file=self.stdout, flush=True)
+        print(shlex.join(self.full(argv)), file=self.stdout, flush=True)
 
     def _spawn(
         self, argv: list[str], stdout: int | None, pass_fds: Sequence[int] = (), keep_errors: bool = False
@@ -169,6 +180,7 @@ class Executor:
         """Start one process in its own session: no shell, no stdin; stdout
         captured (PIPE), discarded (DEVNULL), or (None) sent to our stderr;
         stderr captured with stdout, or when `keep_errors`."""
+        argv = self.full(argv)
         if self.debug:
             print(f"dockervisor: running {shlex.join(argv)}", file=self.stderr, flush=True)
         captured = stdout == subprocess.PIPE

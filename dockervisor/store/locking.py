@@ -90,32 +90,47 @@ def _acquire(
     stderr: TextIO,
     on_wait: Callable[[], None] | None,
 ) -> None:
-    deadline = time.monotonic() + timeout
-    announced = False
-    while True:
+    def take() -> bool:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            return
+            return True
         except BlockingIOError:
-            pass
+            return False
         except OSError as error:
             raise paths.path_error("lock", path, error) from None
+
+    wait_for(
+        take, f"the lock on {image!r}", f"the lock on {image!r} ({path})", lambda: _holder(fd),
+        "set DOCKERVISOR_LOCK_TIMEOUT to wait longer", timeout, stderr, on_wait, _POLL_SECONDS,
+    )  # fmt: skip
+
+
+def wait_for(
+    take: Callable[[], bool],
+    what: str,
+    what_in_full: str,
+    holder: Callable[[], str],
+    hint: str,
+    timeout: float,
+    stderr: TextIO,
+    on_wait: Callable[[], None] | None,
+    poll: float,
+) -> None:
+    """Try `take` until it succeeds; once it fails, run `on_wait` and say who
+    holds `what`; after `timeout` seconds give up, naming the holder again."""
+    deadline = time.monotonic() + timeout
+    announced = False
+    while not take():
         if not announced:
             if on_wait is not None:
                 on_wait()
-            print(
-                f"dockervisor: waiting for the lock on {image!r}, held by {_holder(fd)}",
-                file=stderr,
-                flush=True,
-            )
+            print(f"dockervisor: waiting for {what}, held by {holder()}", file=stderr, flush=True)
             announced = True
         if time.monotonic() >= deadline:
             raise DockervisorError(
-                f"gave up after {timeout:g}s waiting for the lock on {image!r} "
-                f"({path}), held by {_holder(fd)}; set DOCKERVISOR_LOCK_TIMEOUT "
-                "to wait longer"
+                f"gave up after {timeout:g}s waiting for {what_in_full}, held by {holder()}; {hint}"
             )
-        time.sleep(_POLL_SECONDS)
+        time.sleep(poll)
 
 
 def _holder(fd: int) -> str:

@@ -1,4 +1,10 @@
-"""Every location dockervisor uses; `DOCKERVISOR_HOME` moves them all."""
+"""Every location dockervisor uses; `DOCKERVISOR_HOME` moves them all.
+
+Families, history and locks are kept per engine, in `engines/KEY/` (see
+contexts.key_for); a command runs inside `engine_state(KEY)` for the engine it
+is about, also in a thread of its own. Outside one, they are at the top of the
+home: the layout before there were several engines, which adoption.py moves.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +13,11 @@ import os
 import stat  # os has loaded it already
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from dockervisor.errors import PathError
+
+_engine_key: ContextVar[str | None] = ContextVar("engine_key", default=None)
 
 
 def home() -> str:
@@ -18,8 +27,32 @@ def home() -> str:
     return os.path.join(os.path.expanduser("~"), ".dockervisor")
 
 
+@contextmanager
+def engine_state(key: str) -> Iterator[None]:
+    """Within the block (in this thread), state paths are the engine `key`'s."""
+    token = _engine_key.set(key)
+    try:
+        yield
+    finally:
+        _engine_key.reset(token)
+
+
+def engines_dir() -> str:
+    return os.path.join(home(), "engines")
+
+
+def engine_dir(key: str) -> str:
+    return os.path.join(engines_dir(), key)
+
+
+def state_root() -> str:
+    """Where the engine the command is about keeps families, history and locks."""
+    key = _engine_key.get()
+    return home() if key is None else engine_dir(key)
+
+
 def families_dir() -> str:
-    return os.path.join(home(), "families")
+    return os.path.join(state_root(), "families")
 
 
 def family_state_file(image: str) -> str:
@@ -27,11 +60,11 @@ def family_state_file(image: str) -> str:
 
 
 def family_lock_file(image: str) -> str:
-    return os.path.join(home(), "locks", f"{image}.lock")
+    return os.path.join(state_root(), "locks", f"{image}.lock")
 
 
 def family_history_file(image: str) -> str:
-    return os.path.join(home(), "history", f"{image}.jsonl")
+    return os.path.join(state_root(), "history", f"{image}.jsonl")
 
 
 def family_previous_history_file(image: str) -> str:
@@ -58,8 +91,16 @@ def existing_private_dir(directory: str) -> bool:
 
 
 def _with_home(directory: str) -> tuple[str, ...]:
+    """Home and every directory below it down to `directory`, each to be checked."""
     top = home()
-    return (directory,) if directory == top else (top, directory)
+    chain = [directory]
+    parent = os.path.dirname(directory)
+    while parent != top and parent.startswith(top + os.sep):
+        chain.append(parent)
+        parent = os.path.dirname(parent)
+    if directory != top:
+        chain.append(top)
+    return tuple(reversed(chain))
 
 
 def _check_dir(path: str, create: bool) -> bool:
