@@ -145,3 +145,13 @@ def path_error(doing: str, path: str, error: OSError) -> PathError:
 
 def is_a_link(what: str) -> str:
     return f"{what} is a symbolic link, and dockervisor follows none in its state directory"
+
+
+def backups_dir(image: str) -> str:
+    """Where `dockervisor backup IMAGENAME` writes unless told otherwise."""
+    return os.path.join(home(), "backups", image)
+
+
+def snapshots_dir(image: str) -> str:
+    """The family's snapshots: archives dockervisor takes itself, and prunes."""
+    return os.path.join(home(), "snapshots", image)
