@@ -4,7 +4,9 @@
       "ports":    {"HOSTPORT": "CONTAINERPORT[/tcp|/udp]"},
       "volumes":  {"HOST_DIR_OR_VOLUME_NAME": "/mount/point"},
       "env":      {"KEY": "VALUE"},
-      "env_file": "path/to/file.env"
+      "env_file": "path/to/file.env",
+      "snapshot": true,
+      "snapshots_keep": 3
     }
 
 Everything is checked here, at build time, so that a mistake is reported with
@@ -16,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 
+from dockervisor import datapolicy
 from dockervisor.errors import DockervisorError
 from dockervisor.names import is_volume_name
 from dockervisor.runconfig import (
@@ -27,12 +30,12 @@ from dockervisor.runconfig import (
     is_host_path,
 )
 
-KNOWN_KEYS = ("ports", "volumes", "env", "env_file")
+KNOWN_KEYS = ("ports", "volumes", "env", "env_file", *datapolicy.KEYS)
 OVERRIDE_PROTOCOLS = ("tcp", "udp")
 
 
 class Overrides:
-    __slots__ = ("path", "ports", "mounts", "env", "env_file")
+    __slots__ = ("path", "ports", "mounts", "env", "env_file", "data")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -40,6 +43,7 @@ class Overrides:
         self.mounts: list[Mount] = []
         self.env: dict[str, str] = {}
         self.env_file: str | None = None
+        self.data: datapolicy.DataPolicy | None = None  # snapshot, snapshots_keep
 
 
 def overrides_file_for(dockerfile: str, image: str) -> str:
@@ -84,6 +88,7 @@ def parse_overrides(document: object, path: str) -> Overrides:
         overrides.env = _parse_env(path, _object(path, "env", document["env"]))
     if "env_file" in document:
         overrides.env_file = _parse_env_file(path, document["env_file"], base_dir)
+    overrides.data = _parse_data_policy(path, document)
     return overrides
 
 
@@ -190,3 +195,21 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
             raise _DuplicateKey(key)
         document[key] = value
     return document
+
+
+# The data policy (snapshots at upgrade, and how many to keep) -----------------
+
+
+def _parse_data_policy(path: str, document: dict) -> datapolicy.DataPolicy | None:
+    """`snapshot` and `snapshots_keep`; None when the file sets neither."""
+    if not any(key in document for key in datapolicy.KEYS):
+        return None
+    policy = datapolicy.DataPolicy()
+    for key in datapolicy.KEYS:
+        if key in document:
+            problem = datapolicy.problem_with(key, document[key])
+            if problem:
+                raise _error(path, key, problem)
+    policy.snapshot = document.get("snapshot", policy.snapshot)
+    policy.keep = document.get("snapshots_keep", policy.keep)
+    return policy

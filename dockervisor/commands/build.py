@@ -90,6 +90,7 @@ def build(
         config = runconfig.resolve(image, document.get("Config") or {}, overrides)
         entry.image_id = document["Id"]
         family.run_config = config
+        family.data = overrides.data if overrides else None
         family.build = {
             "context": context_dir,
             "dockerfile": dockerfile_path,
