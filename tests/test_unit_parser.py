@@ -40,6 +40,7 @@ ORDERS = [
     (["logs", "app", "-f", "--tail", "10"], ["logs", "-f", "--tail", "10", "app"]),
     (["completion", "bash"], ["completion", "bash"]),
     (["exec", "-it", "app", "sh", "-c", "ls -l"], ["exec", "-i", "-t", "app", "sh", "-c", "ls -l"]),
+    (["backup", "app", "-o", "/b/app.tar", "--json"], ["backup", "--json", "-o", "/b/app.tar", "app"]),
 ]  # fmt: skip
 
 

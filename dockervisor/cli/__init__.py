@@ -1,7 +1,7 @@
 """Parse the command line and hand it to `commands/<verb>.py`.
 
 The verbs are declared in groups (`lifecycle`, `observe`, `housekeeping`,
-`shell`); a run builds the parser of the one verb typed, from its group
+`data`, `shell`); a run builds the parser of the one verb typed, from its group
 alone, and imports its command module only when it runs, to keep start-up
 fast for cron. Options and positionals may come in any order after the verb,
 as docker users type them (`start new --env A=b app`). The whole parser is
@@ -27,6 +27,7 @@ VERBS = {
     "history": ("observe", "every build, start, stop, stable mark and rollback of a family"),
     "logs": ("observe", "the logs of the family's running container (or of one of its containers)"),
     "exec": ("observe", "run a command in the family's running container"),
+    "backup": ("data", "one archive of every mount point of the family (its data)"),
     "completion": ("shell", "print a bash or zsh completion script"),
 }
 
@@ -70,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 # Options whose values are never secret: shown as typed in the history.
-_PLAIN_OPTIONS = ("--wait", "--settle", "--limit", "--file", "--env-file", "--keep", "--tail", "--since")
+_PLAIN_OPTIONS = ("--wait", "--settle", "--limit", "--file", "--env-file", "--keep", "--tail", "--since",
+                  "--output")  # fmt: skip
 
 
 def redacted_command_line(argv: list[str]) -> str:

@@ -1,0 +1,205 @@
+"""Copying a family's data out of a container into an archive.
+
+Out: `docker cp CONTAINER:/mount/point -` for each mount point, which docker
+writes straight into the archive file (see archive.py), volume content
+included, from a running, paused or stopped container. A running container
+is paused meanwhile, so the copy is consistent like after a power cut, and
+unpaused on every path, a signal included.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from dockervisor import archive, docker_argv, paths, signals
+from dockervisor.archive import ArchivedMount, Manifest
+from dockervisor.errors import DockervisorError
+from dockervisor.names import is_volume_name
+from dockervisor.runconfig import RunConfig, is_host_path, is_mount_point
+
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from typing import TextIO
+
+    from dockervisor.context import Context
+
+def mounted(document: dict) -> dict[str, ArchivedMount]:
+    """What an inspected container mounts, by mount point: volumes and host
+    directories whose names dockervisor could have given."""
+    found = {}
+    for mount in document.get("Mounts") or []:
+        if not isinstance(mount, dict):
+            continue
+        kind, target = mount.get("Type"), mount.get("Destination")
+        source = mount.get("Name") if kind == "volume" else mount.get("Source")
+        if not (isinstance(target, str) and is_mount_point(target) and isinstance(source, str)):
+            continue
+        if (kind == "volume" and is_volume_name(source)) or (kind == "bind" and is_host_path(source)):
+            found[target] = ArchivedMount(target, kind, source)
+    return found
+
+
+def mounts_to_copy(name: str, document: dict, config: RunConfig, strict: bool) -> list[ArchivedMount]:
+    """The mount points of the run configuration, as `name` mounts them. One
+    it does not mount (it was created before the configuration changed) is
+    refused if `strict`, else left out."""
+    have = mounted(document)
+    missing = [mount.target for mount in config.mounts if mount.target not in have]
+    if missing and strict:
+        raise DockervisorError(
+            f"{name} does not mount {', '.join(missing)}, which the family's run configuration "
+            "does (it was created before that changed), so it cannot give a copy of all of them"
+        )
+    return [have[mount.target] for mount in config.mounts if mount.target in have]
+
+
+def is_running(document: dict) -> bool:
+    return (document.get("State") or {}).get("Status") == "running"
+
+
+def write_archive(ctx: Context, destination: str, manifest: Manifest, pause: bool) -> int:
+    """Write the archive of `manifest.container`'s mount points to
+    `destination` (replaced whole, or left as it was), pausing the container
+    meanwhile if `pause`; its size. A dry run prints the docker commands only."""
+    name = manifest.container
+    if ctx.dry_run:
+        for argv in _pause_around(name, pause, [docker_argv.copy_from(name, m.target) for m in manifest.mounts]):
+            ctx.docker.change(argv)
+        return 0
+    directory, base = os.path.split(destination)
+    temporary = os.path.join(directory, f".{base}.{os.getpid()}.partial")
+    with paths.reported("write", destination):
+        _remove_if_there(temporary)  # left by a run that was killed
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
+    progress = Progress(ctx.stderr, f"copying the data of {name}", fd)
+    try:
+        try:
+            (_paused_copy if pause else _copy)(ctx, fd, temporary, manifest, progress)
+            with paths.reported("write", destination):
+                os.fsync(fd)
+                size = os.fstat(fd).st_size
+        finally:
+            progress.end()
+            os.close(fd)
+        with paths.reported("write", destination):
+            os.replace(temporary, destination)
+            _sync_directory(directory)
+    except BaseException:
+        _remove_quietly(temporary)
+        raise
+    return size
+
+
+def _pause_around(name: str, pause: bool, argvs: list[list[str]]) -> list[list[str]]:
+    return [docker_argv.pause(name), *argvs, docker_argv.unpause(name)] if pause else argvs
+
+
+def _paused_copy(ctx: Context, fd: int, temporary: str, manifest: Manifest, progress: Progress) -> None:
+    """Pause, copy, unpause. A signal is only noted until the container is
+    unpaused; one during the copy stops it (see Executor.copy_out)."""
+    name = manifest.container
+    with signals.deferred(f"stopping the copy and unpausing {name} first", resume=False):
+        paused = False
+        try:
+            ctx.docker.change(docker_argv.pause(name))
+            paused = True
+            ctx.info(f"paused {name} while its data is copied")
+            _copy(ctx, fd, temporary, manifest, progress)
+        finally:
+            if paused:
+                progress.end()
+                _unpause(ctx, name)
+
+
+def _unpause(ctx: Context, name: str) -> None:
+    try:
+        ctx.docker.change(docker_argv.unpause(name))
+    except DockervisorError as error:
+        raise DockervisorError(
+            f"{name} is still PAUSED: {error.message}; run `docker unpause {name}`"
+        ) from None
+    ctx.info(f"unpaused {name}")
+
+
+def _copy(ctx: Context, fd: int, temporary: str, manifest: Manifest, progress: Progress) -> None:
+    """The manifest, then each mount point behind its marker, docker writing
+    its tar straight into `fd`; each tar is checked, and its end cut."""
+    with paths.reported("write", temporary):
+        _write(fd, archive.manifest_member(manifest, time.time()))
+    for index, mount in enumerate(manifest.mounts):
+        with paths.reported("write", temporary):
+            _write(fd, archive.marker_member(index, time.time()))
+            start = os.lseek(fd, 0, os.SEEK_CUR)
+        ctx.docker.copy_out(docker_argv.copy_from(manifest.container, mount.target), fd, progress)
+        end = archive.end_of_segment(temporary, start, mount)
+        with paths.reported("write", temporary):
+            os.ftruncate(fd, end)
+            os.lseek(fd, end, os.SEEK_SET)
+    with paths.reported("write", temporary):
+        _write(fd, archive.END_OF_ARCHIVE)
+
+
+def _write(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _sync_directory(directory: str) -> None:
+    fd = os.open(directory or ".", os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _remove_if_there(path: str) -> None:
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+
+
+def _remove_quietly(path: str) -> None:
+    """A clean-up after a failure: its own error would hide the one that matters."""
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
+
+
+class Progress:
+    """Bytes copied so far, on one line that rewrites itself, only on a
+    terminal; and the file `fd` flushed to disk as it grows, so that little
+    is left for the fsync at the end."""
+
+    def __init__(self, stream: TextIO, what: str, fd: int) -> None:
+        self.stream = stream
+        self.what = what
+        self.fd = fd
+        self.shown = False
+        try:
+            self.enabled = stream.isatty()
+        except (ValueError, AttributeError):
+            self.enabled = False
+
+    def __call__(self, done: int) -> None:
+        os.fdatasync(self.fd)
+        if self.enabled:
+            print(f"\rdockervisor: {self.what}: {size_text(done)}\033[K", end="", file=self.stream, flush=True)
+            self.shown = True
+
+    def end(self) -> None:
+        if self.shown:
+            print(file=self.stream, flush=True)
+            self.shown = False
+
+
+def size_text(size: int) -> str:
+    """`512 B`, `3.4 KiB`, `200.0 MiB`, `1.2 GiB`."""
+    units = ("B", "KiB", "MiB", "GiB", "TiB")
+    value, unit = float(size), 0
+    while value >= 1024 and unit < len(units) - 1:
+        value, unit = value / 1024, unit + 1
+    return f"{size} B" if unit == 0 else f"{value:.1f} {units[unit]}"
