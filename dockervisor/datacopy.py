@@ -1,20 +1,27 @@
-"""Copying a family's data out of a container into an archive.
+"""Copying a family's data out of a container into an archive, and back into its volumes.
 
 Out: `docker cp CONTAINER:/mount/point -` for each mount point, which docker
 writes straight into the archive file (see archive.py), volume content
 included, from a running, paused or stopped container. A running container
 is paused meanwhile, so the copy is consistent like after a power cut, and
 unpaused on every path, a signal included.
+
+In: a helper container mounts each volume or host directory and makes its
+content exactly the archive's (`rm -rf`, then `tar -x` of the stream that
+dockervisor checks and hands it): `DOCKERVISOR_HELPER_IMAGE` if set, else the
+family's own image if it has /bin/sh and tar. Nothing is ever pulled.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import time
 
 from dockervisor import archive, docker_argv, paths, signals
 from dockervisor.archive import ArchivedMount, Manifest
 from dockervisor.errors import DockervisorError
+from dockervisor.executor import CHANGE_TIMEOUT, first_line
 from dockervisor.names import is_volume_name
 from dockervisor.runconfig import RunConfig, is_host_path, is_mount_point
 
@@ -23,6 +30,11 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from dockervisor.context import Context
+
+HELPER_ENV = "DOCKERVISOR_HELPER_IMAGE"
+# A local image reference: name[:tag] or name@digest, possibly with a registry host.
+_IMAGE_REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@-]{0,254}")
+
 
 def mounted(document: dict) -> dict[str, ArchivedMount]:
     """What an inspected container mounts, by mount point: volumes and host
@@ -203,3 +215,95 @@ def size_text(size: int) -> str:
     while value >= 1024 and unit < len(units) - 1:
         value, unit = value / 1024, unit + 1
     return f"{size} B" if unit == 0 else f"{value:.1f} {units[unit]}"
+
+
+# Restoring -------------------------------------------------------------------
+
+
+def helper_image(ctx: Context, image: str) -> str:
+    """The image whose /bin/sh and tar restore the family's volumes, checked
+    to have both before anything changes (a dry run only names it)."""
+    configured = os.environ.get(HELPER_ENV)
+    if configured:
+        if not _IMAGE_REFERENCE.fullmatch(configured):
+            raise DockervisorError(f"{HELPER_ENV} must name a local image (such as busybox), not {configured!r}")
+        candidate = configured
+    else:
+        candidate = docker_argv.tag(image)
+    if ctx.dry_run:
+        ctx.info(f"would restore data with the helper image {candidate}")
+        return candidate
+    result = ctx.docker.query(docker_argv.helper_probe(candidate, image), check=False, timeout=CHANGE_TIMEOUT)
+    if result.ok:
+        return candidate
+    said = first_line(result.stderr) or f"it exited {result.returncode}"
+    if "No such image" in said or "Unable to find image" in said:
+        if configured:
+            raise DockervisorError(
+                f"{HELPER_ENV} names {candidate}, which is not on this machine, and dockervisor "
+                f"never pulls: run `docker pull {candidate}` first"
+            )
+        raise DockervisorError(
+            f"there is no image {candidate} to restore with: build the family again, or set "
+            f"{HELPER_ENV} to a local image that has /bin/sh and tar (such as busybox)"
+        )
+    where = f"{HELPER_ENV}={candidate}" if configured else f"the family's image {candidate}"
+    raise DockervisorError(
+        f"restoring a volume needs a /bin/sh with tar in a container, and {where} has not "
+        f"both ({said}); set {HELPER_ENV} to a local image that has them (such as busybox)"
+    )
+
+
+def restore(ctx: Context, path: str, image: str, helper: str, into: list[tuple[int, ArchivedMount]]) -> None:
+    """Make the content of each volume or host directory exactly what mount
+    point `index` of the archive at `path` holds."""
+    for index, destination in into:
+        name = f"dcv-helper_{image}_{os.getpid()}_{time.monotonic_ns()}"
+        argv = docker_argv.restore_into(helper, image, destination.source, name)
+        try:
+            ctx.docker.copy_in(argv, archive.mount_stream(path, index))
+        except BaseException:
+            _remove_helper(ctx, name)
+            raise
+        what = f"{destination.target} ({destination.source}) from {path}"
+        ctx.done(f"would restore {what}", f"restored {what}")
+
+
+def _remove_helper(ctx: Context, name: str) -> None:
+    """A helper whose feed failed could still be writing (docker lets its
+    container run on once the client goes): gone before anything else
+    touches that volume."""
+    with signals.deferred(f"removing the helper container {name} first", resume=False):
+        ctx.docker.change(docker_argv.remove_forced(name), check=False)
+
+
+def destinations(
+    image: str, manifest: Manifest, config: RunConfig, container: str | None, document: dict | None
+) -> list[tuple[int, ArchivedMount]]:
+    """Where each mount point of an archive goes back to: what `container`
+    (which runs on it afterwards) mounts there, or else the run
+    configuration's source. Mount points the family does not have, or the
+    container does not mount, are refused by name."""
+    family_mounts = {mount.target: mount for mount in config.mounts}
+    unknown = [mount.target for mount in manifest.mounts if mount.target not in family_mounts]
+    if unknown:
+        known = ", ".join(sorted(family_mounts)) or "nothing"
+        raise DockervisorError(
+            f"the archive holds mount points that {image!r} does not have: {', '.join(unknown)} "
+            f"(its run configuration mounts {known}); nothing was changed"
+        )
+    have = mounted(document) if document is not None else {}
+    pairs = []
+    for index, mount in enumerate(manifest.mounts):
+        if document is None:
+            ours = family_mounts[mount.target]
+            have[mount.target] = ArchivedMount(
+                mount.target, "bind" if ours.is_host_directory else "volume", ours.source
+            )
+        elif mount.target not in have:
+            raise DockervisorError(
+                f"{container} does not mount {mount.target} (it was created before the family's "
+                "mounts changed), so the data restored there would not be its own; nothing was changed"
+            )
+        pairs.append((index, have[mount.target]))
+    return pairs

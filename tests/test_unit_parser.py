@@ -41,6 +41,8 @@ ORDERS = [
     (["completion", "bash"], ["completion", "bash"]),
     (["exec", "-it", "app", "sh", "-c", "ls -l"], ["exec", "-i", "-t", "app", "sh", "-c", "ls -l"]),
     (["backup", "app", "-o", "/b/app.tar", "--json"], ["backup", "--json", "-o", "/b/app.tar", "app"]),
+    (["restore", "app", "a.tar", "--dry-run", "--settle", "1"], ["restore", "--settle", "1", "app", "--dry-run", "a.tar"]),
+    (["snapshots", "app", "--json"], ["snapshots", "--json", "app"]),
 ]  # fmt: skip
 
 

@@ -28,6 +28,8 @@ VERBS = {
     "logs": ("observe", "the logs of the family's running container (or of one of its containers)"),
     "exec": ("observe", "run a command in the family's running container"),
     "backup": ("data", "one archive of every mount point of the family (its data)"),
+    "restore": ("data", "make the family's data exactly an archive's (a backup or a snapshot)"),
+    "snapshots": ("data", "the family's snapshots of its data, newest first"),
     "completion": ("shell", "print a bash or zsh completion script"),
 }
 

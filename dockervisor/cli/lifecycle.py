@@ -81,17 +81,7 @@ def declare_start(p: Parser) -> None:
         usage=START_USAGE,
     )
     p.add_argument("words", metavar="WHAT", nargs="+", help="new|last|stable IMAGENAME, or a container")
-    wait = p.add_mutually_exclusive_group()
-    wait.add_argument(
-        "--wait", type=seconds, metavar="SECONDS", help="how long it may take to come up (default: 60)"
-    )
-    wait.add_argument("--no-wait", action="store_true", help="do not wait or roll back; report once docker started it")
-    p.add_argument(
-        "--settle",
-        type=seconds,
-        metavar="SECONDS",
-        help="how long it must stay up before the start counts as done (default: 3)",
-    )
+    add_wait_options(p)
     p.add_argument(
         "-e", "--env", action="append", default=[], metavar="KEY[=VALUE]",
         help="start new only: set a variable in the new container (repeatable); KEY alone "
@@ -105,7 +95,22 @@ def declare_start(p: Parser) -> None:
     p.set_defaults(handler=run_start)
 
 
-def _wait_policy(args: argparse.Namespace) -> WaitPolicy:
+def add_wait_options(p: Parser) -> None:
+    """How a start waits for its container to come up: start, restore."""
+    wait = p.add_mutually_exclusive_group()
+    wait.add_argument(
+        "--wait", type=seconds, metavar="SECONDS", help="how long it may take to come up (default: 60)"
+    )
+    wait.add_argument("--no-wait", action="store_true", help="do not wait or roll back; report once docker started it")
+    p.add_argument(
+        "--settle",
+        type=seconds,
+        metavar="SECONDS",
+        help="how long it must stay up before the start counts as done (default: 3)",
+    )
+
+
+def wait_policy(args: argparse.Namespace) -> WaitPolicy:
     from dockervisor.waiting import WaitPolicy
 
     policy = WaitPolicy(enabled=not args.no_wait)
@@ -134,7 +139,7 @@ def run_start(args: argparse.Namespace) -> int:
             "--env and --env-file only apply to `start new`: a container's environment is "
             "fixed when it is created"
         )
-    ctx, policy = context(args), _wait_policy(args)
+    ctx, policy = context(args), wait_policy(args)
     if mode == "new":
         from dockervisor.envfile import parse_env_options
 
