@@ -113,6 +113,33 @@ class DataStep:
         return f"the data is back as it was (snapshot {taken.path})"
 
 
+def upgrade(ctx: Context, family: FamilyState, containers: list[ContainerSummary], entry: Entry) -> DataStep:
+    """`start new --snapshot`: checked, like every data step, before anything changes."""
+    return DataStep(family, containers, entry, datacopy.helper_image(ctx, family.image))
+
+
+def with_data(
+    ctx: Context, family: FamilyState, containers: list[ContainerSummary], target: str, entry: Entry
+) -> DataStep:
+    """`start ... --with-data`: the target's newest snapshot, checked whole
+    against the family and the target; refused, changing nothing, if it has none."""
+    image = family.image
+    if any(c.name == target and c.active for c in containers):
+        raise DockervisorError(
+            f"{target} is running: --with-data would replace the data it runs on; stop it first "
+            f"(`dockervisor stop {image}`), or use `dockervisor restore`"
+        )
+    snapshot = snapshots.linked(image, target)
+    if snapshot is None:
+        raise DockervisorError(
+            f"{target} has no snapshot, so there is no data of its own to start it with; nothing "
+            f"was changed. Snapshots are taken by `start new --snapshot` (or \"snapshot\": true in "
+            f"dcv-{image}), `restore` and `--with-data`; see `dockervisor snapshots {image}`"
+        )
+    restore = checked(ctx, family, snapshot.path, target, f"the snapshot {snapshot.path}")
+    return DataStep(family, containers, entry, datacopy.helper_image(ctx, image), target, restore)
+
+
 def checked(ctx: Context, family: FamilyState, path: str, container: str | None, what: str) -> Restore:
     """An archive read whole and checked against the family and against the
     container that will run on it (None: the run configuration decides)."""

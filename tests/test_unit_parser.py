@@ -43,6 +43,7 @@ ORDERS = [
     (["backup", "app", "-o", "/b/app.tar", "--json"], ["backup", "--json", "-o", "/b/app.tar", "app"]),
     (["restore", "app", "a.tar", "--dry-run", "--settle", "1"], ["restore", "--settle", "1", "app", "--dry-run", "a.tar"]),
     (["snapshots", "app", "--json"], ["snapshots", "--json", "app"]),
+    (["start", "stable", "app", "--with-data"], ["start", "--with-data", "stable", "app"]),
 ]  # fmt: skip
 
 

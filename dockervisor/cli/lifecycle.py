@@ -70,7 +70,9 @@ def declare_start(p: Parser) -> None:
         "  dockervisor start last myapp\n"
         "  dockervisor start stable myapp               (the rollback)\n"
         "  dockervisor start myapp 20261128093000       (the suffix `status` shows)\n"
-        "  dockervisor start dcv_myapp_20261128093000\n\n"
+        "  dockervisor start dcv_myapp_20261128093000\n"
+        "  dockervisor start new myapp --snapshot       (keep the data the old one leaves)\n"
+        "  dockervisor start stable myapp --with-data   (with the data it had then)\n\n"
         "Any other running container of the family is stopped first. The start\n"
         "waits until the container is up (healthy, if the image has a\n"
         "HEALTHCHECK); if it does not come up, or the start is interrupted\n"
@@ -90,6 +92,16 @@ def declare_start(p: Parser) -> None:
     p.add_argument(
         "--env-file", action="append", default=[], metavar="FILE", dest="env_files",
         help="start new only: read variables from a docker env file (KEY=VALUE lines)",
+    )  # fmt: skip
+    p.add_argument(
+        "--snapshot", action="store_true",
+        help="start new only: first take a snapshot of the data the old container leaves "
+        "(see `dockervisor snapshots`); a failed start puts it back",
+    )  # fmt: skip
+    p.add_argument(
+        "--with-data", action="store_true",
+        help="not with new: restore the data the container had when it was last replaced "
+        "(its newest snapshot) before starting it; the current data is snapshotted first",
     )  # fmt: skip
     add_dry_run(p)
     p.set_defaults(handler=run_start)
@@ -139,16 +151,21 @@ def run_start(args: argparse.Namespace) -> int:
             "--env and --env-file only apply to `start new`: a container's environment is "
             "fixed when it is created"
         )
+    if args.snapshot and mode != "new":
+        raise usage_error("--snapshot applies to `start new`; --with-data restores a container's own data")
+    if args.with_data and mode == "new":
+        raise usage_error("--with-data applies to start last|stable|CONTAINER: a new container has no data yet")
     ctx, policy = context(args), wait_policy(args)
     if mode == "new":
         from dockervisor.envfile import parse_env_options
 
-        return start.start_new(ctx, target, policy, parse_env_options(args.env), args.env_files)
+        env = parse_env_options(args.env)
+        return start.start_new(ctx, target, policy, env, args.env_files, args.snapshot)
     if mode == "last":
-        return start.start_last(ctx, target, policy)
+        return start.start_last(ctx, target, policy, args.with_data)
     if mode == "stable":
-        return start.start_stable(ctx, target, policy)
-    return start.start_container(ctx, target, policy)
+        return start.start_stable(ctx, target, policy, args.with_data)
+    return start.start_container(ctx, target, policy, args.with_data)
 
 
 # stop -------------------------------------------------------------------------
