@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Dockervisor against the raw docker commands it stands in for.
 
-    python3 benchmarks/bench.py [--rounds N] [--many N] [--only history]
+    python3 benchmarks/bench.py [--rounds N] [--many N] [--only history|backup]
 
 Runs against the same Docker engine as the tests, on a FROM scratch busybox
 image it builds itself, with dockervisor installed by install.sh into a
@@ -29,7 +29,10 @@ nine figures with their targets:
      at the same time. The three are docker contexts it makes (and removes) for
      the hosts in --engines (default: DOCKERVISOR_BENCH_ENGINES, else the
      local engine at three socket addresses, each with a state of its own, so
-     that the figure needs no second engine). `--only engines` runs just this.
+     that the figure needs no second engine). `--only engines` runs just this.;
+  11. `dockervisor backup` of a 200 MB volume against `docker cp C:/data - > file`
+     of the same container, alternated, and the peak memory of the backup with
+     20 MB and with 200 MB in the volume (`--only backup` runs just this one).
 
 Figure 2 measures a family with "keep": "all", so that a start new does only
 the stop and the run; figure 9 is the same with retention on.
@@ -69,14 +72,17 @@ TARGET_HISTORY_TAIL = 2.0
 TARGET_ENGINES = 1.5
 LOCAL_ENGINE_ADDRESSES = "unix:///var/run/docker.sock,unix:///run/docker.sock,unix:///var/run/./docker.sock"
 HISTORY_LINES = (100, 1_000_000)
+TARGET_BACKUP = 1.2
+TARGET_BACKUP_MEMORY = 1.2
+BACKUP_MB = (20, 200)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=15, help="pairs per comparison (default: 15)")
     parser.add_argument("--many", type=int, default=300, help="containers for figures 3 and 8 (default: 300)")
-    parser.add_argument("--only", choices=["history", "own", "engines"],
-                        help="run only figure 6 or 7 (no engine needed) or 10")  # fmt: skip
+    parser.add_argument("--only", choices=["history", "own", "engines", "backup"],
+                        help="run only figure 6 or 7 (no engine needed), 10 or 11")  # fmt: skip
     parser.add_argument(
         "--engines", metavar="HOST,HOST,HOST",
         default=os.environ.get("DOCKERVISOR_BENCH_ENGINES") or LOCAL_ENGINE_ADDRESSES,
@@ -86,6 +92,8 @@ def main() -> int:
     with Bench() as bench:
         if options.only == "history":
             return bench.report([bench.history_tail(options.rounds)])
+        if options.only == "backup":
+            return bench.report([bench.backup(max(5, options.rounds // 2))])
         if options.only == "own":
             return bench.report([bench.own_time(options.rounds * 2)])
         if options.only == "engines":
@@ -171,6 +179,7 @@ class Bench:
             self.prune(many),
             self.start_new_retained(rounds),
             self.several_engines(rounds, hosts),
+            self.backup(max(5, rounds // 2)),
         ]
         return self.report(results)
 
@@ -443,10 +452,51 @@ class Bench:
             raise SystemExit(f"dockervisor history {family} did not give the last 20 lines written")
         return family
 
-    def measured(self, argv: list[str]) -> tuple[float, int]:
-        """Wall time and peak resident memory (KiB on Linux) of one run, from that child's own rusage."""
+    def backup(self, rounds: int) -> tuple[str, bool]:
+        """Figure 7: a backup against the `docker cp` it runs, on a 200 MB volume;
+        peak memory with 20 MB and 200 MB (the `docker cp` it waits for included)."""
+        few, lots = BACKUP_MB
+        filled = {size: self.filled(size) for size in BACKUP_MB}
+        family = {size: names[0] for size, names in filled.items()}
+        container = {size: names[1] for size, names in filled.items()}
+        archive = os.path.join(self.scratch, "backup.tar")
+        ours, raw, peaks = [], [], {size: [] for size in BACKUP_MB}
+        for _ in range(rounds):
+            for size in BACKUP_MB:
+                seconds, peak = self.measured([self.dockervisor, "backup", family[size], "-o", archive])
+                peaks[size].append(peak)
+                if size == lots:
+                    ours.append(seconds)
+            os.unlink(archive)
+            with open(archive, "wb") as out:
+                raw.append(self.measured(["docker", "cp", f"{container[lots]}:/data", "-"], stdout=out)[0])
+            os.unlink(archive)
+        ratio = statistics.median(ours) / statistics.median(raw)
+        memory = {size: statistics.median(values) for size, values in peaks.items()}
+        memory_ratio = memory[lots] / memory[few]
+        ok, memory_ok = ratio <= TARGET_BACKUP, memory_ratio <= TARGET_BACKUP_MEMORY
+        return (
+            f"11. backup of a {lots} MB volume vs docker cp C:/data - > file\n"
+            f"   dockervisor {ms(ours)}  docker {ms(raw)}  ratio {ratio:.2f} (target <= {TARGET_BACKUP})  "
+            f"{verdict(ok)}\n"
+            f"   peak memory {few} MB: {memory[few] / 1024:.1f} MiB  {lots} MB: {memory[lots] / 1024:.1f} MiB  "
+            f"ratio {memory_ratio:.2f} (target <= {TARGET_BACKUP_MEMORY})  {verdict(memory_ok)}",
+            ok and memory_ok,
+        )
+
+    def filled(self, megabytes: int) -> tuple[str, str]:
+        """A new family, and its running container, whose /data holds `megabytes` of random files."""
+        family = self.family(f"data{megabytes}")
+        container = self.dv("start", "new", family, "--settle", "0.5").strip()
+        docker("exec", container, "sh", "-c",
+               f"for i in $(seq {megabytes // 10}); do head -c 10485760 /dev/urandom > /data/f$i; done")  # fmt: skip
+        return family, container
+
+    def measured(self, argv: list[str], stdout: object = subprocess.DEVNULL) -> tuple[float, int]:
+        """Wall time and peak resident memory (KiB on Linux) of one run, from that child's own rusage,
+        which takes in the children it waited for."""
         started = time.perf_counter()
-        child = subprocess.Popen(argv, env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        child = subprocess.Popen(argv, env=self.env, stdout=stdout, stderr=subprocess.DEVNULL)
         _, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - started
         child.returncode = os.waitstatus_to_exitcode(status)

@@ -6,6 +6,10 @@ the family runs, start the target, wait until it is up, and record it as
 start after the first change (a docker error, a time-out, SIGINT, SIGTERM,
 SIGHUP), the target is stopped (kept for inspection; removed if it never
 started) and the container that ran before is started again and waited for.
+
+A `data` step (see datasteps.py) acts on the family's data between the stop
+and the start: a snapshot, a restore; if the start fails, it puts the data
+back before the container that ran before comes back.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from dockervisor.waiting import WaitPolicy, report_failure, wait_until_up
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from dockervisor.datasteps import DataStep
 
 
 class NewContainer:
@@ -61,19 +66,27 @@ def bring_up(
     policy: WaitPolicy,
     entry: Entry,
     new: NewContainer | None = None,
+    data: DataStep | None = None,
+    restart: bool = False,
 ) -> int:
-    """Run `target` as the family's one container; `new` creates it first."""
+    """Run `target` as the family's one container; `new` creates it first.
+    `data` acts on the data while nothing runs; `restart` stops the target
+    too if it runs, and comes back to it on failure (a restore)."""
     entry.container = target
     active = [c.name for c in containers if c.active]
     others = [name for name in active if name != target]
-    already_running = new is None and target in active
+    already_running = new is None and target in active and not restart
     previous = _previous(others, family.last)
+    if restart and target in active:
+        others, previous = [*others, target], target
     failure = from_wait = None
     interrupted: int | None = None
     try:
         if others:
             ctx.docker.change(docker_argv.stop(others))
             ctx.done(f"would stop {', '.join(others)}", f"stopped {', '.join(others)}")
+        if data is not None:  # nothing of the family runs now
+            data.before_start(ctx, previous)
         if not already_running:
             failure = _start(ctx, target, new)
         if failure is None and policy.enabled and not ctx.dry_run:
@@ -85,7 +98,7 @@ def bring_up(
     except DockervisorError as error:  # a docker error or time-out mid-way
         failure = error.message
     if failure is not None:
-        return _roll_back(ctx, family, target, previous, failure, policy, new, from_wait, interrupted)
+        return _roll_back(ctx, family, target, previous, failure, policy, new, from_wait, interrupted, data)
 
     if already_running and not others:
         entry.outcome = "no-op" if family.last == target else "ok"
@@ -143,6 +156,7 @@ def _roll_back(
     new: NewContainer | None,
     from_wait: str | None,
     interrupted: int | None,
+    data: DataStep | None = None,
 ) -> int:
     """Put `failed` away and bring `previous` back; a signal now is only noted:
     stopping half-way would leave nothing running."""
@@ -156,6 +170,16 @@ def _roll_back(
             if from_wait is not None
             else f"the start of {failed} failed: {reason}"
         )
+        if data is not None:  # the data goes back first, for what ran before
+            try:
+                fate = data.put_back(ctx, fate)
+            except DockervisorError as error:
+                raise StartFailed(
+                    f"ROLLBACK FAILED. {what_failed}, and {error.message}. Running now: "
+                    f"{_running_now(ctx, family.image)}; {fate}.",
+                    EXIT_ROLLBACK_FAILED,
+                    "rollback-failed",
+                ) from None
         if previous is None:
             raise StartFailed(
                 f"{what_failed}. Nothing else of {family.image!r} was running before, so "

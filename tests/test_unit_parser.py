@@ -48,6 +48,10 @@ ORDERS = [
     (["start", "new", "app", "--if-changed"], ["start", "--if-changed", "new", "app"]),
     (["exec", "-it", "app", "sh", "-c", "ls -l"], ["exec", "-i", "-t", "app", "sh", "-c", "ls -l"]),
     (["unlock", "app", "--context", "web1"], ["unlock", "--context", "web1", "app"]),
+    (["backup", "app", "-o", "/b/app.tar", "--json"], ["backup", "--json", "-o", "/b/app.tar", "app"]),
+    (["restore", "app", "a.tar", "--dry-run", "--settle", "1"], ["restore", "--settle", "1", "app", "--dry-run", "a.tar"]),
+    (["snapshots", "app", "--json"], ["snapshots", "--json", "app"]),
+    (["start", "stable", "app", "--with-data"], ["start", "--with-data", "stable", "app"]),
 ]  # fmt: skip
 
 

@@ -1,7 +1,7 @@
 """Parse the command line and hand it to `commands/<verb>.py`.
 
 The verbs are declared in groups (`lifecycle`, `observe`, `housekeeping`,
-`shell`); a run builds the parser of the one verb typed, from its group
+`data`, `shell`); a run builds the parser of the one verb typed, from its group
 alone, and imports its command module only when it runs, to keep start-up
 fast for cron. Options and positionals may come in any order after the verb,
 as docker users type them (`start new --env A=b app`). The whole parser is
@@ -36,6 +36,9 @@ VERBS = {
     "prune": ("housekeeping", "remove stopped containers beyond the newest N, and unused images"),
     "rm": ("housekeeping", "remove stopped containers of a family (never the running one)"),
     "forget": ("housekeeping", "retire a family: containers, images, state, history (not volumes)"),
+    "backup": ("data", "one archive of every mount point of the family (its data)"),
+    "restore": ("data", "make the family's data exactly an archive's (a backup or a snapshot)"),
+    "snapshots": ("data", "the family's snapshots of its data, newest first"),
     "completion": ("shell", "print a bash or zsh completion script"),
 }
 
@@ -101,7 +104,7 @@ def split_global_options(argv: list[str]) -> tuple[list[str], list[str]]:
 # Options whose values are never secret: shown as typed in the history.
 _PLAIN_OPTIONS = (
     "--wait", "--settle", "--limit", "--file", "--env-file", "--keep", "--tail", "--since",
-    "--overrides", "--context",
+    "--overrides", "--context", "--output",
 )  # fmt: skip
 
 

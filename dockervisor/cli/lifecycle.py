@@ -71,7 +71,9 @@ def declare_start(p: Parser) -> None:
         "  dockervisor start last myapp\n"
         "  dockervisor start stable myapp               (the rollback)\n"
         "  dockervisor start myapp 20261128093000       (the suffix `status` shows)\n"
-        "  dockervisor start dcv_myapp_20261128093000\n\n"
+        "  dockervisor start dcv_myapp_20261128093000\n"
+        "  dockervisor start new myapp --snapshot       (keep the data the old one leaves)\n"
+        "  dockervisor start stable myapp --with-data   (with the data it had then)\n\n"
         "Any other running container of the family is stopped first. The start\n"
         "waits until the container is up (healthy, if the image has a\n"
         "HEALTHCHECK); if it does not come up, or the start is interrupted\n"
@@ -85,17 +87,7 @@ def declare_start(p: Parser) -> None:
         usage=START_USAGE,
     )
     p.add_argument("words", metavar="WHAT", nargs="+", help="new|last|stable IMAGENAME, or a container")
-    wait = p.add_mutually_exclusive_group()
-    wait.add_argument(
-        "--wait", type=seconds, metavar="SECONDS", help="how long it may take to come up (default: 60)"
-    )
-    wait.add_argument("--no-wait", action="store_true", help="do not wait or roll back; report once docker started it")
-    p.add_argument(
-        "--settle",
-        type=seconds,
-        metavar="SECONDS",
-        help="how long it must stay up before the start counts as done (default: 3)",
-    )
+    add_wait_options(p)
     p.add_argument(
         "-e", "--env", action="append", default=[], metavar="KEY[=VALUE]",
         help="start new only: set a variable in the new container (repeatable); KEY alone "
@@ -104,6 +96,16 @@ def declare_start(p: Parser) -> None:
     p.add_argument(
         "--env-file", action="append", default=[], metavar="FILE", dest="env_files",
         help="start new only: read variables from a docker env file (KEY=VALUE lines)",
+    )  # fmt: skip
+    p.add_argument(
+        "--snapshot", action="store_true",
+        help="start new only: first take a snapshot of the data the old container leaves "
+        "(see `dockervisor snapshots`); a failed start puts it back",
+    )  # fmt: skip
+    p.add_argument(
+        "--with-data", action="store_true",
+        help="not with new: restore the data the container had when it was last replaced "
+        "(its newest snapshot) before starting it; the current data is snapshotted first",
     )  # fmt: skip
     p.add_argument(
         "--if-changed", action="store_true",
@@ -118,6 +120,21 @@ def declare_start(p: Parser) -> None:
     p.set_defaults(handler=run_start)
 
 
+def add_wait_options(p: Parser) -> None:
+    """How a start waits for its container to come up: start, restore."""
+    wait = p.add_mutually_exclusive_group()
+    wait.add_argument(
+        "--wait", type=seconds, metavar="SECONDS", help="how long it may take to come up (default: 60)"
+    )
+    wait.add_argument("--no-wait", action="store_true", help="do not wait or roll back; report once docker started it")
+    p.add_argument(
+        "--settle",
+        type=seconds,
+        metavar="SECONDS",
+        help="how long it must stay up before the start counts as done (default: 3)",
+    )
+
+
 def _at_least_one(text: str) -> int:
     from dockervisor.cli.parsing import invalid
 
@@ -127,7 +144,7 @@ def _at_least_one(text: str) -> int:
     return value
 
 
-def _wait_policy(args: argparse.Namespace) -> WaitPolicy:
+def wait_policy(args: argparse.Namespace) -> WaitPolicy:
     from dockervisor.waiting import WaitPolicy
 
     policy = WaitPolicy(enabled=not args.no_wait)
@@ -158,18 +175,23 @@ def run_start(args: argparse.Namespace) -> int:
         )
     if args.if_changed and mode != "new":
         raise usage_error("--if-changed only applies to `start new`")
-    ctx, policy = context(args), _wait_policy(args)
+    if args.snapshot and mode != "new":
+        raise usage_error("--snapshot applies to `start new`; --with-data restores a container's own data")
+    if args.with_data and mode == "new":
+        raise usage_error("--with-data applies to start last|stable|CONTAINER: a new container has no data yet")
+    ctx, policy = context(args), wait_policy(args)
     if mode == "new":
         from dockervisor.config.envfile import parse_env_options
 
         return start.start_new(
-            ctx, target, policy, parse_env_options(args.env), args.env_files, args.if_changed
+            ctx, target, policy, parse_env_options(args.env), args.env_files, args.if_changed,
+            args.snapshot,
         )
     if mode == "last":
-        return start.start_last(ctx, target, policy)
+        return start.start_last(ctx, target, policy, args.with_data)
     if mode == "stable":
-        return start.start_stable(ctx, target, policy)
-    return start.start_container(ctx, target, policy)
+        return start.start_stable(ctx, target, policy, args.with_data)
+    return start.start_container(ctx, target, policy, args.with_data)
 
 
 # stop -------------------------------------------------------------------------

@@ -33,12 +33,14 @@ examples:
 files:
   dcv-IMAGENAME beside the Dockerfile  the overrides file (ports, volumes, env):
                                        read at build, see the README
-  ~/.dockervisor                       state, history and locks
+  ~/.dockervisor                       state, history, locks, backups and snapshots
 
 environment:
   DOCKERVISOR_HOME          where the state lives (default: ~/.dockervisor)
   DOCKERVISOR_LOCK_TIMEOUT  seconds to wait for a family's lock (default: 300)
   DOCKERVISOR_DEBUG         set: print each docker command run
+  DOCKERVISOR_HELPER_IMAGE  the local image (with /bin/sh and tar) that restores data
+                            (default: the family's own image)
   NO_COLOR                  set and not empty: no colour
   DOCKERVISOR_ENGINE_LOCK   on|off: the engine's own lock on a family (default: on for
                             ssh:// and tcp:// engines, off for the local socket)

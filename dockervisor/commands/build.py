@@ -115,6 +115,7 @@ def record_image(
     config = runconfig.resolve(image, document.get("Config") or {}, overrides)
     entry.image_id = document["Id"]
     family.run_config = config
+    family.data = overrides.data if overrides else None  # snapshot, snapshots_keep
     family.build = {
         **source,
         "overrides": overrides.path if overrides else None,

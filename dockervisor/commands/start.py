@@ -13,6 +13,11 @@ from dockervisor.config.names import is_image_name, new_container_name
 from dockervisor.switch import NewContainer, bring_up
 from dockervisor.waiting import WaitPolicy
 
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from dockervisor.datasteps import DataStep
+    from dockervisor.store.history import Entry
+
 
 def start_new(
     ctx: Context,
@@ -21,11 +26,13 @@ def start_new(
     env: dict[str, str],
     env_files: list[str],
     if_changed: bool = False,
+    snapshot: bool = False,
 ) -> int:
     """`env` from --env, `env_files` from --env-file: both win over the
     recorded configuration's env_file and env, --env last. `if_changed`:
     nothing to do when the running container is already what a new one
-    would be."""
+    would be. `snapshot` (or the family's data policy) snapshots the data
+    the old container leaves."""
     # Imported here: the other starts need neither.
     from dockervisor.commands.prune import after_start_new
     from dockervisor.fingerprint import already_current, run_digest
@@ -58,6 +65,7 @@ def start_new(
         # Never a name a mark still points to, even if that container is gone.
         taken = {c.name for c in containers} | ({family.last, family.stable} - {None})
         name = new_container_name(image, taken)  # type: ignore[arg-type]
+        data = _snapshot_step(ctx, family, containers, entry, snapshot)
         with envfile.env_source(ctx, merged) as (env_args, shown_env, fds):
             new = NewContainer(
                 docker_argv.run(name, image, config, env_args, digest),
@@ -66,7 +74,7 @@ def start_new(
             )
             new = networks.joining(new, name, image, config.options)
             networks.ensure_networks(ctx, config.options.networks)  # before anything is stopped
-            code = bring_up(ctx, family, containers, name, policy, entry, new)
+            code = bring_up(ctx, family, containers, name, policy, entry, new, data)
     if code == EXIT_OK:  # retention, once the new container is up
         after_start_new(ctx, image, containers, name)
     return code
@@ -79,15 +87,15 @@ def _not_built(image: str) -> DockervisorError:
     )
 
 
-def start_last(ctx: Context, image: str, policy: WaitPolicy) -> int:
-    return _start_marked(ctx, image, "last", policy)
+def start_last(ctx: Context, image: str, policy: WaitPolicy, with_data: bool = False) -> int:
+    return _start_marked(ctx, image, "last", policy, with_data)
 
 
-def start_stable(ctx: Context, image: str, policy: WaitPolicy) -> int:
-    return _start_marked(ctx, image, "stable", policy)
+def start_stable(ctx: Context, image: str, policy: WaitPolicy, with_data: bool = False) -> int:
+    return _start_marked(ctx, image, "stable", policy, with_data)
 
 
-def _start_marked(ctx: Context, image: str, mark: str, policy: WaitPolicy) -> int:
+def _start_marked(ctx: Context, image: str, mark: str, policy: WaitPolicy, with_data: bool = False) -> int:
     with ctx.family_change(image, f"start {mark}") as entry:
         family = state.load(image)
         containers = engine.family_containers(ctx.docker, image)
@@ -102,10 +110,11 @@ def _start_marked(ctx: Context, image: str, mark: str, policy: WaitPolicy) -> in
                 f"the {mark} container of {image!r}, {target}, no longer exists "
                 f"(removed outside dockervisor?); see `dockervisor list containers {image}`"
             )
-        return bring_up(ctx, family, containers, target, policy, entry)
+        data = _with_data_step(ctx, family, containers, target, entry, with_data)
+        return bring_up(ctx, family, containers, target, policy, entry, data=data)
 
 
-def start_container(ctx: Context, name: str, policy: WaitPolicy) -> int:
+def start_container(ctx: Context, name: str, policy: WaitPolicy, with_data: bool = False) -> int:
     document = engine.inspect_container(ctx.docker, name)
     if document is None:
         hint = ""
@@ -121,4 +130,32 @@ def start_container(ctx: Context, name: str, policy: WaitPolicy) -> int:
     with ctx.family_change(image, "start container") as entry:
         family = state.load(image)
         containers = engine.family_containers(ctx.docker, image)
-        return bring_up(ctx, family, containers, name, policy, entry)
+        data = _with_data_step(ctx, family, containers, name, entry, with_data)
+        return bring_up(ctx, family, containers, name, policy, entry, data=data)
+
+
+# The family's data (dockervisor/datasteps.py) ---------------------------------
+
+
+def _snapshot_step(
+    ctx: Context, family: state.FamilyState, containers: list, entry: Entry, asked: bool
+) -> DataStep | None:
+    """`start new --snapshot`, or "snapshot": true in the family's dcv file."""
+    if not (asked or (family.data and family.data.snapshot)):
+        return None
+    from dockervisor import datasteps
+
+    return datasteps.upgrade(ctx, family, containers, entry)
+
+
+def _with_data_step(
+    ctx: Context, family: state.FamilyState, containers: list, target: str, entry: Entry, asked: bool
+) -> DataStep | None:
+    """`--with-data`: the target's own snapshot; refused, changing nothing, without one."""
+    if not asked:
+        return None
+    if family.run_config is None:
+        raise _not_built(family.image)
+    from dockervisor import datasteps
+
+    return datasteps.with_data(ctx, family, containers, target, entry)

@@ -6,6 +6,8 @@
       "env":      {"KEY": "VALUE"},
       "env_file": "path/to/file.env",
       "keep":     5,
+      "snapshot": true,
+      "snapshots_keep": 3,
       ...the run options: see runoptions.py
     }
 
@@ -18,6 +20,7 @@ from __future__ import annotations
 import json
 import os
 
+from dockervisor.config import datapolicy
 from dockervisor.errors import DockervisorError
 from dockervisor.config.mounts import (
     Mount,
@@ -40,12 +43,12 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-KNOWN_KEYS = ("ports", "volumes", "env", "env_file", "keep", *OPTION_KEYS)
+KNOWN_KEYS = ("ports", "volumes", "env", "env_file", "keep", *OPTION_KEYS, *datapolicy.KEYS)
 OVERRIDE_PROTOCOLS = ("tcp", "udp")
 
 
 class Overrides:
-    __slots__ = ("path", "ports", "mounts", "env", "env_file", "keep", "options", "sha256")
+    __slots__ = ("path", "ports", "mounts", "env", "env_file", "keep", "options", "sha256", "data")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -56,6 +59,7 @@ class Overrides:
         self.keep: int | None = DEFAULT_KEEP  # stopped containers a prune keeps; None: all
         self.options: RunOptions = default_options()
         self.sha256: str | None = None  # of the file's bytes, once read
+        self.data: datapolicy.DataPolicy | None = None  # snapshot, snapshots_keep
 
 
 def overrides_file_for(dockerfile: str, image: str) -> str:
@@ -107,6 +111,7 @@ def parse_overrides(document: object, path: str) -> Overrides:
     if "keep" in document:
         overrides.keep = _parse_keep(path, document["keep"])
     overrides.options = _parse_run_options(path, document)
+    overrides.data = _parse_data_policy(path, document)
     return overrides
 
 
@@ -236,3 +241,21 @@ def _refuse_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
             raise _DuplicateKey(key)
         document[key] = value
     return document
+
+
+# The data policy (snapshots at upgrade, and how many to keep) -----------------
+
+
+def _parse_data_policy(path: str, document: dict) -> datapolicy.DataPolicy | None:
+    """`snapshot` and `snapshots_keep`; None when the file sets neither."""
+    if not any(key in document for key in datapolicy.KEYS):
+        return None
+    policy = datapolicy.DataPolicy()
+    for key in datapolicy.KEYS:
+        if key in document:
+            problem = datapolicy.problem_with(key, document[key])
+            if problem:
+                raise _error(path, key, problem)
+    policy.snapshot = document.get("snapshot", policy.snapshot)
+    policy.keep = document.get("snapshots_keep", policy.keep)
+    return policy

@@ -287,3 +287,58 @@ def import_lock_image(source: str) -> list[str]:
 
 def remove_lock(reference: str) -> list[str]:
     return [DOCKER, "container", "rm", "--force", reference]
+
+
+# Data: backups, snapshots and restores (see dockervisor/datacopy.py) ---------
+
+# The label of helper containers, which are no family's members.
+HELPER_LABEL = "dockervisor.helper"
+# Where a helper container mounts the volume or host directory it restores.
+HELPER_MOUNT = "/dcv-restore"
+# Makes the content of the directory "$1" exactly what tar reads on stdin:
+# everything in it goes first, dot files too (a pattern that matches nothing
+# stays as typed, and `rm -f` passes over it).
+RESTORE_SCRIPT = 'cd "$1" && rm -rf -- ./* ./.[!.]* ./..?* && exec tar -x -f -'
+# Whether an image can serve as the helper: a /bin/sh (the entrypoint) with tar.
+PROBE_SCRIPT = "command -v tar >/dev/null"
+
+
+def pause(name: str) -> list[str]:
+    return [DOCKER, "pause", name]
+
+
+def unpause(name: str) -> list[str]:
+    return [DOCKER, "unpause", name]
+
+
+def copy_from(name: str, path: str) -> list[str]:
+    """A tar of `path` in the container on stdout, volume content included;
+    the tar's names begin with the path's last component."""
+    return [DOCKER, "cp", f"{name}:{path}", "-"]
+
+
+def _helper(helper_image: str, family: str, options: list[str]) -> list[str]:
+    """A throwaway container of `helper_image`, as root, without network,
+    running /bin/sh whatever the image's entrypoint."""
+    return [
+        DOCKER, "run", "--rm", *options,
+        "--network", "none", "--pull", "never", "--user", "0:0",
+        "--label", f"{HELPER_LABEL}={family}",
+        "--entrypoint", "/bin/sh", helper_image,
+    ]  # fmt: skip
+
+
+def helper_probe(helper_image: str, family: str) -> list[str]:
+    return _helper(helper_image, family, []) + ["-c", PROBE_SCRIPT]
+
+
+def restore_into(helper_image: str, family: str, source: str, name: str) -> list[str]:
+    """Replace the content of `source` (a volume name or a host directory)
+    with the tar the helper container `name` reads on stdin."""
+    options = ["--interactive", "--name", name, "--volume", f"{source}:{HELPER_MOUNT}"]
+    return _helper(helper_image, family, options) + ["-c", RESTORE_SCRIPT, "sh", HELPER_MOUNT]
+
+
+def remove_forced(name: str) -> list[str]:
+    """Kill and remove a container, returning once it is gone."""
+    return [DOCKER, "rm", "--force", name]

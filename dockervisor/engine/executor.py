@@ -16,6 +16,11 @@ dockervisor if it is killed while such a child runs.
 An executor talks to one engine: `engine_flags` (`--context NAME`) go right
 after `docker` in every command it runs or prints, so the argv builders stay
 engine-agnostic and messages name the docker verb, not the flag.
+
+Copies of a family's data (`copy_out` to a file, `copy_in` from a stream)
+take as long as the data: they have no total limit, but one that moves
+nothing for STALL_TIMEOUT seconds is killed, and so is one a signal
+interrupts (a rollback's copy excepted: it defers signals).
 """
 
 from __future__ import annotations
@@ -25,13 +30,14 @@ import shlex
 import signal
 import subprocess
 import sys
+import time
 
 from dockervisor import signals
 from dockervisor.errors import DockerCommandFailed, DockerTimeout, DockervisorError
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Iterable, Sequence
     from typing import TextIO
 
 # Seconds a docker call may take. A `docker stop` waits up to the container's
@@ -39,6 +45,12 @@ if TYPE_CHECKING:
 # volumes and networks first.
 QUERY_TIMEOUT = 30.0
 CHANGE_TIMEOUT = 120.0
+# A copy of data has no total limit (it takes as long as the data); one that
+# moves nothing for this long is hung. How often a copy's progress is looked at.
+STALL_TIMEOUT = CHANGE_TIMEOUT
+_COPY_TICK = 0.25
+# How much of a copy's stderr is kept for its error message.
+_ERRORS_KEPT = 64 * 1024
 
 _DAEMON_DOWN_HINT = " (is the Docker engine running, and may this user use it? Try `docker info`.)"
 
@@ -149,6 +161,58 @@ class Executor:
         if process.returncode != 0:
             raise DockerCommandFailed(describe(argv), process.returncode, "see docker's output above")
 
+    def copy_out(self, argv: list[str], fd: int, progress: Callable[[int], None] | None = None) -> None:
+        """Run a long copy (`docker cp C:/path -`) whose output goes straight
+        to the file `fd`, never through memory; `progress` is told the file's
+        size while it grows.
+
+        A copy takes as long as the data, so there is no total time limit;
+        one that writes nothing for STALL_TIMEOUT seconds is killed as hung.
+        A signal kills it too, even inside a deferred block (a backup's, which
+        must unpause first): half a copy is worth nothing."""
+        if self.dry_run:
+            print(shlex.join(argv), file=self.stdout, flush=True)
+            return
+        signals.raise_pending()
+        process = self._spawn(argv, fd, self.inherit_fds, stderr=subprocess.PIPE)
+        try:
+            stderr = _wait_for_copy(argv, process, lambda: os.fstat(fd).st_size, progress)
+        except BaseException:
+            _kill(process)
+            raise
+        if process.returncode != 0:
+            raise command_failed(Result(argv, process.returncode, "", stderr))
+
+    def copy_in(self, argv: list[str], chunks: Iterable[bytes]) -> None:
+        """Run a long copy fed `chunks` on its stdin (a helper container's
+        `tar -x`), a chunk at a time. No total time limit; one that takes
+        nothing for STALL_TIMEOUT seconds is killed as hung. A signal kills
+        it, unless signals are deferred: a rollback finishes putting data back."""
+        if self.dry_run:
+            print(shlex.join(argv), file=self.stdout, flush=True)
+            return
+        signals.raise_pending()
+        import tempfile
+
+        # A file, not a pipe, takes its stderr: a full pipe would stop it while we write.
+        with tempfile.TemporaryFile() as errors:
+            process = self._spawn(
+                argv, subprocess.DEVNULL, self.inherit_fds, stdin=subprocess.PIPE, stderr=errors.fileno()
+            )
+            try:
+                _feed(argv, process, chunks)
+                returncode = process.wait(timeout=STALL_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                _kill(process)
+                raise DockerTimeout(describe(argv), STALL_TIMEOUT) from None
+            except BaseException:
+                _kill(process)
+                raise
+            if returncode != 0:
+                errors.seek(0)
+                said = errors.read(_ERRORS_KEPT).decode(errors="replace")
+                raise command_failed(Result(argv, returncode, "", said))
+
     def hand_over(self, argv: list[str]) -> None:
         """Become `argv` (docker logs -f, docker exec -it): its live output, its
         terminal, its signals and its exit code are the user's. Returns only
@@ -175,11 +239,18 @@ class Executor:
         print(shlex.join(self.full(argv)), file=self.stdout, flush=True)
 
     def _spawn(
-        self, argv: list[str], stdout: int | None, pass_fds: Sequence[int] = (), keep_errors: bool = False
+        self,
+        argv: list[str],
+        stdout: int | None,
+        pass_fds: Sequence[int] = (),
+        keep_errors: bool = False,
+        stdin: int = subprocess.DEVNULL,
+        stderr: int | None = None,
     ) -> subprocess.Popen:
-        """Start one process in its own session: no shell, no stdin; stdout
-        captured (PIPE), discarded (DEVNULL), or (None) sent to our stderr;
-        stderr captured with stdout, or when `keep_errors`."""
+        """Start one process in its own session: no shell, no stdin unless
+        asked; stdout captured (PIPE), discarded (DEVNULL), written to a
+        descriptor, or (None) sent to our stderr; stderr captured with
+        stdout or when `keep_errors`, unless `stderr` says where it goes."""
         argv = self.full(argv)
         if self.debug:
             print(f"dockervisor: running {shlex.join(argv)}", file=self.stderr, flush=True)
@@ -187,9 +258,9 @@ class Executor:
         try:
             return subprocess.Popen(
                 argv,
-                stdin=subprocess.DEVNULL,
+                stdin=stdin,
                 stdout=stdout if stdout is not None else self.stderr.fileno(),
-                stderr=subprocess.PIPE if captured or keep_errors else None,
+                stderr=stderr if stderr is not None else (subprocess.PIPE if captured or keep_errors else None),
                 text=True,
                 errors="replace",
                 start_new_session=True,
@@ -206,6 +277,56 @@ def _collect(argv: list[str], process: subprocess.Popen, timeout: float) -> Resu
         _kill(process)
         raise DockerTimeout(describe(argv), timeout) from None
     return Result(argv, process.returncode, stdout or "", stderr or "")
+
+
+def _wait_for_copy(
+    argv: list[str], process: subprocess.Popen, done: Callable[[], int], progress: Callable[[int], None] | None
+) -> str:
+    """Wait for a copy that writes to a file, telling `progress` how far it
+    got; its stderr. A signal noted meanwhile ends it, deferred or not."""
+    last, still_since = -1, time.monotonic()
+    while True:
+        try:
+            return process.communicate(timeout=_COPY_TICK)[1] or ""
+        except subprocess.TimeoutExpired:
+            pass
+        signum = signals.take_pending()
+        if signum is not None:
+            raise signals.Interrupted(signum)
+        size, now = done(), time.monotonic()
+        if size != last:
+            last, still_since = size, now
+            if progress is not None:
+                progress(size)
+        elif now - still_since > STALL_TIMEOUT:
+            raise DockerTimeout(describe(argv), STALL_TIMEOUT)
+
+
+def _feed(argv: list[str], process: subprocess.Popen, chunks: Iterable[bytes]) -> None:
+    """Write `chunks` to the child's stdin, waiting up to STALL_TIMEOUT for
+    it to take each part. A child that stops reading ends the feed: its exit
+    status says why."""
+    import select
+
+    fd = process.stdin.fileno()
+    os.set_blocking(fd, False)
+    try:
+        for chunk in chunks:
+            view = memoryview(chunk)
+            while view:
+                if not select.select([], [fd], [], STALL_TIMEOUT)[1]:
+                    raise DockerTimeout(describe(argv), STALL_TIMEOUT)
+                try:
+                    view = view[os.write(fd, view) :]
+                except BlockingIOError:
+                    continue
+                except BrokenPipeError:
+                    return
+    finally:
+        try:
+            process.stdin.close()
+        except BrokenPipeError:
+            pass
 
 
 def _kill(process: subprocess.Popen) -> None:

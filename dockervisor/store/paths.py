@@ -186,3 +186,15 @@ def path_error(doing: str, path: str, error: OSError) -> PathError:
 
 def is_a_link(what: str) -> str:
     return f"{what} is a symbolic link, and dockervisor follows none in its state directory"
+
+
+def backups_dir(image: str) -> str:
+    """Where `dockervisor backup IMAGENAME` writes unless told otherwise:
+    per engine, like the rest of a family's state."""
+    return os.path.join(state_root(), "backups", image)
+
+
+def snapshots_dir(image: str) -> str:
+    """The family's snapshots: archives dockervisor takes itself, and prunes;
+    per engine, since the same family on two engines has two sets of data."""
+    return os.path.join(state_root(), "snapshots", image)

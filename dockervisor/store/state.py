@@ -11,6 +11,7 @@ import json
 import os
 
 from dockervisor.store import paths
+from dockervisor.config.datapolicy import DataPolicy
 from dockervisor.errors import DockervisorError
 from dockervisor.store.files import exists_private, read_private, write_atomically
 from dockervisor.config.names import is_container_name, is_image_name
@@ -27,7 +28,7 @@ SCHEMA_VERSION = 2
 
 
 class FamilyState:
-    __slots__ = ("image", "last", "stable", "run_config", "build")
+    __slots__ = ("image", "last", "stable", "run_config", "build", "data")
 
     def __init__(
         self,
@@ -36,6 +37,7 @@ class FamilyState:
         stable: str | None = None,
         run_config: RunConfig | None = None,
         build: dict[str, object] | None = None,
+        data: DataPolicy | None = None,
     ) -> None:
         self.image = image
         self.last = last
@@ -43,6 +45,8 @@ class FamilyState:
         self.run_config = run_config
         # What the last `dockervisor build` was given and produced (paths, image ID).
         self.build = build or {}
+        # Snapshots at upgrade and how many to keep (dcv-IMAGENAME); None: the defaults.
+        self.data = data
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -52,6 +56,7 @@ class FamilyState:
             "stable": self.stable,
             "run_config": self.run_config.to_dict() if self.run_config else None,
             "build": self.build,
+            **({"data": self.data.to_dict()} if self.data else {}),
         }
 
 
@@ -112,7 +117,9 @@ def _from_document(image: str, document: object) -> FamilyState:
         raise ValueError("build must be an object of strings")
     raw_config = document.get("run_config")
     run_config = None if raw_config is None else RunConfig.from_dict(raw_config)
-    return FamilyState(image, last, stable, run_config, build)
+    raw_data = document.get("data")  # optional: files from before snapshots have none
+    data = None if raw_data is None else DataPolicy.from_dict(raw_data)
+    return FamilyState(image, last, stable, run_config, build, data)
 
 
 def known_families() -> list[str]:

@@ -1,0 +1,67 @@
+"""`dockervisor restore IMAGENAME FILE`: make the family's data exactly an
+archive's, with a snapshot of the current data first, so that it can be
+undone; the container that ran is stopped meanwhile, then started again and
+waited for, with the usual rollback (data included) if it does not come up."""
+
+from __future__ import annotations
+
+import os
+
+from dockervisor import datacopy, signals
+from dockervisor.engine import query as engine
+from dockervisor.store import state
+from dockervisor.commands.common import active_names
+from dockervisor.context import Context
+from dockervisor.datasteps import DataStep, checked
+from dockervisor.errors import EXIT_OK, EXIT_ROLLBACK_FAILED, DockervisorError, StartFailed
+from dockervisor.switch import bring_up
+from dockervisor.waiting import WaitPolicy
+
+
+def restore(ctx: Context, image: str, path: str, policy: WaitPolicy) -> int:
+    path = os.path.abspath(path)
+    with ctx.family_change(image, "restore") as entry:
+        family = state.load(image)
+        if family.run_config is None:
+            raise DockervisorError(f"no run configuration is recorded for {image!r}; build it first")
+        containers = engine.family_containers(ctx.docker, image)
+        running = active_names(containers)
+        target = (family.last if family.last in running else running[0]) if running else (
+            family.last if family.last in {c.name for c in containers} else None
+        )
+        # Checked whole before anything changes: the family, its mount points, the helper.
+        restore_ = checked(ctx, family, path, target, f"the archive {path}")
+        helper = datacopy.helper_image(ctx, image)
+        step = DataStep(family, containers, entry, helper, target, restore_, comes_back=bool(running))
+        if running:
+            assert target is not None
+            return bring_up(ctx, family, containers, target, policy, entry, data=step, restart=True)
+        entry.container = target
+        _while_stopped(ctx, step)
+    if target is not None:
+        ctx.info(f"nothing of {image!r} was running, so nothing was started; `dockervisor start last "
+                 f"{image}` starts {target} on this data")  # fmt: skip
+    return EXIT_OK
+
+
+def _while_stopped(ctx: Context, step: DataStep) -> None:
+    """Nothing runs: snapshot and restore; if that fails, put the data back."""
+    try:
+        step.before_start(ctx, None)
+    except (DockervisorError, KeyboardInterrupt) as failure:
+        if isinstance(failure, DockervisorError):
+            reason = failure.message
+        else:
+            reason = f"it was interrupted by {signals.signal_name(getattr(failure, 'signum', 2))}"
+        with signals.deferred("putting the data back first; it will not be abandoned", resume=False):
+            try:
+                said = step.put_back(ctx, "nothing was started")
+            except DockervisorError as error:
+                raise StartFailed(
+                    f"RESTORE FAILED. The restore failed ({reason}), and {error.message}",
+                    EXIT_ROLLBACK_FAILED,
+                    "rollback-failed",
+                ) from None
+        if isinstance(failure, KeyboardInterrupt):
+            raise
+        raise DockervisorError(f"the restore failed: {reason}; {said}") from None

@@ -1,0 +1,40 @@
+"""`dockervisor snapshots IMAGENAME [--json]`: the family's snapshots, newest first."""
+
+from __future__ import annotations
+
+from dockervisor.engine import query as engine
+from dockervisor.store import snapshots, state
+from dockervisor.commands.common import require_known_family
+from dockervisor.context import Context
+from dockervisor.datacopy import size_text
+from dockervisor.errors import EXIT_FAILED, EXIT_OK
+from dockervisor.output import Column, print_json, print_table
+
+
+def list_snapshots(ctx: Context, image: str, as_json: bool) -> int:
+    if not state.family_exists(image):
+        require_known_family(image, engine.family_containers(ctx.docker, image))
+    family = state.load(image)
+    found, damaged = snapshots.existing(image)
+    if as_json:
+        print_json(ctx.stdout, {
+            "image": image,
+            "snapshots": [snapshot.to_dict(family.stable) for snapshot in found],
+            "damaged": [{"path": path, "error": message} for path, message in damaged.items()],
+        })  # fmt: skip
+    else:
+        rows = [
+            [
+                s.manifest.time,
+                s.container,
+                size_text(s.size),
+                ",".join(m for m in ("last", "stable") if getattr(family, m) == s.container) or "-",
+                s.path,
+            ]
+            for s in found
+        ]
+        columns = [Column("TIME"), Column("CONTAINER"), Column("SIZE"), Column("MARKS", drop=1), Column("FILE")]
+        print_table(ctx.stdout, columns, rows, wide=ctx.wide)
+    for message in damaged.values():
+        print(f"dockervisor: error: {message}", file=ctx.stderr, flush=True)
+    return EXIT_FAILED if damaged else EXIT_OK
