@@ -73,7 +73,8 @@ def test_listings_cost_the_same_for_3_or_12_containers(project, cli, counted) ->
 
 def test_the_engines_lock_costs_two_calls_per_change(project, cli, counted) -> None:
     app = project("lockcount")
-    app.build(overrides={"ports": {str(free_port()): "8080"}})  # imports the lock image if missing
-    cli("start", "new", app.family, "--no-wait")
+    app.build(overrides={"ports": {str(free_port()): "8080"}})
+    # The first locked change imports the lock image if it is missing.
+    cli("start", "new", app.family, "--no-wait", env={"DOCKERVISOR_ENGINE_LOCK": "on"})
     assert counted("stop", app.family, engine_lock=True) == ["container", "ps", "stop", "container"]
     assert counted("status", app.family, engine_lock=True, expect=5) == ["ps"]  # questions take no lock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dockervisor.engine import query as engine
 from dockervisor.store import snapshots, state
-from dockervisor.commands.common import require_known_family
+from dockervisor.store.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.datacopy import size_text
 from dockervisor.errors import EXIT_FAILED, EXIT_OK

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from dockervisor.engine.query import lock as engine_lock
+from dockervisor.engine import lock as engine_lock
 from dockervisor.store import history, state
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK
