@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from dockervisor.cli.parsing import add_dry_run, add_json, context, image_name, invalid
-from dockervisor.errors import DockervisorError
+from dockervisor.cli.parsing import add_dry_run, add_json, checked, context, image_name
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -41,10 +40,7 @@ def declare_pull(p: Parser) -> None:
 def _reference(text: str) -> str:
     from dockervisor.config.names import check_image_reference
 
-    try:
-        return check_image_reference(text)
-    except DockervisorError as error:
-        raise invalid(error.message) from None
+    return checked(check_image_reference, text)
 
 
 def run_pull(args: argparse.Namespace) -> int:

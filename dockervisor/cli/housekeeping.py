@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from dockervisor.cli.parsing import add_dry_run, add_json, context, image_name, invalid
-from dockervisor.errors import DockervisorError
+from dockervisor.cli.parsing import add_dry_run, add_json, checked, context, image_name, invalid
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -71,10 +70,7 @@ def declare_rm(p: Parser) -> None:
 def _container(text: str) -> str:
     from dockervisor.config.names import check_container_name
 
-    try:
-        return check_container_name(text)
-    except DockervisorError as error:
-        raise invalid(error.message) from None
+    return checked(check_container_name, text)
 
 
 def run_rm(args: argparse.Namespace) -> int:

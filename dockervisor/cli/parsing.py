@@ -14,6 +14,7 @@ from dockervisor.errors import EXIT_USAGE, DockervisorError, exit_codes_help
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any, NoReturn
 
     from dockervisor.context import Context
@@ -174,13 +175,18 @@ def invalid(message: str) -> Exception:
     return argparse.ArgumentTypeError(message)
 
 
+def checked(check: Callable[[str], str], text: str) -> str:
+    """`check(text)`, its error a usage error naming the argument."""
+    try:
+        return check(text)
+    except DockervisorError as error:
+        raise invalid(error.message) from None
+
+
 def image_name(text: str) -> str:
     from dockervisor.config.names import check_image_name
 
-    try:
-        return check_image_name(text)
-    except DockervisorError as error:
-        raise invalid(error.message) from None
+    return checked(check_image_name, text)
 
 
 def seconds(text: str) -> float:
