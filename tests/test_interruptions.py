@@ -131,7 +131,9 @@ SIGNALS = [signal.SIGTERM, signal.SIGHUP, signal.SIGINT]
 @pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
 def test_a_signal_during_the_wait_rolls_back(serving, cli, signum) -> None:
     app, good, port = serving
-    start = cli.popen("start", "new", app.family, "--settle", "60", "--env", "TOKEN",
+    # Long enough to be interrupted in its wait; the rollback waits as long
+    # for the previous container, so not longer than needed.
+    start = cli.popen("start", "new", app.family, "--settle", "8", "--env", "TOKEN",
                       env={"TOKEN": SECRET})  # fmt: skip
     new = new_container(app, good)
     wait_for(lambda: inspect(new)["State"]["Running"], 30, "the new container to run")
