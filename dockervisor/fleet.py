@@ -20,7 +20,6 @@ NAME: ...`; the others still answer.
 
 from __future__ import annotations
 
-import copy
 import io
 import sys
 import threading
@@ -108,6 +107,8 @@ def _adopt_round_one(names: list[str], engines: list[contexts.Engine]) -> None:
 
 def _one(args: argparse.Namespace, engine: contexts.Engine) -> Run:
     """The handler on one engine of several, its output kept apart."""
+    import copy  # only several engines need it: one engine's run pays no import
+
     run = Run(engine)
     mine = copy.copy(args)
     mine.engine = engine
