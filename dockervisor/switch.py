@@ -37,6 +37,10 @@ if TYPE_CHECKING:
     from dockervisor.datasteps import DataStep
 
 
+# The history's outcome when the previous container could not be brought back.
+_ROLLBACK_FAILED = "rollback-failed"
+
+
 class NewContainer:
     """How to create the target: the real argv, what a dry run shows instead,
     the descriptors (the environment) docker must inherit, and the docker
@@ -178,7 +182,7 @@ def _roll_back(
                     f"ROLLBACK FAILED. {what_failed}, and {error.message}. Running now: "
                     f"{_running_now(ctx, family.image)}; {fate}.",
                     EXIT_ROLLBACK_FAILED,
-                    "rollback-failed",
+                    _ROLLBACK_FAILED,
                 ) from None
         if previous is None:
             raise StartFailed(
@@ -204,7 +208,7 @@ def _roll_back(
             f"be brought back: {problem}. Running now: {running}; {fate}. "
             f"Check `dockervisor status {family.image}`.",
             EXIT_ROLLBACK_FAILED,
-            "rollback-failed",
+            _ROLLBACK_FAILED,
             running,
         )
 

@@ -61,7 +61,7 @@ MUTANTS = [
       "ctx.docker.change(docker_argv.stop(others))", "ctx.docker.change(docker_argv.stop(others[:1]))",
       f"{SEED}::test_a_start_leaves_one_running_of_two"),
     M("start-restarts-a-running-target", "switch.py",
-      "already_running = new is None and target in active", "already_running = False",
+      "already_running = new is None and target in active and not restart", "already_running = False",
       f"{SEED}::test_start_last_restarts_the_last_one_and_is_idempotent"),
     M("start-forgets-last", "switch.py", "family.last = target", "pass",
       f"{SEED}::test_start_by_container_name"),
@@ -71,7 +71,8 @@ MUTANTS = [
     # rollback
     M("rollback-does-not-wait", "switch.py", "if policy.enabled:", "if False:",
       f"{SAFE}::test_a_rollback_returns_once_the_previous_container_is_up"),
-    M("rollback-failure-recorded-as-rolled-back", "switch.py", '"rollback-failed",', '"rolled-back",',
+    M("rollback-failure-recorded-as-rolled-back", "switch.py",
+      '_ROLLBACK_FAILED = "rollback-failed"', '_ROLLBACK_FAILED = "rolled-back"',
       f"{SAFE}::test_a_rollback_whose_previous_container_cannot_start_exits_4"),
     # waiting
     M("wait-ignores-a-restart-loop", "waiting.py",
@@ -162,7 +163,8 @@ MUTANTS = [
       'print(" ".join(shown or argv), file=self.stdout, flush=True)',
       f"{OBSERVE}::test_every_dry_run_command_does_what_it_says_when_pasted"),
     M("dry-run-prints-the-build-unquoted", "engine/executor.py",
-      "print(shlex.join(argv), file=self.stdout, flush=True)", 'print(" ".join(argv), file=self.stdout, flush=True)',
+      "print(shlex.join(self.full(argv)), file=self.stdout, flush=True)",
+      'print(" ".join(self.full(argv)), file=self.stdout, flush=True)',
       f"{OBSERVE}::test_every_dry_run_command_does_what_it_says_when_pasted"),
     # output
     M("status-keeps-the-family-prefix", "commands/status.py",

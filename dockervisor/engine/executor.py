@@ -171,7 +171,7 @@ class Executor:
         A signal kills it too, even inside a deferred block (a backup's, which
         must unpause first): half a copy is worth nothing."""
         if self.dry_run:
-            print(shlex.join(argv), file=self.stdout, flush=True)
+            self._show(argv)
             return
         signals.raise_pending()
         process = self._spawn(argv, fd, self.inherit_fds, stderr=subprocess.PIPE)
@@ -189,7 +189,7 @@ class Executor:
         nothing for STALL_TIMEOUT seconds is killed as hung. A signal kills
         it, unless signals are deferred: a rollback finishes putting data back."""
         if self.dry_run:
-            print(shlex.join(argv), file=self.stdout, flush=True)
+            self._show(argv)
             return
         signals.raise_pending()
         import tempfile
