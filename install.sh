@@ -89,11 +89,11 @@ chmod 755 "$bin_file.new"
 generate() {
     "$python" -S -c 'import sys; sys.path.insert(0, sys.argv[1]); exec(sys.argv[2])' "$staging" "$1"
 }
+trap 'rm -rf "$staging" "$staging.old" "$bin_file.new" "$bash_completion.new" "$zsh_completion.new" "$man_page.new"' EXIT
 mkdir -p "$(dirname "$bash_completion")" "$(dirname "$zsh_completion")" "$(dirname "$man_page")"
 generate 'from dockervisor.completion import script; print(script("bash"), end="")' > "$bash_completion.new"
 generate 'from dockervisor.completion import script; print(script("zsh"), end="")' > "$zsh_completion.new"
 generate 'from dockervisor.manpage import render; print(render(), end="")' > "$man_page.new"
-trap 'rm -rf "$staging" "$staging.old" "$bin_file.new" "$bash_completion.new" "$zsh_completion.new" "$man_page.new"' EXIT
 
 if [ -d "$lib_dir" ]; then
     mv "$lib_dir" "$staging.old"
