@@ -1,3 +1,3 @@
 """Dockervisor: manage Docker containers by image name, with rollback."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
