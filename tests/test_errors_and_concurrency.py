@@ -70,6 +70,10 @@ def test_a_failing_build_records_nothing_but_its_failure(project, cli) -> None:
         left = docker("ps", "-aq", "--filter", f"label={mine}").stdout.split()
         if left:
             docker("rm", "-f", "-v", *left)
+        # ...and the image of the step before the one that failed.
+        images = docker("images", "-q", "--filter", f"label={mine}").stdout.split()
+        if images:
+            docker("rmi", "-f", *images, check=False)
     assert "dockervisor: error: `docker build" in result.err
     assert (cli.state_dir / "families" / f"{app.family}.json").read_text() == before
     assert [(e["action"], e["outcome"]) for e in cli.history(app.family)] == [
