@@ -11,6 +11,8 @@ prune, whoever tagged it.
 
 from __future__ import annotations
 
+from dockervisor.engine.query import names_image  # pure: what a `ps` reference names
+
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -72,20 +74,6 @@ def plan_containers(
         else:
             plan.remove.append(name)
     return plan
-
-
-def names_image(reference: str, document: dict) -> bool:
-    """Whether a container's image reference, as `docker ps` shows it, is this
-    image: its ID (full or a prefix), one of its tags, or one of its digests."""
-    image_id = str(document.get("Id", ""))
-    hex_id = image_id.split(":", 1)[-1]
-    bare = reference.split(":", 1)[1] if reference.startswith("sha256:") else reference
-    if reference == image_id or (bare and len(bare) <= len(hex_id) and hex_id.startswith(bare)):
-        return True
-    if "@" in reference:
-        return reference in (document.get("RepoDigests") or [])
-    tagged = reference if ":" in reference.rsplit("/", 1)[-1] else f"{reference}:latest"
-    return tagged in (document.get("RepoTags") or [])
 
 
 class ImagePlan:

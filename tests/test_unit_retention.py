@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dockervisor import retention
+from dockervisor.engine.query import names_image
 
 X, R, C, D = "exited", "running", "created", "dead"
 
@@ -74,6 +75,7 @@ NAMES_CASES = [
     ("a" * 64, image("a"), True),
     ("aaaaaaaaaaaa", image("a"), True),
     ("aaaaaaaaaaab", image("a"), False),
+    ("aaaa", image("a"), False),  # too short for an ID: a family named so is a tag
     ("app", image("a", ("app:latest",)), True),
     ("app:latest", image("a", ("app:latest",)), True),
     ("app:v1", image("a", ("app:latest",)), False),
@@ -86,7 +88,7 @@ NAMES_CASES = [
 
 @pytest.mark.parametrize("reference, document, expected", NAMES_CASES)
 def test_names_image(reference: str, document: dict, expected: bool) -> None:
-    assert retention.names_image(reference, document) is expected
+    assert names_image(reference, document) is expected
 
 
 A, B, CUR, OTHER = image("a"), image("b"), image("c", ("app:latest",)), image("d", ("other:1",))

@@ -176,7 +176,7 @@ def plan_removal(
     )
     if measure:
         removal.sizes = {str(d["Id"]): int(d.get("SizeRw") or 0) for d in containers}
-        current = next((d for d in images if retention.names_image(image, d)), None)
+        current = next((d for d in images if engine.names_image(image, d)), None)
         known = retention.cumulative_sizes(retention.layers(current), steps) if current else {}
         going = [d for d in images if d["Id"] in plan.remove]
         staying = [d for d in images if d["Id"] not in plan.remove]
@@ -199,7 +199,7 @@ def execute(ctx: Context, removal: Removal) -> None:
     left = [c for c in removal.containers if c not in removal.removed_containers]
     images = []
     for reference in removal.images:
-        user = next((c.name for c in left if retention.names_image(c.image, {"Id": reference})), None)
+        user = next((c.name for c in left if engine.names_image(c.image, {"Id": reference})), None)
         if user is None:
             images.append(reference)
         else:

@@ -98,22 +98,25 @@ def resolve_images(docker: Executor, references: list[str]) -> dict[str, dict]:
     resolved = {}
     for reference in unique:
         for document in documents:
-            if _names_image(reference, document):
+            if names_image(reference, document):
                 resolved[reference] = document
                 break
     return resolved
 
 
-def _names_image(reference: str, document: dict) -> bool:
-    """Whether a `ps` image reference names this image: by tag first (a family
-    named `cafe` is a tag, not an ID prefix), else by ID."""
+def names_image(reference: str, document: dict) -> bool:
+    """Whether a container's image reference, as `docker ps` shows it, is this
+    image (an inspect document): one of its tags first (a family named `cafe`
+    is a tag, not an ID prefix), one of its digests, or its ID, in full or
+    as docker shortens it (12 hex digits or more)."""
+    if "@" in reference:
+        return reference in (document.get("RepoDigests") or [])
     tagged = reference if ":" in reference.rsplit("/", 1)[-1] else f"{reference}:latest"
     if tagged in (document.get("RepoTags") or []):
         return True
     image_id = str(document.get("Id", ""))
-    return reference == image_id or (
-        len(reference) >= 12 and image_id.split(":", 1)[-1].startswith(reference)
-    )
+    bare = reference.removeprefix("sha256:")
+    return reference == image_id or (len(bare) >= 12 and image_id.split(":", 1)[-1].startswith(bare))
 
 
 def inspect_containers(
