@@ -85,6 +85,7 @@ def bring_up(
         others, previous = [*others, target], target
     failure = from_wait = None
     interrupted: int | None = None
+    bug: Exception | None = None
     try:
         if others:
             ctx.docker.change(docker_argv.stop(others))
@@ -101,8 +102,20 @@ def bring_up(
         failure = f"it was interrupted by {signals.signal_name(interrupted)}"
     except DockervisorError as error:  # a docker error or time-out mid-way
         failure = error.message
+    except Exception as error:  # a bug: the rollback first, then its traceback
+        bug = error
+        failure = f"dockervisor hit an internal error ({type(error).__name__}: {error})"
     if failure is not None:
-        return _roll_back(ctx, family, target, previous, failure, policy, new, from_wait, interrupted, data)
+        step = (ctx, family, target, previous, failure, policy, new, from_wait, interrupted, data)
+        if bug is None:
+            return _roll_back(*step)
+        try:
+            _roll_back(*step)
+        except StartFailed as outcome:
+            ctx.info(outcome.message)
+            bug.dockervisor_outcome = outcome.outcome  # type: ignore[attr-defined]
+            bug.dockervisor_exit_code = outcome.exit_code  # type: ignore[attr-defined]
+        raise bug
 
     if already_running and not others:
         entry.outcome = "no-op" if family.last == target else "ok"
@@ -111,8 +124,8 @@ def bring_up(
         ctx.info(f"started {target} (not waited for)")
     if not ctx.dry_run:
         print(target, file=ctx.stdout, flush=True)
-    family.last = target
-    _record(ctx, family, f"{target} runs")
+    recorded, family.last = family.last, target
+    _record(ctx, family, f"{target} runs", recorded)
     return EXIT_OK
 
 
@@ -137,15 +150,16 @@ def _start(ctx: Context, target: str, new: NewContainer | None) -> str | None:
         return f"docker could not start it: {error.stderr}"
 
 
-def _record(ctx: Context, family: FamilyState, done: str) -> None:
-    """Save the marks; docker already acted, so a failure must say so."""
+def _record(ctx: Context, family: FamilyState, done: str, recorded: str | None) -> None:
+    """Save the marks; docker already acted, so a failure must say so, and
+    which container the state file still names (`recorded`)."""
     try:
         # A signal now is raised once the history has the outcome too.
         with signals.deferred("recording what was done first", resume=False):
             ctx.save(family)
     except DockervisorError as error:
         raise DockervisorError(
-            f"{done}, but recording it failed, so `last` still names {family.last!r} "
+            f"{done}, but recording it failed, so `last` still names {recorded!r} "
             f"in the state: {error.message}"
         ) from None
 
@@ -177,9 +191,12 @@ def _roll_back(
         if data is not None:  # the data goes back first, for what ran before
             try:
                 fate = data.put_back(ctx, fate)
-            except DockervisorError as error:
+            except Exception as error:  # DockervisorError, or a bug: never a traceback mid-way
+                said = error.message if isinstance(error, DockervisorError) else (
+                    f"putting the data back hit {_unexpected(error)}"
+                )
                 raise StartFailed(
-                    f"ROLLBACK FAILED. {what_failed}, and {error.message}. Running now: "
+                    f"ROLLBACK FAILED. {what_failed}, and {said}. Running now: "
                     f"{_running_now(ctx, family.image)}; {fate}.",
                     EXIT_ROLLBACK_FAILED,
                     _ROLLBACK_FAILED,
@@ -194,8 +211,9 @@ def _roll_back(
         ctx.info(f"{what_failed}; rolling back to {previous}")
         problem = _bring_back(ctx, previous, policy)
         if problem is None:
-            family.last = previous
-            _record(ctx, family, f"rolled back to {previous}")
+            _say_running(ctx, [previous])
+            recorded, family.last = family.last, previous
+            _record(ctx, family, f"rolled back to {previous}", recorded)
             raise StartFailed(
                 f"{what_failed}. Rolled back: {previous} is running again; {fate}.",
                 EXIT_ROLLED_BACK,
@@ -216,8 +234,9 @@ def _roll_back(
 def _report(ctx: Context, failed: str) -> None:
     try:
         report_failure(ctx.docker, failed, ctx.stderr)
-    except DockervisorError as error:
-        ctx.info(f"could not read the logs of {failed}: {error.message}")
+    except Exception as error:  # its logs are a courtesy; the rollback goes on
+        said = error.message if isinstance(error, DockervisorError) else _unexpected(error)
+        ctx.info(f"could not read the logs of {failed}: {said}")
 
 
 def _put_away(ctx: Context, target: str, created: bool) -> str:
@@ -233,8 +252,9 @@ def _put_away(ctx: Context, target: str, created: bool) -> str:
         if status in engine.ACTIVE_STATES:
             ctx.docker.change(docker_argv.stop([target]))
         return f"{target} is stopped and kept for inspection"
-    except DockervisorError as error:
-        return f"{target} could not be put away ({error.message})"
+    except Exception as error:  # DockervisorError, or a bug: the rollback goes on
+        said = error.message if isinstance(error, DockervisorError) else _unexpected(error)
+        return f"{target} could not be put away ({said})"
 
 
 def _bring_back(ctx: Context, previous: str, policy: WaitPolicy) -> str | None:
@@ -248,11 +268,28 @@ def _bring_back(ctx: Context, previous: str, policy: WaitPolicy) -> str | None:
         return None
     except DockervisorError as error:
         return error.message
+    except Exception as error:  # a bug while bringing it back: said, not raised half-way
+        return _unexpected(error)
 
 
 def _running_now(ctx: Context, image: str) -> str:
+    """What of the family runs after a failed rollback, said in the message
+    and named on stdout, as a start names what runs afterwards."""
     try:
         running = [c.name for c in engine.family_containers(ctx.docker, image) if c.active]
     except DockervisorError as error:
         return f"unknown ({error.message})"
+    _say_running(ctx, running)
     return ", ".join(running) or "nothing"
+
+
+def _say_running(ctx: Context, names: list[str]) -> None:
+    """stdout gets the container that runs afterwards, after a rollback too."""
+    if not ctx.dry_run:
+        for name in names:
+            print(name, file=ctx.stdout, flush=True)
+
+
+def _unexpected(error: Exception) -> str:
+    """A bug met while rolling back, said instead of abandoning the rollback."""
+    return f"an internal error ({type(error).__name__}: {error})"
