@@ -90,9 +90,11 @@ def engine_lock(
 
 
 def describe_holder(labels: dict[str, str]) -> str:
+    from dockervisor.output import printable  # labels anyone on the engine may have set
+
     holder = labels.get(f"{docker_argv.LOCK_LABEL}.holder") or "an unknown client"
     since = labels.get(f"{docker_argv.LOCK_LABEL}.since")
-    return f"{holder}{f', since {since}' if since else ''}"
+    return printable(f"{holder}{f', since {since}' if since else ''}")
 
 
 def owner_label() -> str:
