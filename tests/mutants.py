@@ -50,6 +50,9 @@ SEED = "test_seed_commands.py"
 OBSERVE = "test_observe.py"
 TRUST = "test_trust.py"
 FAILS_FAST = f"{SAFE}::test_a_failed_start_ends_as_soon_as_it_fails_and_says_why"
+FAULTS = "test_fault_points.py"
+CLOSED = "test_closed_output.py"
+LOOPS = "test_restart_loops.py"
 
 MUTANTS = [
     # stop
@@ -178,6 +181,35 @@ MUTANTS = [
       f"{OBSERVE}::test_list_containers_columns"),
     M("tables-cut-in-a-pipe", "output.py", "return None", "return DEFAULT_WIDTH",
       f"{OBSERVE}::test_list_containers_newest_first_with_marks"),
+    # issue 18: output and rollback
+    M("a-bug-skips-the-rollback", "switch.py",
+      "except Exception as error:  # a bug: the rollback first, then its traceback",
+      "except NotImplementedError as error:",
+      f"{FAULTS}::test_a_bug_after_the_first_change_rolls_back_before_its_traceback"),
+    M("rollback-names-nothing-on-stdout", "switch.py", "_say_running(ctx, [previous])", "pass",
+      f"{FAULTS}::test_start_new_fails_at_every_call_and_one_container_runs"),
+    M("full-disk-names-the-new-last", "switch.py",
+      "recorded, family.last = family.last, target", "family.last = recorded = target",
+      f"{FAULTS}::test_a_full_disk_after_the_start_names_the_last_still_recorded"),
+    M("a-failed-write-ends-every-command", "streams.py", "if self.strict:", "if True:",
+      f"{CLOSED}::test_changes_finish_and_are_recorded_whatever_happens_to_the_output"),
+    M("changes-stop-when-the-reader-goes", "cli/__init__.py",
+      "out.strict = err.strict = read_only  # type: ignore[attr-defined]",
+      "out.strict = err.strict = True  # type: ignore[attr-defined]",
+      f"{CLOSED}::test_changes_finish_and_are_recorded_whatever_happens_to_the_output"),
+    M("help-exits-0-to-a-gone-reader", "cli/__init__.py",
+      "if out.strict and (out.gone or err.gone):  # argparse drops a failed write",
+      "if False:", f"{CLOSED}::test_a_reader_that_goes_away_ends_a_read_only_command_quietly"),
+    M("closed-stderr-not-reopened", "streams.py", "os.dup2(spare, fd)", "pass",
+      f"{CLOSED}::test_changes_finish_and_are_recorded_whatever_happens_to_the_output"),
+    M("restart-loop-reads-as-running", "commands/status.py",
+      'if restarts and report["state"] == "running":', 'if restarts and report["state"] == "exited":',
+      f"{LOOPS}::test_a_crash_loop_is_never_ok_however_often_status_looks"),
+    M("mistyped-option-value-shown", "cli/__init__.py",
+      'return word if option in _KEY_OPTIONS else f"{option}=***"', "return word"),
+    M("mistyped-option-next-word-shown", "cli/__init__.py",
+      'message = message.replace(f"{word} {following}", f"{word} ***")', "pass"),
+    M("start-mode-typo-not-named", "cli/lifecycle.py", "_refuse_mode_typo(words)", "pass"),
 ]  # fmt: skip
 
 
