@@ -62,7 +62,7 @@ def test_closed_descriptors_are_opened_on_devnull() -> None:
     try:
         os.close(2)
         streams.open_missing_descriptors()
-        assert os.path.realpath(f"/proc/self/fd/2") == os.devnull
+        assert os.path.realpath("/proc/self/fd/2") == os.devnull
     finally:
         os.dup2(saved, 2)
         os.close(saved)
