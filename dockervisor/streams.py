@@ -101,14 +101,11 @@ def _to_devnull(fd: int) -> None:
 
 def open_missing_descriptors() -> None:
     """Give 0, 1 and 2 /dev/null if they were closed when we started."""
-    for fd in (0, 1, 2):
+    for fd in (0, 1, 2):  # in order, so the lowest free number is always `fd`
         try:
             os.fstat(fd)
         except OSError:
-            spare = os.open(os.devnull, os.O_RDWR)
-            if spare != fd:
-                os.dup2(spare, fd)
-                os.close(spare)
+            os.open(os.devnull, os.O_RDWR)
 
 
 def guard() -> tuple[Guarded, Guarded, object]:

@@ -200,7 +200,7 @@ MUTANTS = [
     M("help-exits-0-to-a-gone-reader", "cli/__init__.py",
       "if out.strict and (out.gone or err.gone):  # argparse drops a failed write",
       "if False:", f"{CLOSED}::test_a_reader_that_goes_away_ends_a_read_only_command_quietly"),
-    M("closed-stderr-not-reopened", "streams.py", "os.dup2(spare, fd)", "pass",
+    M("closed-stderr-not-reopened", "streams.py", "os.open(os.devnull, os.O_RDWR)", "pass",
       f"{CLOSED}::test_changes_finish_and_are_recorded_whatever_happens_to_the_output"),
     M("restart-loop-reads-as-running", "commands/status.py",
       'if restarts and report["state"] == "running":', 'if restarts and report["state"] == "exited":',

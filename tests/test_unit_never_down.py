@@ -152,3 +152,9 @@ def test_restarts_since_the_last_start_mean_a_loop(status: str, restarts, shown:
     report = {"state": status}
     _flag_restarts(report, {"RestartCount": restarts})
     assert (report["state"], report["restarts"]) == (shown, counted)
+
+
+def test_help_to_a_reader_gone_before_the_write_exits_141(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argparse drops a help text whose write fails; the exit code still says so."""
+    monkeypatch.setattr("sys.stdout", Failing(BrokenPipeError(32, "Broken pipe")))
+    assert main(["--help"]) == streams.EXIT_PIPE_CLOSED
