@@ -1,4 +1,5 @@
-"""`start new --if-changed`: is the running container already what a new one would be?
+"""The digest `start new --if-changed` compares: is the running container
+already what a new one would be? (commands/start.py asks the engine.)
 
 Every `start new` labels its container with a digest of what it was started
 with: the family's run configuration and the environment, values included
@@ -11,14 +12,8 @@ from __future__ import annotations
 
 import json
 
-from dockervisor.engine import query as engine
-from dockervisor.engine.argv import CONFIG_LABEL
-
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from dockervisor.context import Context
-    from dockervisor.engine.query import ContainerSummary
-    from dockervisor.store.history import Entry
     from dockervisor.config.runconfig import RunConfig
 
 
@@ -43,28 +38,3 @@ def sha256(data: bytes):  # type: ignore[no-untyped-def]
         except ImportError:
             from hashlib import sha256 as builtin  # type: ignore[assignment]
     return builtin(data)
-
-
-def already_current(
-    ctx: Context,
-    containers: list[ContainerSummary],
-    image_id: str,
-    digest: str,
-    entry: Entry,
-) -> bool:
-    """True, having said so, when the family's one running container runs
-    `image_id` with the same digest: then `start new --if-changed` is a no-op."""
-    running = [c for c in containers if c.state == "running"]
-    if len(running) != 1:
-        return False
-    document = engine.inspect_container(ctx.docker, running[0].id)
-    if document is None or document.get("Image") != image_id:
-        return False
-    if ((document.get("Config") or {}).get("Labels") or {}).get(CONFIG_LABEL) != digest:
-        return False
-    name = running[0].name
-    entry.container = name
-    entry.outcome = "no-op"
-    print(name, file=ctx.stdout, flush=True)
-    ctx.info(f"{name} already runs the current image with the same configuration; nothing to do")
-    return True

@@ -11,7 +11,7 @@ prune, whoever tagged it.
 
 from __future__ import annotations
 
-from dockervisor.engine.query import names_image  # pure: what a `ps` reference names
+from dockervisor.config.names import names_image  # pure: what a `ps` reference names
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from dockervisor import environment
 from dockervisor.config import envfile
 from dockervisor.cli import main, redact, redacted_command_line
 from dockervisor.context import Context
@@ -120,7 +121,7 @@ def test_invalid_utf8_in_an_env_file_is_one_error(tmp_path: Path) -> None:
 
 def test_docker_reads_the_values_from_a_descriptor_no_path_leads_to() -> None:
     ctx = Context("test")
-    with envfile.env_source(ctx, {"TOKEN": SECRET, "B": "x"}) as (args, shown, fds):
+    with environment.env_source(ctx, {"TOKEN": SECRET, "B": "x"}) as (args, shown, fds):
         assert args == ["--env-file", f"/dev/fd/{fds[0]}"]
         assert shown == ["--env", "B", "--env", "TOKEN"]
         target = os.readlink(f"/proc/self/fd/{fds[0]}")
@@ -133,19 +134,19 @@ def test_docker_reads_the_values_from_a_descriptor_no_path_leads_to() -> None:
 
 def test_a_dry_run_shows_keys_only(capsys: pytest.CaptureFixture) -> None:
     ctx = Context("test", dry_run=True)
-    with envfile.env_source(ctx, {"TOKEN": SECRET}) as (args, shown, fds):
+    with environment.env_source(ctx, {"TOKEN": SECRET}) as (args, shown, fds):
         assert args == shown == ["--env", "TOKEN"] and fds == ()
     assert SECRET not in capsys.readouterr().err
 
 
 def test_env_files_left_by_earlier_versions_are_swept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path / "home"))
-    envfile.sweep_leftovers()  # nothing there: nothing created
+    environment.sweep_leftovers()  # nothing there: nothing created
     assert not (tmp_path / "home").exists()
     scratch = tmp_path / "home" / "tmp"
     scratch.mkdir(parents=True, mode=0o700)
     (tmp_path / "home").chmod(0o700)
     (scratch / "dcv_app_20261129000000.env").write_text(f"TOKEN={SECRET}\n")
     (scratch / "other.txt").write_text("kept")
-    envfile.sweep_leftovers()
+    environment.sweep_leftovers()
     assert sorted(p.name for p in scratch.iterdir()) == ["other.txt"]

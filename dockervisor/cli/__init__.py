@@ -17,30 +17,13 @@ from __future__ import annotations
 import sys
 
 from dockervisor import __version__
+from dockervisor.cli.redaction import redact, redact_message, redacted_command_line
+from dockervisor.cli.verbs import VERBS
 from dockervisor.errors import EXIT_FAILED, EXIT_USAGE, DockervisorError
 
-# verb -> (the module under dockervisor.cli that declares it, its summary)
-VERBS = {
-    "build": ("lifecycle", "build IMAGENAME from a Dockerfile and record how its containers run"),
-    "pull": ("config", "make an image built elsewhere IMAGENAME's, and record how it runs"),
-    "config": ("config", "how the family's new containers run, and where that came from"),
-    "start": ("lifecycle", "start new|last|stable IMAGENAME, or a container of a family by name"),
-    "stop": ("lifecycle", "stop the family's running container (nothing running: exit 0)"),
-    "stable": ("lifecycle", "mark the running container stable, or show which one is"),
-    "unlock": ("lifecycle", "break the engine's lock on a family, left by a client that was killed"),
-    "status": ("observe", "one line per family: what runs, health, uptime, image, ports, marks"),
-    "list": ("observe", "list the families, or one family's containers or images"),
-    "history": ("observe", "every build, start, stop, stable mark and rollback of a family"),
-    "logs": ("observe", "the logs of the family's running container (or of one of its containers)"),
-    "exec": ("observe", "run a command in the family's running container"),
-    "prune": ("housekeeping", "remove stopped containers beyond the newest N, and unused images"),
-    "rm": ("housekeeping", "remove stopped containers of a family (never the running one)"),
-    "forget": ("housekeeping", "retire a family: containers, images, state, history (not volumes)"),
-    "backup": ("data", "one archive of every mount point of the family (its data)"),
-    "restore": ("data", "make the family's data exactly an archive's (a backup or a snapshot)"),
-    "snapshots": ("data", "the family's snapshots of its data, newest first"),
-    "completion": ("shell", "print a bash or zsh completion script"),
-}
+# The package's face, for `dockervisor.cli:main` and the tests.
+__all__ = ["VERBS", "main", "redact", "redact_message", "redacted_command_line", "split_global_options"]
+
 
 
 # Verbs that change nothing: when their reader goes away they stop, quietly.
@@ -134,56 +117,3 @@ def split_global_options(argv: list[str]) -> tuple[list[str], list[str]]:
         else:
             break
     return contexts, argv[index:]
-
-
-# Options whose values are never secret: shown as typed in the history.
-_PLAIN_OPTIONS = (
-    "--wait", "--settle", "--limit", "--file", "--env-file", "--keep", "--tail", "--since",
-    "--overrides", "--context", "--output", "--parallel", "--target", "--platform", "--container",
-)  # fmt: skip
-# Options whose value is KEY=VALUE, or KEY alone: the name of a variable, shown.
-_KEY_OPTIONS = ("--env", "--build-arg")
-
-
-def redacted_command_line(argv: list[str]) -> str:
-    """The command as typed, for the history and the lock, with values hidden."""
-    import shlex
-
-    return shlex.join(["dockervisor", *(redact(word) for word in argv)])
-
-
-def redact(word: str) -> str:
-    """Hide what follows `=` in any word that may carry a value: `--env K=V`,
-    `-eK=V`, `--env=K=V`, a mistyped `--envv=V` or `--envv K=V`, a stray
-    `K=V`. Only the values of options known to hold none are kept, and the
-    names of variables (`--env=KEY`)."""
-    if "=" not in word:
-        return word
-    option, _, value = word.partition("=")
-    if option in _PLAIN_OPTIONS:
-        return word
-    if option.startswith("--"):
-        key, separator, _ = value.partition("=")
-        if separator:
-            return f"{option}={key}=***"
-        return word if option in _KEY_OPTIONS else f"{option}=***"
-    return f"{option}=***"
-
-
-def redact_message(message: str, argv: list[str], known: object = ()) -> str:
-    """A message that may quote words of the command line, with their values
-    hidden: argparse quotes a refused word, or only its value (`ignored
-    explicit argument 'TOKEN=x'`), and lists unrecognized ones. A word after
-    an option that is not `known` (a mistyped `--envv S3CRET`) is hidden too."""
-    for index, word in enumerate(argv):
-        hidden = redact(word)
-        if hidden != word:
-            message = message.replace(word, hidden).replace(repr(word)[1:-1], hidden)
-            value, shown = word.partition("=")[2], hidden.partition("=")[2]
-            if value and value != shown:
-                message = message.replace(repr(value), repr(shown))
-        following = argv[index + 1] if index + 1 < len(argv) else ""
-        mistyped = word.startswith("-") and word not in known and word not in _PLAIN_OPTIONS  # type: ignore[operator]
-        if mistyped and "=" not in word and following[:1] not in ("", "-"):
-            message = message.replace(f"{word} {following}", f"{word} ***")
-    return message

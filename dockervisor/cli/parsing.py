@@ -9,7 +9,8 @@ import os
 import sys
 
 from dockervisor import __version__
-from dockervisor.cli import VERBS, redact_message
+from dockervisor.cli.redaction import redact_message
+from dockervisor.cli.verbs import VERBS
 from dockervisor.errors import EXIT_USAGE, DockervisorError, exit_codes_help
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True

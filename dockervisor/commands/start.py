@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockervisor import networks
+from dockervisor import environment, networks
 from dockervisor.config import envfile, provenance
 from dockervisor.engine import argv as docker_argv, query as engine
 from dockervisor.store import state
@@ -17,6 +17,7 @@ TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see T
 if TYPE_CHECKING:
     from dockervisor.datasteps import DataStep
     from dockervisor.store.history import Entry
+    from dockervisor.engine.query import ContainerSummary
 
 
 def start_new(
@@ -35,7 +36,7 @@ def start_new(
     the old container leaves."""
     # Imported here: the other starts need neither.
     from dockervisor.commands.prune import after_start_new
-    from dockervisor.fingerprint import already_current, run_digest
+    from dockervisor.fingerprint import run_digest
 
     extra_from_files: dict[str, str] = {}
     for path in env_files:
@@ -61,12 +62,12 @@ def start_new(
         if if_changed and already_current(ctx, containers, image_document["Id"], digest, entry):
             return EXIT_OK
         if not ctx.dry_run:
-            envfile.sweep_leftovers()
+            environment.sweep_leftovers()
         # Never a name a mark still points to, even if that container is gone.
         taken = {c.name for c in containers} | ({family.last, family.stable} - {None})
         name = new_container_name(image, taken)  # type: ignore[arg-type]
         data = _snapshot_step(ctx, family, containers, entry, snapshot)
-        with envfile.env_source(ctx, merged) as (env_args, shown_env, fds):
+        with environment.env_source(ctx, merged) as (env_args, shown_env, fds):
             new = NewContainer(
                 docker_argv.run(name, image, config, env_args, digest),
                 docker_argv.run(name, image, config, shown_env, digest),
@@ -159,3 +160,28 @@ def _with_data_step(
     from dockervisor import datasteps
 
     return datasteps.with_data(ctx, family, containers, target, entry)
+
+
+def already_current(
+    ctx: Context,
+    containers: list[ContainerSummary],
+    image_id: str,
+    digest: str,
+    entry: Entry,
+) -> bool:
+    """True, having said so, when the family's one running container runs
+    `image_id` with the same digest: then `start new --if-changed` is a no-op."""
+    running = [c for c in containers if c.state == "running"]
+    if len(running) != 1:
+        return False
+    document = engine.inspect_container(ctx.docker, running[0].id)
+    if document is None or document.get("Image") != image_id:
+        return False
+    if ((document.get("Config") or {}).get("Labels") or {}).get(docker_argv.CONFIG_LABEL) != digest:
+        return False
+    name = running[0].name
+    entry.container = name
+    entry.outcome = "no-op"
+    print(name, file=ctx.stdout, flush=True)
+    ctx.info(f"{name} already runs the current image with the same configuration; nothing to do")
+    return True

@@ -1,4 +1,5 @@
-"""Environment for a new container, handed to docker without touching the disk.
+"""Environment for a new container: read and checked (environment.py hands
+it to docker without touching the disk).
 
 Values come from `--env KEY=VALUE`, `--env KEY` (taken from dockervisor's own
 environment, so the value need never be on a command line), `--env-file FILE`
@@ -12,20 +13,13 @@ dry-run line shows one.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from dockervisor.store import paths
 from dockervisor.errors import EXIT_USAGE, DockervisorError
 from dockervisor.config.names import ENV_KEY
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from collections.abc import Mapping
-
-    from dockervisor.context import Context
-
-_PIPE_CAPACITY = 65536
 
 
 def parse_env_options(pairs: list[str], environ: Mapping[str, str] = os.environ) -> dict[str, str]:
@@ -86,70 +80,3 @@ def read_env_file(path: str, environ: Mapping[str, str] = os.environ) -> dict[st
             value = environ[key]
         env[key] = check_value(f"{path}:{number}: {key}", value)
     return env
-
-
-@contextmanager
-def env_source(ctx: Context, env: dict[str, str]) -> Iterator[tuple[list[str], list[str], tuple[int, ...]]]:
-    """(docker run words, the words a dry run shows instead, descriptors to pass).
-
-    A dry run shows `--env KEY` for each variable: pasted, docker takes the
-    value from the caller's environment; the values themselves are never shown.
-    """
-    if not env:
-        yield [], [], ()
-        return
-    shown = [word for key in sorted(env) for word in ("--env", key)]
-    if ctx.dry_run:
-        ctx.info(f"values of {', '.join(sorted(env))} are not shown")
-        yield shown, shown, ()
-        return
-    body = b"".join(os.fsencode(key) + b"=" + os.fsencode(value) + b"\n" for key, value in env.items())
-    fd = _anonymous_file(body)
-    try:
-        yield ["--env-file", f"/dev/fd/{fd}"], shown, (fd,)
-    finally:
-        os.close(fd)
-
-
-def _anonymous_file(data: bytes) -> int:
-    """A readable descriptor holding `data` that no path leads to."""
-    memfd_create = getattr(os, "memfd_create", None)
-    if memfd_create is not None:
-        try:
-            fd = memfd_create("dockervisor-env")
-        except OSError:
-            pass
-        else:
-            _write_all(fd, data)
-            return fd
-    if len(data) > _PIPE_CAPACITY:
-        raise DockervisorError("the environment for docker is larger than 64 KiB")
-    read_end, write_end = os.pipe()
-    try:
-        _write_all(write_end, data)
-    finally:
-        os.close(write_end)
-    return read_end
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def sweep_leftovers() -> None:
-    """Remove the env files that earlier versions wrote under tmp/, which a
-    kill could leave behind with secrets in plain text."""
-    directory = paths.scratch_dir()
-    if not paths.existing_private_dir(directory):
-        return
-    with paths.reported("list", directory):
-        names = [name for name in os.listdir(directory) if name.endswith(".env")]
-    for name in names:
-        path = os.path.join(directory, name)
-        with paths.reported("remove the leftover env file", path):
-            try:
-                os.unlink(path)
-            except FileNotFoundError:
-                pass

@@ -114,3 +114,18 @@ def check_image_reference(text: str) -> str:
             EXIT_USAGE,
         )
     return text
+
+
+def names_image(reference: str, document: dict) -> bool:
+    """Whether a container's image reference, as `docker ps` shows it, is this
+    image (an inspect document): one of its tags first (a family named `cafe`
+    is a tag, not an ID prefix), one of its digests, or its ID, in full or
+    as docker shortens it (12 hex digits or more)."""
+    if "@" in reference:
+        return reference in (document.get("RepoDigests") or [])
+    tagged = reference if ":" in reference.rsplit("/", 1)[-1] else f"{reference}:latest"
+    if tagged in (document.get("RepoTags") or []):
+        return True
+    image_id = str(document.get("Id", ""))
+    bare = reference.removeprefix("sha256:")
+    return reference == image_id or (len(bare) >= 12 and image_id.split(":", 1)[-1].startswith(bare))

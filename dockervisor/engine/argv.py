@@ -83,7 +83,7 @@ def run(
     config_digest: str | None = None,
 ) -> list[str]:
     """Create and start a family container, detached, from the image's current
-    tag; `env_args` hand it the environment (see envfile.env_source)."""
+    tag; `env_args` hand it the environment (see environment.env_source)."""
     argv = [
         DOCKER, "run", "--detach",
         "--name", name,

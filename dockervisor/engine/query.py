@@ -11,6 +11,7 @@ import json
 
 from dockervisor.engine import argv as docker_argv
 from dockervisor.errors import DockervisorError
+from dockervisor.config.names import names_image
 from dockervisor.engine.executor import QUERY_TIMEOUT, Executor, Result, command_failed
 
 ACTIVE_STATES = ("running", "restarting", "paused")
@@ -102,21 +103,6 @@ def resolve_images(docker: Executor, references: list[str]) -> dict[str, dict]:
                 resolved[reference] = document
                 break
     return resolved
-
-
-def names_image(reference: str, document: dict) -> bool:
-    """Whether a container's image reference, as `docker ps` shows it, is this
-    image (an inspect document): one of its tags first (a family named `cafe`
-    is a tag, not an ID prefix), one of its digests, or its ID, in full or
-    as docker shortens it (12 hex digits or more)."""
-    if "@" in reference:
-        return reference in (document.get("RepoDigests") or [])
-    tagged = reference if ":" in reference.rsplit("/", 1)[-1] else f"{reference}:latest"
-    if tagged in (document.get("RepoTags") or []):
-        return True
-    image_id = str(document.get("Id", ""))
-    bare = reference.removeprefix("sha256:")
-    return reference == image_id or (len(bare) >= 12 and image_id.split(":", 1)[-1].startswith(bare))
 
 
 def inspect_containers(
