@@ -26,6 +26,11 @@ def run_digest(config: RunConfig, env: dict[str, str]) -> str:
     return sha256(json.dumps([recorded, env], sort_keys=True).encode()).hexdigest()
 
 
+def digest(data: bytes) -> str:
+    """sha256 hex of a file's bytes: what build records of the overrides file."""
+    return sha256(data).hexdigest()
+
+
 def sha256(data: bytes):  # type: ignore[no-untyped-def]
     """hashlib loads OpenSSL, some 3 ms at every start new; CPython's own
     sha256 module (`_sha2` from 3.12, `_sha256` before) gives the same digest

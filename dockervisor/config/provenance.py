@@ -12,15 +12,11 @@ from __future__ import annotations
 import os
 import shlex
 
+from dockervisor.fingerprint import digest
+
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from dockervisor.store.state import FamilyState
-
-
-def digest(data: bytes) -> str:
-    import hashlib  # only when a file is read: it costs start-up time
-
-    return hashlib.sha256(data).hexdigest()
 
 
 def record(overrides_file: str | None, sha256: str | None) -> dict[str, str | None]:
