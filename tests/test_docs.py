@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from dockervisor.cli import VERBS
-from dockervisor.cli.parsing import verb_parser
+from dockervisor.cli.parsing import parse_verb, verb_parser
 from dockervisor.config.overrides import KNOWN_KEYS, parse_overrides
 from dockervisor.reference import markdown
 from support import REPO
@@ -54,6 +54,18 @@ def test_every_option_and_its_help_is_in_the_verbs_section(verb: str) -> None:
             assert f"`{option}" in text or f" {option}" in text, f"{verb}: {option} is not in docs/commands.md"
         if action.help:
             assert " ".join(action.help.split()) in text, f"{verb}: the help of {action.dest} is not in docs/commands.md"
+
+
+@pytest.mark.parametrize("verb", list(VERBS))
+def test_the_usage_is_what_help_prints_at_80_columns(
+    verb: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        parse_verb([verb, "--help"])
+    usage = capsys.readouterr().out.split("\n\n")[0]
+    assert usage.startswith(f"usage: dockervisor {verb}")
+    assert f"```\n{usage}\n```" in section((DOCS / "commands.md").read_text(), f"## {verb}")
 
 
 def test_generating_the_reference_is_no_part_of_running_a_command() -> None:
@@ -113,15 +125,24 @@ def pages() -> list[Path]:
     return [REPO / "README.md", REPO / "ARCHITECTURE.md", *sorted(DOCS.glob("*.md"))]
 
 
-def test_every_relative_link_leads_to_a_file() -> None:
+def anchors(page: Path) -> set[str]:
+    """The anchors GitHub makes of a page's headings (outside code blocks)."""
+    text = re.sub(r"^```.*?^```", "", page.read_text(), flags=re.M | re.S)
+    headings = re.findall(r"^#+ (.*)$", text, re.M)
+    return {re.sub(r"[^\w\- ]", "", heading.lower()).replace(" ", "-") for heading in headings}
+
+
+def test_every_relative_link_leads_to_a_file_and_its_heading() -> None:
     broken = []
     for page in pages():
-        for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", page.read_text()):
+        for target, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)", page.read_text()):
             if re.match(r"[a-z]+:", target):
                 continue
-            path = (page.parent / target).resolve()
-            if not path.exists() and path.name not in BEING_WRITTEN:
-                broken.append(f"{page.relative_to(REPO)}: {target}")
+            path = (page.parent / target).resolve() if target else page
+            if path.name in BEING_WRITTEN and not path.exists():
+                continue
+            if not path.exists() or (anchor and path.suffix == ".md" and anchor not in anchors(path)):
+                broken.append(f"{page.relative_to(REPO)}: {target}#{anchor}")
     assert not broken
 
 
