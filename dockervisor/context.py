@@ -72,8 +72,11 @@ class Context:
         return f"dockervisor unlock {image}{named}"
 
     def info(self, message: str) -> None:
-        """Progress for the person or the cron mail; stdout stays for results."""
-        print(f"dockervisor: {message}", file=self.stderr, flush=True)
+        """Progress for the person or the cron mail; stdout stays for results.
+        What it quotes from outside (paths, docker's words) cannot drive the terminal."""
+        from dockervisor.output import printable_lines
+
+        print(f"dockervisor: {printable_lines(message)}", file=self.stderr, flush=True)
 
     def done(self, would: str, did: str) -> None:
         """Say what was done, or under --dry-run what would be."""
@@ -125,6 +128,11 @@ class Context:
                 entry.outcome = "interrupted"
                 entry.message = f"interrupted by {interruption}" if str(interruption) else None
                 self._record(image, entry)
+                raise
+            except Exception as bug:  # a bug: what docker did is recorded, then its traceback
+                entry.outcome = getattr(bug, "dockervisor_outcome", "failed")
+                entry.message = f"dockervisor failed with an internal error: {type(bug).__name__}: {bug}"
+                self._record(image, entry, getattr(bug, "dockervisor_exit_code", EXIT_FAILED))
                 raise
             finally:
                 self.docker.inherit_fds = ()

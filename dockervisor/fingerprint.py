@@ -27,6 +27,7 @@ def run_digest(config: RunConfig, env: dict[str, str]) -> str:
     container gets (every source merged, values included)."""
     recorded = config.to_dict()
     recorded.pop("keep", None)  # retention is not how a container runs
+    recorded["options"] = config.options.fingerprint()
     return sha256(json.dumps([recorded, env], sort_keys=True).encode()).hexdigest()
 
 

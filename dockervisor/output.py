@@ -70,6 +70,11 @@ def printable(text: str) -> str:
     return text.translate(_CONTROLS)
 
 
+def printable_lines(text: str) -> str:
+    """`printable`, line by line: a message's own line breaks stay."""
+    return "\n".join(printable(line) for line in text.split("\n"))
+
+
 def plural(count: int, noun: str) -> str:
     """`1 log line`, `2 log lines`."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

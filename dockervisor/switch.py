@@ -34,6 +34,8 @@ from dockervisor.waiting import WaitPolicy, report_failure, wait_until_up
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from collections.abc import Sequence
+    from typing import NoReturn
+
     from dockervisor.datasteps import DataStep
 
 
@@ -76,44 +78,147 @@ def bring_up(
     """Run `target` as the family's one container; `new` creates it first.
     `data` acts on the data while nothing runs; `restart` stops the target
     too if it runs, and comes back to it on failure (a restore)."""
-    entry.container = target
-    active = [c.name for c in containers if c.active]
-    others = [name for name in active if name != target]
-    already_running = new is None and target in active and not restart
-    previous = _previous(others, family.last)
-    if restart and target in active:
-        others, previous = [*others, target], target
-    failure = from_wait = None
-    interrupted: int | None = None
-    try:
-        if others:
-            ctx.docker.change(docker_argv.stop(others))
-            ctx.done(f"would stop {', '.join(others)}", f"stopped {', '.join(others)}")
-        if data is not None:  # nothing of the family runs now
-            data.before_start(ctx, previous)
-        if not already_running:
-            failure = _start(ctx, target, new)
-        if failure is None and policy.enabled and not ctx.dry_run:
-            failure = from_wait = wait_until_up(ctx.docker, target, policy, ctx.stderr)
-        signals.raise_pending()  # a signal that came while docker finished a change
-    except KeyboardInterrupt as interruption:
-        interrupted = getattr(interruption, "signum", None) or 2
-        failure = f"it was interrupted by {signals.signal_name(interrupted)}"
-    except DockervisorError as error:  # a docker error or time-out mid-way
-        failure = error.message
-    if failure is not None:
-        return _roll_back(ctx, family, target, previous, failure, policy, new, from_wait, interrupted, data)
+    return Switch(ctx, family, containers, target, policy, entry, new, data, restart).run()
 
-    if already_running and not others:
-        entry.outcome = "no-op" if family.last == target else "ok"
-        ctx.info(f"{target} was already running{' and is up' if policy.enabled else ''}")
-    elif not policy.enabled and not ctx.dry_run:
-        ctx.info(f"started {target} (not waited for)")
-    if not ctx.dry_run:
-        print(target, file=ctx.stdout, flush=True)
-    family.last = target
-    _record(ctx, family, f"{target} runs")
-    return EXIT_OK
+
+class Switch:
+    """One start, as a step: what runs now (`others`, stopped first), the
+    `target`, the container to come back to (`previous`), how the target is
+    created (`new`), the `data` step and the wait `policy`. `run()` goes
+    forward; any failure after the first change goes to `roll_back()`."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        family: FamilyState,
+        containers: list[ContainerSummary],
+        target: str,
+        policy: WaitPolicy,
+        entry: Entry,
+        new: NewContainer | None = None,
+        data: DataStep | None = None,
+        restart: bool = False,
+    ) -> None:
+        self.ctx, self.family, self.target, self.policy = ctx, family, target, policy
+        self.entry, self.new, self.data = entry, new, data
+        active = [c.name for c in containers if c.active]
+        self.others = [name for name in active if name != target]
+        self.already_running = new is None and target in active and not restart
+        self.previous = _previous(self.others, family.last)
+        if restart and target in active:
+            self.others, self.previous = [*self.others, target], target
+
+    def run(self) -> int:
+        ctx, target = self.ctx, self.target
+        self.entry.container = target
+        failure = from_wait = None
+        interrupted: int | None = None
+        bug: Exception | None = None
+        try:
+            if self.others:
+                ctx.docker.change(docker_argv.stop(self.others))
+                ctx.done(f"would stop {', '.join(self.others)}", f"stopped {', '.join(self.others)}")
+            if self.data is not None:  # nothing of the family runs now
+                self.data.before_start(ctx, self.previous)
+            if not self.already_running:
+                failure = _start(ctx, target, self.new)
+            if failure is None and self.policy.enabled and not ctx.dry_run:
+                failure = from_wait = wait_until_up(ctx.docker, target, self.policy, ctx.stderr)
+            signals.raise_pending()  # a signal that came while docker finished a change
+        except KeyboardInterrupt as interruption:
+            interrupted = getattr(interruption, "signum", None) or 2
+            failure = f"it was interrupted by {signals.signal_name(interrupted)}"
+        except DockervisorError as error:  # a docker error or time-out mid-way
+            failure = error.message
+        except Exception as error:  # a bug: the rollback first, then its traceback
+            bug = error
+            failure = f"dockervisor hit an internal error ({type(error).__name__}: {error})"
+        if failure is not None:
+            if bug is None:
+                return self.roll_back(failure, from_wait, interrupted)
+            try:
+                self.roll_back(failure, from_wait, interrupted)
+            except StartFailed as outcome:
+                ctx.info(outcome.message)
+                bug.dockervisor_outcome = outcome.outcome  # type: ignore[attr-defined]
+                bug.dockervisor_exit_code = outcome.exit_code  # type: ignore[attr-defined]
+            raise bug
+        return self._done()
+
+    def _done(self) -> int:
+        ctx, family, target = self.ctx, self.family, self.target
+        if self.already_running and not self.others:
+            self.entry.outcome = "no-op" if family.last == target else "ok"
+            ctx.info(f"{target} was already running{' and is up' if self.policy.enabled else ''}")
+        elif not self.policy.enabled and not ctx.dry_run:
+            ctx.info(f"started {target} (not waited for)")
+        if not ctx.dry_run:
+            print(target, file=ctx.stdout, flush=True)
+        recorded, family.last = family.last, target
+        _record(ctx, family, f"{target} runs", recorded)
+        return EXIT_OK
+
+    def roll_back(self, reason: str, from_wait: str | None, interrupted: int | None) -> NoReturn:
+        """Put the target away, the data back, and bring `previous` back;
+        raises StartFailed saying how that went. A signal now is only noted:
+        stopping half-way would leave nothing running."""
+        ctx, family, failed, previous = self.ctx, self.family, self.target, self.previous
+        with signals.deferred("rolling back first; it will not be abandoned", resume=False):
+            interrupted = interrupted or signals.take_pending()
+            if from_wait is not None:  # its logs say why it did not come up
+                _report(ctx, failed)
+            fate = _put_away(ctx, failed, created=self.new is not None)
+            what_failed = (
+                f"{failed} did not come up: {reason}"
+                if from_wait is not None
+                else f"the start of {failed} failed: {reason}"
+            )
+            if self.data is not None:  # the data goes back first, for what ran before
+                fate = self._data_back(fate, what_failed)
+            if previous is None:
+                raise StartFailed(
+                    f"{what_failed}. Nothing else of {family.image!r} was running before, so "
+                    f"there is nothing to roll back to and nothing else changed; {fate}.",
+                    EXIT_ROLLED_BACK,
+                    "interrupted" if interrupted else "failed",
+                )
+            ctx.info(f"{what_failed}; rolling back to {previous}")
+            problem = _bring_back(ctx, previous, self.policy)
+            if problem is None:
+                _say_running(ctx, [previous])
+                recorded, family.last = family.last, previous
+                _record(ctx, family, f"rolled back to {previous}", recorded)
+                raise StartFailed(
+                    f"{what_failed}. Rolled back: {previous} is running again; {fate}.",
+                    EXIT_ROLLED_BACK,
+                    "interrupted" if interrupted else "rolled-back",
+                    previous,
+                )
+            running = _running_now(ctx, family.image)
+            raise StartFailed(
+                f"ROLLBACK FAILED. {what_failed}, and {previous}, which ran before, could not "
+                f"be brought back: {problem}. Running now: {running}; {fate}. "
+                f"Check `dockervisor status {family.image}`.",
+                EXIT_ROLLBACK_FAILED,
+                _ROLLBACK_FAILED,
+                running,
+            )
+
+    def _data_back(self, fate: str, what_failed: str) -> str:
+        """The data as it was before the start; what to say of it and of the target."""
+        assert self.data is not None
+        try:
+            return self.data.put_back(self.ctx, fate)
+        except Exception as error:  # DockervisorError, or a bug: never a traceback mid-way
+            said = error.message if isinstance(error, DockervisorError) else (
+                f"putting the data back hit {_unexpected(error)}"
+            )
+            raise StartFailed(
+                f"ROLLBACK FAILED. {what_failed}, and {said}. Running now: "
+                f"{_running_now(self.ctx, self.family.image)}; {fate}.",
+                EXIT_ROLLBACK_FAILED,
+                _ROLLBACK_FAILED,
+            ) from None
 
 
 def _previous(others: list[str], last: str | None) -> str | None:
@@ -137,87 +242,26 @@ def _start(ctx: Context, target: str, new: NewContainer | None) -> str | None:
         return f"docker could not start it: {error.stderr}"
 
 
-def _record(ctx: Context, family: FamilyState, done: str) -> None:
-    """Save the marks; docker already acted, so a failure must say so."""
+def _record(ctx: Context, family: FamilyState, done: str, recorded: str | None) -> None:
+    """Save the marks; docker already acted, so a failure must say so, and
+    which container the state file still names (`recorded`)."""
     try:
         # A signal now is raised once the history has the outcome too.
         with signals.deferred("recording what was done first", resume=False):
             ctx.save(family)
     except DockervisorError as error:
         raise DockervisorError(
-            f"{done}, but recording it failed, so `last` still names {family.last!r} "
+            f"{done}, but recording it failed, so `last` still names {recorded!r} "
             f"in the state: {error.message}"
         ) from None
-
-
-def _roll_back(
-    ctx: Context,
-    family: FamilyState,
-    failed: str,
-    previous: str | None,
-    reason: str,
-    policy: WaitPolicy,
-    new: NewContainer | None,
-    from_wait: str | None,
-    interrupted: int | None,
-    data: DataStep | None = None,
-) -> int:
-    """Put `failed` away and bring `previous` back; a signal now is only noted:
-    stopping half-way would leave nothing running."""
-    with signals.deferred("rolling back first; it will not be abandoned", resume=False):
-        interrupted = interrupted or signals.take_pending()
-        if from_wait is not None:  # its logs say why it did not come up
-            _report(ctx, failed)
-        fate = _put_away(ctx, failed, created=new is not None)
-        what_failed = (
-            f"{failed} did not come up: {reason}"
-            if from_wait is not None
-            else f"the start of {failed} failed: {reason}"
-        )
-        if data is not None:  # the data goes back first, for what ran before
-            try:
-                fate = data.put_back(ctx, fate)
-            except DockervisorError as error:
-                raise StartFailed(
-                    f"ROLLBACK FAILED. {what_failed}, and {error.message}. Running now: "
-                    f"{_running_now(ctx, family.image)}; {fate}.",
-                    EXIT_ROLLBACK_FAILED,
-                    _ROLLBACK_FAILED,
-                ) from None
-        if previous is None:
-            raise StartFailed(
-                f"{what_failed}. Nothing else of {family.image!r} was running before, so "
-                f"there is nothing to roll back to and nothing else changed; {fate}.",
-                EXIT_ROLLED_BACK,
-                "interrupted" if interrupted else "failed",
-            )
-        ctx.info(f"{what_failed}; rolling back to {previous}")
-        problem = _bring_back(ctx, previous, policy)
-        if problem is None:
-            family.last = previous
-            _record(ctx, family, f"rolled back to {previous}")
-            raise StartFailed(
-                f"{what_failed}. Rolled back: {previous} is running again; {fate}.",
-                EXIT_ROLLED_BACK,
-                "interrupted" if interrupted else "rolled-back",
-                previous,
-            )
-        running = _running_now(ctx, family.image)
-        raise StartFailed(
-            f"ROLLBACK FAILED. {what_failed}, and {previous}, which ran before, could not "
-            f"be brought back: {problem}. Running now: {running}; {fate}. "
-            f"Check `dockervisor status {family.image}`.",
-            EXIT_ROLLBACK_FAILED,
-            _ROLLBACK_FAILED,
-            running,
-        )
 
 
 def _report(ctx: Context, failed: str) -> None:
     try:
         report_failure(ctx.docker, failed, ctx.stderr)
-    except DockervisorError as error:
-        ctx.info(f"could not read the logs of {failed}: {error.message}")
+    except Exception as error:  # its logs are a courtesy; the rollback goes on
+        said = error.message if isinstance(error, DockervisorError) else _unexpected(error)
+        ctx.info(f"could not read the logs of {failed}: {said}")
 
 
 def _put_away(ctx: Context, target: str, created: bool) -> str:
@@ -233,8 +277,9 @@ def _put_away(ctx: Context, target: str, created: bool) -> str:
         if status in engine.ACTIVE_STATES:
             ctx.docker.change(docker_argv.stop([target]))
         return f"{target} is stopped and kept for inspection"
-    except DockervisorError as error:
-        return f"{target} could not be put away ({error.message})"
+    except Exception as error:  # DockervisorError, or a bug: the rollback goes on
+        said = error.message if isinstance(error, DockervisorError) else _unexpected(error)
+        return f"{target} could not be put away ({said})"
 
 
 def _bring_back(ctx: Context, previous: str, policy: WaitPolicy) -> str | None:
@@ -248,11 +293,28 @@ def _bring_back(ctx: Context, previous: str, policy: WaitPolicy) -> str | None:
         return None
     except DockervisorError as error:
         return error.message
+    except Exception as error:  # a bug while bringing it back: said, not raised half-way
+        return _unexpected(error)
 
 
 def _running_now(ctx: Context, image: str) -> str:
+    """What of the family runs after a failed rollback, said in the message
+    and named on stdout, as a start names what runs afterwards."""
     try:
         running = [c.name for c in engine.family_containers(ctx.docker, image) if c.active]
     except DockervisorError as error:
         return f"unknown ({error.message})"
+    _say_running(ctx, running)
     return ", ".join(running) or "nothing"
+
+
+def _say_running(ctx: Context, names: list[str]) -> None:
+    """stdout gets the container that runs afterwards, after a rollback too."""
+    if not ctx.dry_run:
+        for name in names:
+            print(name, file=ctx.stdout, flush=True)
+
+
+def _unexpected(error: Exception) -> str:
+    """A bug met while rolling back, said instead of abandoning the rollback."""
+    return f"an internal error ({type(error).__name__}: {error})"

@@ -50,6 +50,9 @@ SEED = "test_seed_commands.py"
 OBSERVE = "test_observe.py"
 TRUST = "test_trust.py"
 FAILS_FAST = f"{SAFE}::test_a_failed_start_ends_as_soon_as_it_fails_and_says_why"
+FAULTS = "test_fault_points.py"
+CLOSED = "test_closed_output.py"
+LOOPS = "test_restart_loops.py"
 
 MUTANTS = [
     # stop
@@ -58,12 +61,12 @@ MUTANTS = [
       f"{SEED}::test_stop_stops_every_running_container_of_the_family"),
     # start
     M("start-stops-only-one-other", "switch.py",
-      "ctx.docker.change(docker_argv.stop(others))", "ctx.docker.change(docker_argv.stop(others[:1]))",
+      "ctx.docker.change(docker_argv.stop(self.others))", "ctx.docker.change(docker_argv.stop(self.others[:1]))",
       f"{SEED}::test_a_start_leaves_one_running_of_two"),
     M("start-restarts-a-running-target", "switch.py",
-      "already_running = new is None and target in active and not restart", "already_running = False",
+      "self.already_running = new is None and target in active and not restart", "self.already_running = False",
       f"{SEED}::test_start_last_restarts_the_last_one_and_is_idempotent"),
-    M("start-forgets-last", "switch.py", "family.last = target", "pass",
+    M("start-forgets-last", "switch.py", "recorded, family.last = family.last, target", "recorded = family.last",
       f"{SEED}::test_start_by_container_name"),
     M("start-keeps-a-never-started-container", "switch.py",
       "ctx.docker.change(docker_argv.remove(target))", "pass",
@@ -152,7 +155,7 @@ MUTANTS = [
       "if not creates and not state.family_exists(image):", "if False:",
       f"{TRUST}::test_a_typo_creates_no_file_and_every_read_command_agrees"),
     # redaction
-    M("redaction-keeps-env-equals-values", "cli/__init__.py", 'return f"{option}={_hide_value(value)}"', "return word"),
+    M("redaction-keeps-env-equals-values", "cli/__init__.py", 'return f"{option}={key}=***"', "return word"),
     M("dry-run-shows-env-values", "config/envfile.py",
       'shown = [word for key in sorted(env) for word in ("--env", key)]',
       'shown = [word for key in sorted(env) for word in ("--env", f"{key}={env[key]}")]',
@@ -178,6 +181,35 @@ MUTANTS = [
       f"{OBSERVE}::test_list_containers_columns"),
     M("tables-cut-in-a-pipe", "output.py", "return None", "return DEFAULT_WIDTH",
       f"{OBSERVE}::test_list_containers_newest_first_with_marks"),
+    # issue 18: output and rollback
+    M("a-bug-skips-the-rollback", "switch.py",
+      "except Exception as error:  # a bug: the rollback first, then its traceback",
+      "except NotImplementedError as error:",
+      f"{FAULTS}::test_a_bug_after_the_first_change_rolls_back_before_its_traceback"),
+    M("rollback-names-nothing-on-stdout", "switch.py", "_say_running(ctx, [previous])", "pass",
+      f"{FAULTS}::test_start_new_fails_at_every_call_and_one_container_runs"),
+    M("full-disk-names-the-new-last", "switch.py",
+      "recorded, family.last = family.last, target", "family.last = recorded = target",
+      f"{FAULTS}::test_a_full_disk_after_the_start_names_the_last_still_recorded"),
+    M("a-failed-write-ends-every-command", "streams.py", "if self.strict:", "if True:",
+      f"{CLOSED}::test_changes_finish_and_are_recorded_whatever_happens_to_the_output"),
+    M("changes-stop-when-the-reader-goes", "cli/__init__.py",
+      "out.strict = err.strict = read_only  # type: ignore[attr-defined]",
+      "out.strict = err.strict = True  # type: ignore[attr-defined]",
+      f"{CLOSED}::test_changes_finish_and_are_recorded_whatever_happens_to_the_output"),
+    M("help-exits-0-to-a-gone-reader", "cli/__init__.py",
+      "if out.strict and (out.gone or err.gone):  # argparse drops a failed write",
+      "if False:", f"{CLOSED}::test_a_reader_that_goes_away_ends_a_read_only_command_quietly"),
+    M("closed-stderr-not-reopened", "streams.py", "os.open(os.devnull, os.O_RDWR)", "pass",
+      f"{CLOSED}::test_changes_finish_and_are_recorded_whatever_happens_to_the_output"),
+    M("restart-loop-reads-as-running", "commands/status.py",
+      'if restarts and report["state"] == "running":', 'if restarts and report["state"] == "exited":',
+      f"{LOOPS}::test_a_crash_loop_is_never_ok_however_often_status_looks"),
+    M("mistyped-option-value-shown", "cli/__init__.py",
+      'return word if option in _KEY_OPTIONS else f"{option}=***"', "return word"),
+    M("mistyped-option-next-word-shown", "cli/__init__.py",
+      'message = message.replace(f"{word} {following}", f"{word} ***")', "pass"),
+    M("start-mode-typo-not-named", "cli/lifecycle.py", "_refuse_mode_typo(words)", "pass"),
 ]  # fmt: skip
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 
 from dockervisor import __version__
-from dockervisor.errors import EXIT_USAGE, DockervisorError
+from dockervisor.errors import EXIT_FAILED, EXIT_USAGE, DockervisorError
 
 # verb -> (the module under dockervisor.cli that declares it, its summary)
 VERBS = {
@@ -43,14 +43,44 @@ VERBS = {
 }
 
 
+# Verbs that change nothing: when their reader goes away they stop, quietly.
+_READ_ONLY = {"status", "list", "history", "config", "snapshots", "completion", "logs"}
+
+
 def main(argv: list[str] | None = None) -> int:
-    args_list = sys.argv[1:] if argv is None else list(argv)
+    from dockervisor import streams
+
+    out, err, put_back = streams.guard()
+    try:
+        try:
+            code = _main(sys.argv[1:] if argv is None else list(argv), out, err)
+        except SystemExit:  # argparse's --help and usage errors: flushed here, not at exit
+            out.flush()
+            err.flush()
+            if out.strict and (out.gone or err.gone):  # argparse drops a failed write
+                return streams.EXIT_PIPE_CLOSED
+            raise
+        out.flush()
+        err.flush()
+        return code
+    except streams.ReaderGone:
+        return streams.EXIT_PIPE_CLOSED
+    finally:
+        put_back()
+
+
+def _main(args_list: list[str], out: object, err: object) -> int:
+    from dockervisor import streams
+
+    rest = split_global_options(args_list)[1]
+    # Until the verb is known to change something, a closed reader ends the run.
+    out.strict = err.strict = True  # type: ignore[attr-defined]
     if args_list == ["--version"]:  # answered before argparse loads: cron and scripts ask often
         print(f"dockervisor {__version__}")
         return 0
     from dockervisor.cli import parsing
 
-    global_contexts, rest = split_global_options(args_list)
+    global_contexts = split_global_options(args_list)[0]
     if rest and rest[0] in VERBS:
         args = parsing.parse_verb(rest)
     else:
@@ -58,6 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     if not hasattr(args, "handler"):
         parsing.top_parser(args_list).print_help(sys.stderr)
         return EXIT_USAGE
+    read_only = rest[0] in _READ_ONLY or (rest[0] == "stable" and args.words[:1] == ["show"])
+    out.strict = err.strict = read_only  # type: ignore[attr-defined]
     args.contexts = global_contexts + (getattr(args, "contexts", None) or [])
     args.command_line = redacted_command_line(args_list)
     from dockervisor import fleet, signals
@@ -66,19 +98,22 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return fleet.run(args, rest[0])
     except DockervisorError as error:
-        print(f"dockervisor: error: {error.message}", file=sys.stderr, flush=True)
+        from dockervisor.output import printable_lines
+
+        message = printable_lines(redact_message(error.message, args_list))
+        print(f"dockervisor: error: {message}", file=sys.stderr, flush=True)
         return error.exit_code
     except KeyboardInterrupt as interruption:  # SIGINT, SIGTERM, SIGHUP: see signals.py
         signum = getattr(interruption, "signum", 2)
         print(f"dockervisor: interrupted by {signals.signal_name(signum)}", file=sys.stderr)
         return 128 + signum
-    except BrokenPipeError:
-        # The reader went away (`dockervisor history app | head`): not an error
-        # worth a traceback. Point stdout at devnull so the final flush is quiet.
-        import os
+    except streams.ReaderGone:
+        raise
+    except Exception as bug:  # a bug: its traceback, after any rollback it needed
+        import traceback
 
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 1
+        traceback.print_exc(file=sys.stderr)
+        return getattr(bug, "dockervisor_exit_code", EXIT_FAILED)
     finally:
         restore()
 
@@ -104,8 +139,10 @@ def split_global_options(argv: list[str]) -> tuple[list[str], list[str]]:
 # Options whose values are never secret: shown as typed in the history.
 _PLAIN_OPTIONS = (
     "--wait", "--settle", "--limit", "--file", "--env-file", "--keep", "--tail", "--since",
-    "--overrides", "--context", "--output",
+    "--overrides", "--context", "--output", "--parallel", "--target", "--platform", "--container",
 )  # fmt: skip
+# Options whose value is KEY=VALUE, or KEY alone: the name of a variable, shown.
+_KEY_OPTIONS = ("--env", "--build-arg")
 
 
 def redacted_command_line(argv: list[str]) -> str:
@@ -117,27 +154,36 @@ def redacted_command_line(argv: list[str]) -> str:
 
 def redact(word: str) -> str:
     """Hide what follows `=` in any word that may carry a value: `--env K=V`,
-    `-eK=V`, `--env=K=V`, a mistyped `--envv K=V`, a stray `K=V`. Only the
-    values of options known to hold none are kept."""
+    `-eK=V`, `--env=K=V`, a mistyped `--envv=V` or `--envv K=V`, a stray
+    `K=V`. Only the values of options known to hold none are kept, and the
+    names of variables (`--env=KEY`)."""
     if "=" not in word:
         return word
     option, _, value = word.partition("=")
     if option in _PLAIN_OPTIONS:
         return word
     if option.startswith("--"):
-        return f"{option}={_hide_value(value)}"
+        key, separator, _ = value.partition("=")
+        if separator:
+            return f"{option}={key}=***"
+        return word if option in _KEY_OPTIONS else f"{option}=***"
     return f"{option}=***"
 
 
-def _hide_value(pair: str) -> str:
-    key, separator, _ = pair.partition("=")
-    return f"{key}=***" if separator else key
-
-
-def redact_message(message: str, argv: list[str]) -> str:
-    """argparse quotes the words it refuses; a refused word may hold a value."""
-    for word in argv:
+def redact_message(message: str, argv: list[str], known: object = ()) -> str:
+    """A message that may quote words of the command line, with their values
+    hidden: argparse quotes a refused word, or only its value (`ignored
+    explicit argument 'TOKEN=x'`), and lists unrecognized ones. A word after
+    an option that is not `known` (a mistyped `--envv S3CRET`) is hidden too."""
+    for index, word in enumerate(argv):
         hidden = redact(word)
         if hidden != word:
             message = message.replace(word, hidden).replace(repr(word)[1:-1], hidden)
+            value, shown = word.partition("=")[2], hidden.partition("=")[2]
+            if value and value != shown:
+                message = message.replace(repr(value), repr(shown))
+        following = argv[index + 1] if index + 1 < len(argv) else ""
+        mistyped = word.startswith("-") and word not in known and word not in _PLAIN_OPTIONS  # type: ignore[operator]
+        if mistyped and "=" not in word and following[:1] not in ("", "-"):
+            message = message.replace(f"{word} {following}", f"{word} ***")
     return message

@@ -155,6 +155,25 @@ def wait_policy(args: argparse.Namespace) -> WaitPolicy:
     return policy
 
 
+def _refuse_mode_typo(words: list[str]) -> None:
+    """`start nwe app`: neither a mode nor IMAGENAME SUFFIX (the second word is
+    no suffix or container of a family named like the first): say so, with
+    the mode it could be, instead of looking for a container named `app`."""
+    from dockervisor.config.names import CONTAINER_PREFIX, is_suffix
+
+    first, second = words
+    if is_suffix(second) or second.startswith(f"{CONTAINER_PREFIX}{first}_"):
+        return
+    import difflib
+
+    close = difflib.get_close_matches(first.lower(), _START_MODES, n=1, cutoff=0.5)
+    hint = f"; did you mean `dockervisor start {close[0]} {second}`?" if close else ""
+    raise usage_error(
+        f"{first!r} is not a start mode, which is new, last or stable, and {second!r} is no "
+        f"container of a family {first!r}{hint}"
+    )
+
+
 def run_start(args: argparse.Namespace) -> int:
     from dockervisor.commands import start
     from dockervisor.config.names import check_container_name, check_image_name, container_for
@@ -163,6 +182,7 @@ def run_start(args: argparse.Namespace) -> int:
     if len(words) == 2 and words[0] in _START_MODES:
         mode, target = words[0], check_image_name(words[1])
     elif len(words) == 2:
+        _refuse_mode_typo(words)
         mode, target = "container", container_for(check_image_name(words[0]), words[1])
     elif len(words) == 1 and words[0] not in _START_MODES:
         mode, target = "container", check_container_name(words[0])

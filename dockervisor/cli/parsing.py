@@ -89,7 +89,8 @@ class Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"dockervisor: error: {redact_message(message, Parser.argv)}\n")
+        message = redact_message(message, Parser.argv, self._option_string_actions)
+        self.exit(EXIT_USAGE, f"dockervisor: error: {message}\n")
 
 
 def parse_verb(argv: list[str]) -> argparse.Namespace:

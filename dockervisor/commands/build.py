@@ -13,7 +13,6 @@ from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, EXIT_USAGE, DockervisorError
 from dockervisor.store.history import Entry
 from dockervisor.config.overrides import Overrides, load_overrides, overrides_file_for
-from dockervisor.config.runoptions import RunOptions
 from dockervisor.timefmt import iso_utc
 
 
@@ -152,25 +151,4 @@ def describe_config(config: runconfig.RunConfig) -> list[str]:
         lines.append(f"reads environment from {config.env_file}")
     if config.env:
         lines.append(f"sets environment {', '.join(sorted(config.env))}")
-    return (lines or ["publishes no ports and mounts no volumes"]) + describe_options(config.options)
-
-
-def describe_options(options: RunOptions) -> list[str]:
-    """One line per option set, and always the logs: where they go matters."""
-    import shlex
-
-    lines = [f"joins network {network} (alias: the family's name)" for network in options.networks]
-    lines += [f"limits memory to {options.memory}"] if options.memory else []
-    lines += [f"limits CPUs to {options.cpus}"] if options.cpus else []
-    lines += [f"runs as user {options.user}"] if options.user else []
-    lines += ["runs an init process (--init)"] if options.init else []
-    lines += [f"passes {shlex.join(options.command)} after the image"] if options.command else []
-    lines += [f"sets hostname {options.hostname}"] if options.hostname else []
-    lines += [f"resolves {host} to {address}" for host, address in options.extra_hosts.items()]
-    lines += [f"labels {key}={value}" for key, value in options.labels.items()]
-    if options.log is None:
-        lines.append("logs with the engine's default driver")
-    else:
-        settings = " ".join(f"{key}={value}" for key, value in options.log.items() if key != "driver")
-        lines.append(f"logs with {options.log['driver']}" + (f" {settings}" if settings else ""))
-    return lines
+    return (lines or ["publishes no ports and mounts no volumes"]) + config.options.describe()

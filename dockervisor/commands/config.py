@@ -63,17 +63,7 @@ def _settings(image: str, config: RunConfig) -> dict[str, object]:
              "type": "bind" if m.is_host_directory else "volume"}
             for m in config.mounts
         ],  # fmt: skip
-        "networks": options.networks,
-        "network_alias": image if options.networks else None,
-        "memory": options.memory,
-        "cpus": options.cpus,
-        "user": options.user,
-        "command": options.command,
-        "init": options.init,
-        "hostname": options.hostname,
-        "extra_hosts": options.extra_hosts,
-        "labels": options.labels,
-        "log": options.log,
+        **options.settings(image),
         "env": sorted(config.env),  # names only: values may be secrets
         "env_file": config.env_file,
     }

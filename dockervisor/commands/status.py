@@ -12,7 +12,7 @@ from dockervisor.context import Context
 from dockervisor.engine.query import ContainerSummary
 from dockervisor.errors import EXIT_FAILED, EXIT_NOT_RUNNING, EXIT_OK
 from dockervisor.config.names import CONTAINER_PREFIX, is_image_name
-from dockervisor.output import Column
+from dockervisor.output import Column, plural
 from dockervisor.config.provenance import config_changed
 from dockervisor.timefmt import age, iso_utc, parse_docker_time
 from dockervisor.waiting import has_healthcheck
@@ -106,6 +106,7 @@ def _report(
         "last": family.last,
         "stable": family.stable,
         "config_changed": config_changed(family),  # the overrides file, since build
+        "restarts": 0,
         "ok": False,
         "error": None,
     }
@@ -126,8 +127,20 @@ def _report(
         image_tags=tags.get(image_id, []),
         ports=_published_ports(document),
     )
+    _flag_restarts(report, document)
     report["ok"] = report["state"] == "running" and health in (None, "healthy")
     return report
+
+
+def _flag_restarts(report: dict, document: dict) -> None:
+    """A container docker has restarted since it was last started (`docker
+    start` counts from 0 again) is in a restart loop, even in the seconds it
+    runs between two crashes: never ok, however often it is sampled."""
+    restarts = document.get("RestartCount")
+    restarts = restarts if isinstance(restarts, int) and restarts > 0 else 0
+    report["restarts"] = restarts
+    if restarts and report["state"] == "running":
+        report["state"] = "restarting"
 
 
 def _published_ports(document: dict) -> list[dict]:
@@ -151,6 +164,8 @@ def _print(ctx: Context, reports: list[dict]) -> None:
         shown_state = r["health"] if r["health"] and r["state"] == "running" else r["state"]
         if len(r["running"]) > 1:
             shown_state = f"{len(r['running'])} running"
+        elif r["restarts"]:
+            shown_state = f"restarting ({plural(r['restarts'], 'restart')})"
         image = _image_cell(r["image_id"], r["image_tags"], r["image"])
         rows.append(
             [

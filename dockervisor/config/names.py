@@ -53,10 +53,15 @@ def check_container_name(name: str) -> str:
 _SUFFIX = re.compile(r"[0-9]{14}(?:_[0-9]+)?")
 
 
+def is_suffix(word: str) -> bool:
+    """What the tables show of a container's name: `20261129041012`, `..._2`."""
+    return bool(_SUFFIX.fullmatch(word))
+
+
 def container_for(image: str, word: str) -> str:
     """A container of `image` as a person types it: its full name, or the
     suffix the tables show (`20261129041012`, `20261129041012_2`)."""
-    if _SUFFIX.fullmatch(word):
+    if is_suffix(word):
         return f"{CONTAINER_PREFIX}{image}_{word}"
     return check_container_name(word)
 

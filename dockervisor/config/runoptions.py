@@ -13,6 +13,12 @@
       "log":         {"driver": "json-file", "max-size": "10m", "max-file": "3"}
     }
 
+Each key is declared once, in OPTIONS at the end: how its value is checked,
+the `docker run` flags it becomes, how `build` and `config` describe it, and
+whether it enters the digest that `start new --if-changed` compares. Adding
+a key is one `Option` there and its rows in the unit tests (which run every
+declared key through all four, and list them against docs/overrides.md).
+
 One parser reads these keys from the overrides file at build time and from a
 state file read back, so both are held to the same rules. Without a "log" key
 containers get json-file with rotation (DEFAULT_LOG), so that the logs of kept
@@ -30,8 +36,8 @@ from dockervisor.config.names import is_container_name, is_env_value
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Any
 
-KEYS = ("network", "memory", "cpus", "user", "command", "init", "hostname", "extra_hosts", "labels", "log")
 DEFAULT_LOG = {"driver": "json-file", "max-size": "10m", "max-file": "3"}
 # Docker's own labels for family membership and the like: never the user's.
 RESERVED_LABEL_PREFIX = "dockervisor."
@@ -67,40 +73,43 @@ class Invalid(ValueError):
 
 
 class RunOptions:
-    """The parsed options; unset ones are None, empty or false."""
+    """The parsed options, one attribute per declared key (`networks` for
+    "network"); unset ones are None, empty or false. `log` is {"driver": ...,
+    OPTION: VALUE...}, or None for the engine's default driver."""
 
     __slots__ = ("networks", "memory", "cpus", "user", "command", "init", "hostname", "extra_hosts", "labels", "log")
 
-    def __init__(
-        self,
-        networks: list[str] | None = None,
-        memory: str | None = None,
-        cpus: str | None = None,
-        user: str | None = None,
-        command: list[str] | None = None,
-        init: bool = False,
-        hostname: str | None = None,
-        extra_hosts: dict[str, str] | None = None,
-        labels: dict[str, str] | None = None,
-        log: dict[str, str] | None = None,
-    ) -> None:
-        self.networks = networks or []  # the first is joined by `docker run`
-        self.memory = memory
-        self.cpus = cpus
-        self.user = user
-        self.command = command or []
-        self.init = init
-        self.hostname = hostname
-        self.extra_hosts = extra_hosts or {}
-        self.labels = labels or {}
-        # {"driver": ..., OPTION: VALUE...}; None: the engine's default driver.
-        self.log = log
+    def __init__(self, **values: object) -> None:
+        for option in OPTIONS:
+            value = values.pop(option.attribute, None)
+            setattr(self, option.attribute, option.unset() if value is None and option.unset else value)
+        if values:
+            raise TypeError(f"not a run option: {', '.join(values)}")
 
     def to_dict(self) -> dict[str, object]:
         """The options set, in the overrides file's own shape; "log" always,
         since its absence means the default rotation."""
-        data = {key: getattr(self, _ATTRIBUTES.get(key, key)) for key in KEYS}
+        data = {option.key: getattr(self, option.attribute) for option in OPTIONS}
         return {key: value for key, value in data.items() if value or key == "log"}
+
+    def fingerprint(self) -> dict[str, object]:
+        """What of the options decides how a container runs (see Option.fingerprint)."""
+        return {key: value for key, value in self.to_dict().items() if _BY_KEY[key].fingerprint}
+
+    def flags(self, image: str) -> list[str]:
+        """The `docker run` flags of the options that are set, in FLAG_ORDER."""
+        return [word for option in _in_flag_order() for word in option.flags(image, getattr(self, option.attribute))]
+
+    def describe(self) -> list[str]:
+        """One line per option set, for `build` and `config`, in FLAG_ORDER."""
+        return [line for option in _in_flag_order() for line in option.describe(getattr(self, option.attribute))]
+
+    def settings(self, image: str) -> dict[str, object]:
+        """Every option, set or not, as `config --json` shows them."""
+        shown: dict[str, object] = {}
+        for option in OPTIONS:
+            shown.update(option.settings(image, getattr(self, option.attribute)))
+        return shown
 
 
 def default_options() -> RunOptions:
@@ -114,15 +123,15 @@ def parse_options(document: dict, fail: Callable[[str, str], Exception]) -> RunO
     names its file."""
     values: dict[str, object] = {}
     for key, value in document.items():
-        parse = _PARSERS.get(key)
-        if parse is None:
+        option = _BY_KEY.get(key)
+        if option is None:
             raise fail(key, "unknown key")
         try:
-            values[key] = parse(value)
+            values[option.attribute] = option.parse(value)
         except Invalid as invalid:
             raise fail(key + invalid.where, invalid.message) from None
     values.setdefault("log", dict(DEFAULT_LOG))
-    return RunOptions(**{_ATTRIBUTES.get(key, key): value for key, value in values.items()})  # type: ignore[arg-type]
+    return RunOptions(**values)
 
 
 def _network(value: object) -> list[str]:
@@ -270,17 +279,107 @@ def _object(value: object, example: str) -> dict:
     return value
 
 
-# A key whose attribute is named otherwise: one "network" or several.
-_ATTRIBUTES = {"network": "networks"}
-_PARSERS: dict[str, Callable[[object], object]] = {
-    "network": _network,
-    "memory": _memory,
-    "cpus": _cpus,
-    "user": _user,
-    "command": _command,
-    "init": _init,
-    "hostname": _hostname,
-    "extra_hosts": _extra_hosts,
-    "labels": _labels,
-    "log": _log,
-}
+# The declarations ---------------------------------------------------------------
+
+
+class Option:
+    """One overrides key, declared once: `parse` checks a value (raising
+    Invalid), `flags(image, value)` gives its `docker run` flags (none when
+    unset), `describe(value)` the lines `build` and `config` print,
+    `settings(image, value)` what `config --json` shows, `fingerprint`
+    whether a change of it makes `start new --if-changed` start a new
+    container, `unset` what stands for "not set", `example` a valid value."""
+
+    __slots__ = ("key", "attribute", "parse", "flags", "describe", "settings", "fingerprint", "unset", "example")
+
+    def __init__(
+        self,
+        key: str,
+        parse: Callable[[object], object],
+        flags: Callable[[str, Any], list[str]],
+        describe: Callable[[Any], list[str]],
+        example: object,
+        attribute: str | None = None,
+        unset: Callable[[], object] | None = None,
+        settings: Callable[[str, Any], dict[str, object]] | None = None,
+        fingerprint: bool = True,
+    ) -> None:
+        self.key = key
+        self.attribute = attribute or key
+        self.parse = parse
+        self.flags = flags
+        self.describe = describe
+        self.example = example
+        self.unset = unset
+        self.settings = settings or (lambda image, value: {self.attribute: value})
+        self.fingerprint = fingerprint
+
+
+def _flag(name: str) -> Callable[[str, Any], list[str]]:
+    """`--name VALUE` when the value is set."""
+    return lambda image, value: [name, value] if value is not None else []
+
+
+def _line(text: str) -> Callable[[Any], list[str]]:
+    return lambda value: [text.format(value)] if value else []
+
+
+def _log_flags(image: str, log: dict[str, str] | None) -> list[str]:
+    if log is None:
+        return []
+    return ["--log-driver", log["driver"]] + [
+        word for option, setting in log.items() if option != "driver" for word in ("--log-opt", f"{option}={setting}")
+    ]
+
+
+def _log_lines(log: dict[str, str] | None) -> list[str]:
+    """Always a line: where the logs go matters."""
+    if log is None:
+        return ["logs with the engine's default driver"]
+    settings = " ".join(f"{key}={value}" for key, value in log.items() if key != "driver")
+    return [f"logs with {log['driver']}" + (f" {settings}" if settings else "")]
+
+
+def _command_lines(command: list[str]) -> list[str]:
+    import shlex
+
+    return [f"passes {shlex.join(command)} after the image"] if command else []
+
+
+# In the overrides file's documented order.
+OPTIONS = (
+    Option(
+        "network", _network, attribute="networks", unset=list, example=["backend", "monitoring"],
+        flags=lambda image, names: ["--network", names[0], "--network-alias", image] if names else [],
+        describe=lambda names: [f"joins network {name} (alias: the family's name)" for name in names],
+        settings=lambda image, names: {"networks": names, "network_alias": image if names else None},
+    ),
+    Option("memory", _memory, _flag("--memory"), _line("limits memory to {}"), example="512m"),
+    Option("cpus", _cpus, _flag("--cpus"), _line("limits CPUs to {}"), example="1.5"),
+    Option("user", _user, _flag("--user"), _line("runs as user {}"), example="1000:1000"),
+    Option("command", _command, lambda image, command: [], _command_lines, unset=list, example=["--workers", "4"]),
+    Option("init", _init, lambda image, on: ["--init"] if on else [], _line("runs an init process (--init)"),
+           unset=bool, example=True),  # fmt: skip
+    Option("hostname", _hostname, _flag("--hostname"), _line("sets hostname {}"), example="app"),
+    Option(
+        "extra_hosts", _extra_hosts, unset=dict, example={"db.local": "10.0.0.5"},
+        flags=lambda image, hosts: [w for host, address in hosts.items() for w in ("--add-host", f"{host}:{address}")],
+        describe=lambda hosts: [f"resolves {host} to {address}" for host, address in hosts.items()],
+    ),
+    Option(
+        "labels", _labels, unset=dict, example={"com.example.team": "web"},
+        flags=lambda image, labels: [w for key, value in labels.items() for w in ("--label", f"{key}={value}")],
+        describe=lambda labels: [f"labels {key}={value}" for key, value in labels.items()],
+    ),
+    Option("log", _log, _log_flags, _log_lines, example={"driver": "json-file", "max-size": "5m"}),
+)
+# The order their flags go on `docker run` (the command's arguments go after
+# the image instead: argv.run puts them there); a unit test checks it names
+# every key.
+FLAG_ORDER = ("network", "hostname", "extra_hosts", "user", "init", "memory", "cpus", "labels", "log", "command")
+KEYS = tuple(option.key for option in OPTIONS)
+_BY_KEY = {option.key: option for option in OPTIONS}
+
+
+def _in_flag_order() -> list[Option]:
+    return [_BY_KEY[key] for key in FLAG_ORDER]

@@ -180,30 +180,9 @@ def inspect_volumes(names: list[str]) -> list[str]:
 def run_options(image: str, options: RunOptions) -> list[str]:
     """The `docker run` flags of the options that are set, in a fixed order;
     the command's arguments go after the image instead. `docker run` joins
-    one network (before API 1.44): see `join_other_networks` for the rest."""
-    argv: list[str] = []
-    if options.networks:
-        argv += ["--network", options.networks[0], "--network-alias", image]
-    if options.hostname is not None:
-        argv += ["--hostname", options.hostname]
-    for host, address in options.extra_hosts.items():
-        argv += ["--add-host", f"{host}:{address}"]
-    if options.user is not None:
-        argv += ["--user", options.user]
-    if options.init:
-        argv += ["--init"]
-    if options.memory is not None:
-        argv += ["--memory", options.memory]
-    if options.cpus is not None:
-        argv += ["--cpus", options.cpus]
-    for key, value in options.labels.items():
-        argv += ["--label", f"{key}={value}"]
-    if options.log is not None:
-        argv += ["--log-driver", options.log["driver"]]
-        for option, setting in options.log.items():
-            if option != "driver":
-                argv += ["--log-opt", f"{option}={setting}"]
-    return argv
+    one network (before API 1.44): see `join_other_networks` for the rest.
+    Each key declares its own flags (config/runoptions.py OPTIONS)."""
+    return options.flags(image)
 
 
 def list_networks(names: list[str]) -> list[str]:

@@ -367,6 +367,14 @@ def first_line(text: str) -> str:
     return ""
 
 
+def docker_said(text: str, *phrases: str) -> bool:
+    """Whether docker's message holds one of `phrases`, whatever their case:
+    engines and clients of other versions word the same error differently
+    ("No such volume" from the client, "no such volume" from engine 20.10)."""
+    lowered = text.lower()
+    return any(phrase.lower() in lowered for phrase in phrases)
+
+
 def command_failed(result: Result) -> DockerCommandFailed:
     detail = first_line(result.stderr)
     if "Cannot connect to the Docker daemon" in detail or "permission denied" in detail:

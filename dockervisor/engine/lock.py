@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from dockervisor import signals
 from dockervisor.engine import argv as docker_argv
 from dockervisor.errors import DockervisorError
-from dockervisor.engine.executor import QUERY_TIMEOUT, Executor, command_failed, first_line
+from dockervisor.engine.executor import QUERY_TIMEOUT, Executor, command_failed, docker_said, first_line
 from dockervisor.store.locking import lock_timeout, wait_for
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
@@ -65,14 +65,14 @@ def engine_lock(
             if result.ok:
                 made.append(result.stdout.strip() or docker_argv.lock_name(image))
                 return True
-            if "already in use" in result.stderr or "Conflict" in result.stderr:
+            if docker_said(result.stderr, "already in use", "Conflict"):
                 if checked:
                     return False
                 checked = True
                 if not _take_over_our_own(docker, image, stderr):
                     return False
                 continue
-            if imported or not any(word in result.stderr for word in _NO_IMAGE):
+            if imported or not docker_said(result.stderr, *_NO_IMAGE):
                 raise command_failed(result)
             _import_lock_image(docker)  # the first lock on this engine
             imported = True
@@ -90,9 +90,11 @@ def engine_lock(
 
 
 def describe_holder(labels: dict[str, str]) -> str:
+    from dockervisor.output import printable  # labels anyone on the engine may have set
+
     holder = labels.get(f"{docker_argv.LOCK_LABEL}.holder") or "an unknown client"
     since = labels.get(f"{docker_argv.LOCK_LABEL}.since")
-    return f"{holder}{f', since {since}' if since else ''}"
+    return printable(f"{holder}{f', since {since}' if since else ''}")
 
 
 def owner_label() -> str:
@@ -168,7 +170,8 @@ def _release(docker: Executor, image: str, reference: str, unlock_hint: str, std
     with signals.deferred("letting go of the engine's lock first", resume=False):
         try:
             result = docker.change(docker_argv.remove_lock(reference), check=False, timeout=QUERY_TIMEOUT)
-            problem = None if result.ok or "No such container" in result.stderr else first_line(result.stderr)
+            gone = result.ok or docker_said(result.stderr, "No such container")
+            problem = None if gone else first_line(result.stderr)
         except DockervisorError as error:
             problem = error.message
     if problem:

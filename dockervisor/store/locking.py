@@ -139,7 +139,9 @@ def _holder(fd: int) -> str:
         text = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
     except OSError:
         text = ""
-    return text or "another dockervisor run"
+    from dockervisor.output import printable  # another run wrote it: it may not drive our terminal
+
+    return printable(text) or "another dockervisor run"
 
 
 def _now() -> str:

@@ -1,0 +1,160 @@
+"""Issue 18, the pure parts: guarded output, redaction of every spelling, the
+start-mode typo, restart loops in status."""
+
+from __future__ import annotations
+
+import io
+import os
+
+import pytest
+
+from dockervisor import streams
+from dockervisor.cli import main, redact, redact_message
+from dockervisor.commands.status import _flag_restarts
+
+SECRET = "pa55w0rd"
+
+
+class Failing(io.StringIO):
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    def write(self, text: str) -> int:
+        raise self.error
+
+    def flush(self) -> None:
+        raise self.error
+
+
+@pytest.mark.parametrize("error", [BrokenPipeError(32, "Broken pipe"), OSError(28, "No space left"), ValueError("closed")])
+def test_a_change_goes_on_when_its_output_fails(error: Exception) -> None:
+    guarded = streams.Guarded(Failing(error), 1)
+    assert guarded.write("dockervisor: stopped x\n") == len("dockervisor: stopped x\n")
+    guarded.flush()
+    assert guarded.broken and guarded.gone and not guarded.isatty()
+    assert guarded.write("more") == 4  # dropped, quietly, every time after
+
+
+def test_a_read_only_command_ends_at_the_first_failed_write() -> None:
+    guarded = streams.Guarded(Failing(BrokenPipeError(32, "Broken pipe")), 1)
+    guarded.strict = True
+    with pytest.raises(streams.ReaderGone):
+        guarded.write("FAMILY STATE\n")
+
+
+def test_a_stream_missing_at_start_is_silent_not_stdout() -> None:
+    guarded = streams.Guarded(None, 2)
+    assert guarded.write("progress") == len("progress") and guarded.broken and not guarded.gone
+    assert guarded.fileno() == 2
+
+
+def test_a_working_stream_is_written_through() -> None:
+    target = io.StringIO()
+    guarded = streams.Guarded(target, 1)
+    guarded.write("dcv_app_1\n")
+    guarded.flush()
+    assert target.getvalue() == "dcv_app_1\n" and not guarded.broken
+
+
+def test_closed_descriptors_are_opened_on_devnull() -> None:
+    saved = os.dup(2)
+    try:
+        os.close(2)
+        streams.open_missing_descriptors()
+        assert os.path.realpath("/proc/self/fd/2") == os.devnull
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+@pytest.mark.parametrize(
+    "word, shown",
+    [
+        (f"--envv={SECRET}", "--envv=***"),
+        (f"--json=TOKEN={SECRET}", "--json=TOKEN=***"),
+        (f"--no-wait=TOKEN={SECRET}", "--no-wait=TOKEN=***"),
+        ("--env=TOKEN", "--env=TOKEN"),
+        ("--build-arg=VERSION", "--build-arg=VERSION"),
+        ("--parallel=2", "--parallel=2"),
+        ("--container=20261203", "--container=20261203"),
+        (f"TOKEN={SECRET}", "TOKEN=***"),
+    ],
+)
+def test_redaction_table(word: str, shown: str) -> None:
+    assert redact(word) == shown
+
+
+@pytest.mark.parametrize(
+    "message, argv",
+    [
+        (f"argument --json: ignored explicit argument 'TOKEN={SECRET}'", ["status", f"--json=TOKEN={SECRET}"]),
+        (f"unrecognized arguments: --envv {SECRET}", ["stop", "app", "--envv", SECRET]),
+        (f"unrecognized arguments: --envv={SECRET}", ["stop", "app", f"--envv={SECRET}"]),
+        (f"invalid container name 'TOKEN={SECRET}\\x1b': ...", ["start", f"TOKEN={SECRET}\x1b"]),
+    ],
+)
+def test_no_spelling_argparse_echoes_shows_a_value(message: str, argv: list[str]) -> None:
+    assert SECRET not in redact_message(message, argv)
+
+
+def test_a_known_option_keeps_its_plain_value_in_a_message() -> None:
+    said = redact_message("unrecognized arguments: --wait 5", ["stop", "app", "--wait", "5"])
+    assert said == "unrecognized arguments: --wait 5"
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["status", f"--json=TOKEN={SECRET}"],
+        ["start", "new", "app", f"--no-wait=TOKEN={SECRET}"],
+        ["start", f"TOKEN={SECRET}"],
+        ["start", "new", "app", "--envv", SECRET],
+        ["start", "new", "app", f"--envv={SECRET}"],
+    ],
+)
+def test_usage_errors_never_show_a_mistyped_value(argv: list[str], capsys: pytest.CaptureFixture) -> None:
+    try:
+        code = main(argv)
+    except SystemExit as exit:
+        code = exit.code  # type: ignore[assignment]
+    captured = capsys.readouterr()
+    assert code == 2 and SECRET not in captured.err + captured.out, captured.err
+
+
+@pytest.mark.parametrize("typo, mode", [("nwe", "new"), ("lats", "last"), ("stabel", "stable"), ("NEW", "new")])
+def test_a_start_mode_typo_names_the_mode(typo: str, mode: str, capsys: pytest.CaptureFixture, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path))
+    assert main(["start", typo, "app"]) == 2
+    err = capsys.readouterr().err
+    assert f"{typo!r} is not a start mode" in err and f"start {mode} app" in err
+
+
+def test_a_suffix_after_a_family_is_not_a_typo(capsys: pytest.CaptureFixture, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path))
+    monkeypatch.setenv("PATH", str(tmp_path))  # no docker: the command gets as far as needing it
+    assert main(["start", "nwe", "20261203101010"]) == 1
+    assert "not a start mode" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "status, restarts, shown, counted",
+    [
+        ("running", 0, "running", 0),
+        ("running", 3, "restarting", 3),
+        ("restarting", 2, "restarting", 2),
+        ("exited", 1, "exited", 1),
+        ("running", None, "running", 0),
+        ("running", "7", "running", 0),  # not what docker gives: never believed
+    ],
+)
+def test_restarts_since_the_last_start_mean_a_loop(status: str, restarts, shown: str, counted: int) -> None:
+    report = {"state": status}
+    _flag_restarts(report, {"RestartCount": restarts})
+    assert (report["state"], report["restarts"]) == (shown, counted)
+
+
+def test_help_to_a_reader_gone_before_the_write_exits_141(monkeypatch: pytest.MonkeyPatch) -> None:
+    """argparse drops a help text whose write fails; the exit code still says so."""
+    monkeypatch.setattr("sys.stdout", Failing(BrokenPipeError(32, "Broken pipe")))
+    assert main(["--help"]) == streams.EXIT_PIPE_CLOSED
