@@ -66,14 +66,15 @@ autoload -U +X bashcompinit && bashcompinit
 
 def script(shell: str) -> str:
     """The completion script for `shell` ("bash" or "zsh")."""
-    from dockervisor.cli import VERBS
-    from dockervisor.cli.parsing import verb_parser
+    from dockervisor.reference import verbs
 
     cases = []
-    for verb in VERBS:
-        words = " ".join(_words(verb, verb_parser(verb)))
+    names = []
+    for verb, _, parser in verbs():
+        words = " ".join(_words(verb, parser))
         cases.append(f'            {verb}) words="{words}" ;;')
-    body = _BASH.replace("__VERBS__", " ".join(VERBS)).replace("__CASES__", "\n".join(cases))
+        names.append(verb)
+    body = _BASH.replace("__VERBS__", " ".join(names)).replace("__CASES__", "\n".join(cases))
     preamble = _ZSH_PREAMBLE if shell == "zsh" else ""
     return preamble + _HEADER.format(shell=shell) + body
 

@@ -5,16 +5,15 @@
 
 from __future__ import annotations
 
-import argparse
 import sys
 
 from dockervisor import __version__
 
 
 def render() -> str:
-    from dockervisor.cli import VERBS
-    from dockervisor.cli.parsing import DESCRIPTION, QUICK_EXAMPLES, verb_parser
+    from dockervisor.cli.parsing import DESCRIPTION
     from dockervisor.errors import exit_codes_help
+    from dockervisor.reference import argument_name, documented, split_epilog, top_level, verbs
 
     lines = [
         f'.TH DOCKERVISOR 1 "" "dockervisor {__version__}" "User Commands"',
@@ -27,24 +26,19 @@ def render() -> str:
         _escape(" ".join(DESCRIPTION.split())),
         ".SH COMMANDS",
     ]
-    for verb in VERBS:
-        parser = verb_parser(verb)
+    for verb, _, parser in verbs():
         lines += [".SS " + _escape(verb), ".nf", _escape(parser.format_usage().strip()), ".fi"]
         lines.append(_escape(str(parser.description)))
-        for action in parser._actions:  # argparse has no public listing of its arguments
-            if action.help in (None, argparse.SUPPRESS) or "-h" in action.option_strings:
-                continue
-            name = ", ".join(action.option_strings) or str(action.metavar or action.dest)
-            lines += [".TP", r"\fB" + _escape(name) + r"\fR", _escape(str(action.help))]
+        for action in documented(parser):
+            lines += [".TP", r"\fB" + _escape(argument_name(action)) + r"\fR", _escape(str(action.help))]
         if parser.epilog:
-            lines += [".PP", ".nf", _escape(parser.epilog.split("\n\nexit codes:")[0]), ".fi"]
-    examples, _, rest = QUICK_EXAMPLES.partition("\n\nfiles:")
-    lines += [".SH EXAMPLES", ".nf", _escape(examples.removeprefix("examples:\n")), ".fi"]
-    files, _, environment = rest.partition("\n\nenvironment:")
-    lines += [".SH FILES", ".nf", _escape(files.strip("\n")), ".fi"]
-    lines += [".SH ENVIRONMENT", ".nf", _escape(environment.strip("\n")), ".fi"]
+            lines += [".PP", ".nf", _escape(split_epilog(parser.epilog)[0]), ".fi"]
+    examples, files, environment = top_level()
+    lines += [".SH EXAMPLES", ".nf", _escape(examples), ".fi"]
+    lines += [".SH FILES", ".nf", _escape(files), ".fi"]
+    lines += [".SH ENVIRONMENT", ".nf", _escape(environment), ".fi"]
     lines += [".SH EXIT STATUS", ".nf", _escape(exit_codes_help().removeprefix("exit codes:\n")), ".fi"]
-    lines += [".SH SEE ALSO", r"\fBdocker\fR(1); the README of dockervisor."]
+    lines += [".SH SEE ALSO", r"\fBdocker\fR(1); the README of dockervisor, and its docs/commands.md: this reference in Markdown."]
     return "\n".join(lines) + "\n"
 
 
