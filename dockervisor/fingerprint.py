@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import json
 
+from dockervisor.config.digests import sha256
+
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from dockervisor.config.runconfig import RunConfig
@@ -24,22 +26,3 @@ def run_digest(config: RunConfig, env: dict[str, str]) -> str:
     recorded.pop("keep", None)  # retention is not how a container runs
     recorded["options"] = config.options.fingerprint()
     return sha256(json.dumps([recorded, env], sort_keys=True).encode()).hexdigest()
-
-
-def digest(data: bytes) -> str:
-    """sha256 hex of a file's bytes: what build records of the overrides file."""
-    return sha256(data).hexdigest()
-
-
-def sha256(data: bytes):  # type: ignore[no-untyped-def]
-    """hashlib loads OpenSSL, some 3 ms at every start new; CPython's own
-    sha256 module (`_sha2` from 3.12, `_sha256` before) gives the same digest
-    for a tenth of that. hashlib where neither was built."""
-    try:
-        from _sha2 import sha256 as builtin  # type: ignore[import-not-found]
-    except ImportError:
-        try:
-            from _sha256 import sha256 as builtin  # type: ignore[import-not-found,no-redef]
-        except ImportError:
-            from hashlib import sha256 as builtin  # type: ignore[assignment]
-    return builtin(data)

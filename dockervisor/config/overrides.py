@@ -31,7 +31,7 @@ from dockervisor.config.mounts import (
     split_mount_mode,
 )
 from dockervisor.config.names import ENV_KEY, is_env_value, is_volume_name
-from dockervisor.fingerprint import digest
+from dockervisor.config.digests import digest
 from dockervisor.retention import DEFAULT_KEEP, parse_keep
 from dockervisor.config.runoptions import KEYS as OPTION_KEYS
 from dockervisor.config.runoptions import RunOptions, default_options, parse_options

@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import shlex
 
-from dockervisor.fingerprint import digest
+from dockervisor.config.digests import digest
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
