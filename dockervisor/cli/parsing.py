@@ -34,7 +34,7 @@ examples:
 
 files:
   dcv-IMAGENAME beside the Dockerfile  the overrides file (ports, volumes, env):
-                                       read at build, see the README
+                                       read at build, see docs/overrides.md
   ~/.dockervisor                       state, history, locks, backups and snapshots
 
 environment:
