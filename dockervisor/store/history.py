@@ -6,7 +6,6 @@ in its own file, so it survives rebuilds and new containers.
 
 from __future__ import annotations
 
-import getpass
 import json
 import os
 import sys
@@ -57,10 +56,16 @@ class Entry:
 
 
 def current_user() -> str:
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = str(os.getuid())
+    """Who runs this, as getpass.getuser() says it (the login variables, then
+    the password database), without the terminal modules getpass loads."""
+    user = next((os.environ[name] for name in ("LOGNAME", "USER", "LNAME", "USERNAME") if os.environ.get(name)), "")
+    if not user:
+        try:
+            import pwd
+
+            user = pwd.getpwuid(os.getuid()).pw_name
+        except (ImportError, KeyError):
+            user = str(os.getuid())
     sudo_user = os.environ.get("SUDO_USER")
     return f"{sudo_user} (sudo as {user})" if sudo_user and sudo_user != user else user
 
