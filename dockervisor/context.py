@@ -43,10 +43,27 @@ class Context:
         self.stderr = stderr or sys.stderr
         self.engine = engine
         self.docker = Executor(dry_run, self.stdout, self.stderr, engine.flags if engine else ())
+        self.docker.members = self._members
         self.wide = False  # tables: every column, nothing cut, even in a terminal
         # Set by fleet.py when the command covers several engines: tables and
         # JSON documents are collected, to be shown as one, engine by engine.
         self.collected: list[tuple[str, object]] | None = None
+
+    def _members(self, image: str, containers: list) -> list:
+        """Of the containers labelled as `image`'s, those this state directory
+        may act on (see ownership.py). The state is read only when some
+        container says another directory made it: adoption is the exception."""
+        from dockervisor import ownership
+        from dockervisor.store.identity import state_id
+
+        owner = state_id()
+        known, adopted = state.family_exists(image), []
+        if known and any(c.owner and c.owner != owner for c in containers):
+            try:
+                adopted = state.load(image).adopted
+            except DockervisorError:
+                pass  # a damaged state file: its own error comes where the command loads it
+        return ownership.members(containers, image, owner, known, adopted)
 
     def table(self, columns: list, rows: list[list[str]], colours: list | None = None) -> None:
         """Print a table, or collect it when several engines make one."""
@@ -103,18 +120,18 @@ class Context:
         nothing: it must leave no trace.
         """
         if not creates and not state.family_exists(image):
+            from dockervisor.ownership import strangers
             from dockervisor.store.state import require_known_family
-            from dockervisor.engine.query import family_containers
+            from dockervisor.engine.query import labelled_containers
 
-            require_known_family(image, family_containers(self.docker, image))
+            labelled = labelled_containers(self.docker, image)
+            mine = self.docker.members(image, labelled)
+            require_known_family(image, mine, strangers(labelled, mine))
         entry = history.Entry(action, self.command_line)
         if self.dry_run:
             yield entry
             return
-        with family_lock(image, self.command_line, self.stderr, on_wait) as fd, self._engine_lock(
-            image, on_wait
-        ):
-            self.docker.inherit_fds = (fd,)
+        with self.family_held(image, on_wait):
             try:
                 yield entry
             except DockervisorError as error:
@@ -134,8 +151,6 @@ class Context:
                 entry.message = f"dockervisor failed with an internal error: {type(bug).__name__}: {bug}"
                 self._record(image, entry, getattr(bug, "dockervisor_exit_code", EXIT_FAILED))
                 raise
-            finally:
-                self.docker.inherit_fds = ()
             signum = signals.take_pending()
             if signum is not None:  # it came while docker finished: the work is done
                 entry.message = f"{signals.signal_name(signum)} arrived after the change was made"
@@ -143,6 +158,23 @@ class Context:
             signum = signum or signals.take_pending()
             if signum is not None:
                 raise signals.Interrupted(signum)
+
+    @contextmanager
+    def family_held(self, image: str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """The family's locks, its own and (see _engine_lock) the engine's, for
+        every change of a family; docker children that change something
+        inherit the local one while it is held. A dry run takes neither."""
+        if self.dry_run:
+            yield
+            return
+        with family_lock(image, self.command_line, self.stderr, on_wait) as fd, self._engine_lock(
+            image, on_wait
+        ):
+            self.docker.inherit_fds = (fd,)
+            try:
+                yield
+            finally:
+                self.docker.inherit_fds = ()
 
     def _engine_lock(self, image: str, on_wait: Callable[[], None] | None):  # type: ignore[no-untyped-def]
         """The lock the engine itself holds (see engine/lock.py); `on_wait` runs

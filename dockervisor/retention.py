@@ -95,7 +95,10 @@ def plan_images(
     `users` are (container name, image reference) for every container that
     stays, of any family or none. An image in use stays. A prune passes no
     `own_tag`, so any tagged image stays; `forget` passes the family's tag
-    (`app:latest`), which then goes too, alone if the image has other tags."""
+    (`app:latest`), which then goes too, alone if the image has other tags,
+    even when containers use the image: untagging removes nothing they need.
+    (Only a tag that is the image's last one and in use stays: docker would
+    delete the image with it.)"""
     plan = ImagePlan()
     users = list(users)
     seen: set[str] = set()
@@ -107,7 +110,10 @@ def plan_images(
         user = next((name for name, ref in users if names_image(ref, document)), None)
         tags = list(document.get("RepoTags") or [])
         other_tags = [t for t in tags if t != own_tag]
-        if user is not None:
+        if user is not None and other_tags and own_tag in tags:
+            plan.remove.append(str(own_tag))  # untag ours; the image stays for its users
+            plan.kept[image_id] = f"used by container {user}"
+        elif user is not None:
             plan.kept[image_id] = f"used by container {user}"
         elif other_tags and own_tag in tags:
             plan.remove.append(str(own_tag))  # untag ours; the image stays for the others

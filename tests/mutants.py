@@ -103,7 +103,7 @@ MUTANTS = [
       'if has_healthcheck(document) and health != "healthy":', "if False:",
       f"{TRUST}::test_stable_refuses_an_unhealthy_container"),
     # state
-    M("state-reads-a-newer-schema", "store/state.py", "if schema > SCHEMA_VERSION:", "if False:"),
+    M("state-reads-a-newer-schema", "store/state.py", "if schema > ADOPTION_SCHEMA:", "if False:"),
     M("state-takes-another-familys-file", "store/state.py", 'if document.get("image") != image:', "if False:"),
     M("dry-run-saves-the-state", "context.py", "if not self.dry_run:", "if True:",
       f"{TRUST}::test_a_dry_run_says_would_and_shows_what_it_would_do"),

@@ -98,3 +98,28 @@ def run_forget(args: argparse.Namespace) -> int:
     from dockervisor.commands.forget import forget
 
     return forget(context(args), args.image, args.volumes)
+
+
+# adopt ------------------------------------------------------------------------
+
+
+def declare_adopt(p: Parser) -> None:
+    p.describe(
+        "take over a family another state directory made on this engine",
+        "  dockervisor adopt myapp\n"
+        "  dockervisor stable mark myapp dcv_myapp_20261128093000   (marks are yours to set)\n\n"
+        "On a shared engine each state directory acts only on the containers it\n"
+        "made. adopt records the family's other containers here, so that this\n"
+        "directory may start, stop, mark and prune them too; their last and\n"
+        "stable marks stay unknown here until you set them. Nothing on the engine\n"
+        "changes, and the other directory keeps seeing them as its own.",
+    )
+    p.add_argument("image", metavar="IMAGENAME", type=image_name)
+    add_dry_run(p)
+    p.set_defaults(handler=run_adopt)
+
+
+def run_adopt(args: argparse.Namespace) -> int:
+    from dockervisor.commands.adopt import adopt
+
+    return adopt(context(args), args.image)

@@ -25,13 +25,17 @@ def declare_status(p: Parser) -> None:
     p.add_argument("image", metavar="IMAGENAME", nargs="?", type=image_name)
     add_json(p)
     add_wide(p)
+    p.add_argument(
+        "--all", action="store_true", dest="every",
+        help="also the families other state directories made on this engine (shown, never counted)",
+    )  # fmt: skip
     p.set_defaults(handler=run_status)
 
 
 def run_status(args: argparse.Namespace) -> int:
     from dockervisor.commands.status import status
 
-    return status(context(args), args.image, args.json)
+    return status(context(args), args.image, args.json, args.every)
 
 
 # list -------------------------------------------------------------------------

@@ -17,6 +17,7 @@ VERBS = {
     "prune": ("housekeeping", "remove stopped containers beyond the newest N, and unused images"),
     "rm": ("housekeeping", "remove stopped containers of a family (never the running one)"),
     "forget": ("housekeeping", "retire a family: containers, images, state, history (not volumes)"),
+    "adopt": ("housekeeping", "take over a family another state directory made on this engine"),
     "backup": ("data", "one archive of every mount point of the family (its data)"),
     "restore": ("data", "make the family's data exactly an archive's (a backup or a snapshot)"),
     "snapshots": ("data", "the family's snapshots of its data, newest first"),

@@ -11,28 +11,27 @@ holds the family's lock throughout, and removes the lock file last.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shlex
 
 from dockervisor.engine import argv as docker_argv, query as engine
 from dockervisor.store import paths, state
 from dockervisor.commands.common import active_names
+from dockervisor.ownership import strangers
 from dockervisor.store.state import require_known_family
 from dockervisor.commands.prune import Removal, execute, plan_removal, report_lines, short_reference
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
-from dockervisor.store.locking import family_lock
 from dockervisor.config.names import is_volume_name
 
 
 def forget(ctx: Context, image: str, remove_volumes: bool) -> int:
-    lock = contextlib.nullcontext() if ctx.dry_run else family_lock(image, ctx.command_line, ctx.stderr)
-    with lock:
+    with ctx.family_held(image):
         family = state.load(image)
         everyone, dangling = engine.all_containers_and_dangling(ctx.docker, image)
-        members = [c for c in everyone if c.family == image]
-        require_known_family(image, members)
+        labelled = [c for c in everyone if c.family == image]
+        members = ctx.docker.members(image, labelled)
+        require_known_family(image, members, strangers(labelled, members))
         running = active_names(members)
         if running:
             raise DockervisorError(
@@ -62,11 +61,12 @@ def forget(ctx: Context, image: str, remove_volumes: bool) -> int:
 
 
 def _family_volumes(ctx: Context, removal: Removal, family: state.FamilyState) -> list[str]:
-    """The named volumes the family's run configuration and containers mount,
-    that exist, and that no other family's run configuration mounts."""
+    """The named volumes of the family's own run configuration that exist and
+    that no other family's run configuration mounts: never one found on a
+    container, which anyone may have made with the family's label."""
     config = family.run_config
     named = {m.source for m in config.mounts if not m.is_host_directory} if config else set()
-    wanted = sorted(v for v in named | set(removal.volumes) if is_volume_name(v))
+    wanted = sorted(v for v in named if is_volume_name(v))
     others = _mounted_by_other_families(removal.image, wanted)
     for volume, owner in sorted(others.items()):
         ctx.info(f"{removal.image}: kept volume {volume}: the family {owner} mounts it too")

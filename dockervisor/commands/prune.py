@@ -18,12 +18,12 @@ from dockervisor import retention
 from dockervisor.engine import argv as docker_argv, query as engine
 from dockervisor.store import state
 from dockervisor.commands.common import recorded_keep
+from dockervisor.ownership import strangers
 from dockervisor.store.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.engine.query import ContainerSummary
 from dockervisor.errors import EXIT_OK, DockervisorError
 from dockervisor.store.history import Entry
-from dockervisor.config.names import is_image_name
 from dockervisor.output import print_json
 from dockervisor.retention import RECORDED, human_size
 
@@ -92,8 +92,9 @@ def prune_family(ctx: Context, image: str, keep: int | str | None) -> Removal:
     with ctx.family_change(image, "prune") as entry:
         family = state.load(image)
         everyone, dangling = engine.all_containers_and_dangling(ctx.docker, image)
-        members = [c for c in everyone if c.family == image]
-        require_known_family(image, members)
+        labelled = [c for c in everyone if c.family == image]
+        members = ctx.docker.members(image, labelled)
+        require_known_family(image, members, strangers(labelled, members))
         retain = recorded_keep(family) if keep == RECORDED else keep
         plan = retention.plan_containers(
             [(c.name, c.state) for c in members], family.last, family.stable, retain  # type: ignore[arg-type]
@@ -134,9 +135,8 @@ def after_start_new(ctx: Context, image: str, before: list[ContainerSummary], st
 
 
 def _every_family(ctx: Context) -> list[str]:
-    names = set(state.known_families())
-    names.update(c.family for c in engine.all_family_containers(ctx.docker) if is_image_name(c.family))
-    return sorted(names)
+    """The families this state directory knows: never another's on a shared engine."""
+    return state.known_families()
 
 
 # shared with forget ---------------------------------------------------------

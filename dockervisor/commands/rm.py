@@ -19,12 +19,11 @@ def rm(ctx: Context, names: list[str], force: bool) -> int:
     families = _by_family(ctx, names)
     # Checked for every family before any is changed, then again under each lock.
     for image, members in families.items():
-        _check(image, state.load(image), engine.family_containers(ctx.docker, image), members, force)
+        _check(ctx, image, state.load(image), members, force)
     for image, members in families.items():
         with ctx.family_change(image, "rm") as entry:
             family = state.load(image)
-            current = engine.family_containers(ctx.docker, image)
-            targets = _check(image, family, current, members, force)
+            targets = _check(ctx, image, family, members, force)
             entry.container = ", ".join(members)
             ctx.docker.change(docker_argv.remove_containers([c.id for c in targets]))
             cleared = {mark: getattr(family, mark) for mark in ("last", "stable") if getattr(family, mark) in members}
@@ -59,14 +58,20 @@ def _by_family(ctx: Context, names: list[str]) -> dict[str, list[str]]:
     return families
 
 
-def _check(
-    image: str, family: state.FamilyState, current: list[ContainerSummary], names: list[str], force: bool
-) -> list[ContainerSummary]:
+def _check(ctx: Context, image: str, family: state.FamilyState, names: list[str], force: bool) -> list[ContainerSummary]:
+    labelled = engine.labelled_containers(ctx.docker, image)
+    current = ctx.docker.members(image, labelled)
     by_name = {c.name: c for c in current}
+    strangers = {c.name for c in labelled} - set(by_name)
     refusals = []
     for name in names:
         container = by_name.get(name)
-        if container is None:
+        if name in strangers:
+            refusals.append(
+                f"{name} was not made by this state directory, nor adopted here; dockervisor "
+                f"leaves it alone (`dockervisor adopt {image}` takes the family over)"
+            )
+        elif container is None:
             refusals.append(f"{name} no longer exists")
         elif container.active:
             refusals.append(f"{name} is {container.state}; stop it first with `dockervisor stop {image}`")

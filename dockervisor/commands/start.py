@@ -6,6 +6,7 @@ from dockervisor import environment, networks
 from dockervisor.config import envfile, provenance
 from dockervisor.engine import argv as docker_argv, query as engine
 from dockervisor.store import state
+from dockervisor.store.identity import state_id
 from dockervisor.commands.common import family_of
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK, DockervisorError
@@ -67,10 +68,11 @@ def start_new(
         taken = {c.name for c in containers} | ({family.last, family.stable} - {None})
         name = new_container_name(image, taken)  # type: ignore[arg-type]
         data = _snapshot_step(ctx, family, containers, entry, snapshot)
+        owner = state_id()  # the containers it makes say which state directory made them
         with environment.env_source(ctx, merged) as (env_args, shown_env, fds):
             new = NewContainer(
-                docker_argv.run(name, image, config, env_args, digest),
-                docker_argv.run(name, image, config, shown_env, digest),
+                docker_argv.run(name, image, config, env_args, digest, owner),
+                docker_argv.run(name, image, config, shown_env, digest, owner),
                 fds,
             )
             new = networks.joining(new, name, image, config.options)
@@ -131,6 +133,11 @@ def start_container(ctx: Context, name: str, policy: WaitPolicy, with_data: bool
     with ctx.family_change(image, "start container") as entry:
         family = state.load(image)
         containers = engine.family_containers(ctx.docker, image)
+        if not any(c.name == name for c in containers):
+            raise DockervisorError(
+                f"{name} was not made by this state directory, nor adopted here; dockervisor "
+                f"leaves it alone (`dockervisor adopt {image}` takes the family over)"
+            )
         data = _with_data_step(ctx, family, containers, name, entry, with_data)
         return bring_up(ctx, family, containers, name, policy, entry, data=data)
 

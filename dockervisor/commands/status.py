@@ -13,26 +13,32 @@ from dockervisor.engine.query import ContainerSummary
 from dockervisor.errors import EXIT_FAILED, EXIT_NOT_RUNNING, EXIT_OK
 from dockervisor.config.names import CONTAINER_PREFIX, is_image_name
 from dockervisor.output import Column, plural
+from dockervisor.ownership import strangers
 from dockervisor.config.provenance import config_changed
 from dockervisor.timefmt import age, iso_utc, parse_docker_time
 from dockervisor.waiting import has_healthcheck
 
 _STATE_COLOURS = {
     "running": "green", "healthy": "green",
-    "starting": "yellow", "paused": "yellow",
+    "starting": "yellow", "paused": "yellow", "not ours": None,
 }  # fmt: skip
 
 
-def status(ctx: Context, image: str | None, as_json: bool) -> int:
+def status(ctx: Context, image: str | None, as_json: bool, every: bool = False) -> int:
+    """The families this state directory knows (or `image`); with `every`, also
+    the ones other state directories made on the engine, shown as not ours and
+    never counted in the exit code: `status || alert` is about your own."""
     if image is not None:
-        containers = engine.family_containers(ctx.docker, image)
-        require_known_family(image, containers)
+        labelled = engine.labelled_containers(ctx.docker, image)
+        containers = ctx.docker.members(image, labelled)
+        require_known_family(image, containers, strangers(labelled, containers))
         names = [image]
     else:
-        containers = engine.all_family_containers(ctx.docker)
-        known = set(state.known_families())
-        names = sorted(known | {c.family for c in containers if is_image_name(c.family)})
+        labelled = engine.all_labelled_containers(ctx.docker)
+        names = state.known_families()
+        containers = [c for name in names for c in ctx.docker.members(name, [c for c in labelled if c.family == name])]
     families, damaged = load_families(names)
+    others = _others(labelled, containers, names) if every else []
     running = {f.image: _running_one(containers, f.image, f.last) for f in families}
     documents = {
         d["Id"]: d
@@ -45,10 +51,12 @@ def status(ctx: Context, image: str | None, as_json: bool) -> int:
     for family, report in zip(families, reports):
         report["prunable"] = prunable(containers, family)  # what `prune` would remove next
     reports += [_damaged_report(name, message) for name, message in damaged.items()]
-    reports.sort(key=lambda r: r["image"])
     for report in reports:
         _flag_several_running(report, containers)
+        report["ours"] = True
     all_ok = all(r["ok"] for r in reports)
+    reports += others
+    reports.sort(key=lambda r: r["image"])
     if as_json:
         ctx.document({"ok": all_ok, "families": reports})
     else:
@@ -57,6 +65,20 @@ def status(ctx: Context, image: str | None, as_json: bool) -> int:
     if damaged:
         return EXIT_FAILED
     return EXIT_OK if all_ok else EXIT_NOT_RUNNING
+
+
+def _others(labelled: list[ContainerSummary], mine: list[ContainerSummary], known: list[str]) -> list[dict]:
+    """Families on the engine this state directory did not make, as `status
+    --all` shows them: what of theirs runs, nothing more."""
+    theirs = strangers(labelled, mine)
+    reports = []
+    for family in sorted({c.family for c in theirs if is_image_name(c.family)} - set(known)):
+        report = _report(state.FamilyState(family), None, {}, {}, 0)
+        running = [c.name for c in theirs if c.family == family and c.active]
+        report.update(state="not ours", running=running, ours=False, ok=None, prunable=[],
+                      container=running[0] if running else None)  # fmt: skip
+        reports.append(report)
+    return reports
 
 
 def _damaged_report(image: str, message: str) -> dict:
@@ -162,7 +184,9 @@ def _print(ctx: Context, reports: list[dict]) -> None:
     rows, colours = [], []
     for r in reports:
         shown_state = r["health"] if r["health"] and r["state"] == "running" else r["state"]
-        if len(r["running"]) > 1:
+        if not r["ours"]:
+            shown_state = "not ours" + (f", {len(r['running'])} running" if r["running"] else "")
+        elif len(r["running"]) > 1:
             shown_state = f"{len(r['running'])} running"
         elif r["restarts"]:
             shown_state = f"restarting ({plural(r['restarts'], 'restart')})"
@@ -182,7 +206,7 @@ def _print(ctx: Context, reports: list[dict]) -> None:
         colours.append([None, _STATE_COLOURS.get(shown_state, "red")] + [None] * 5)
     ctx.table(columns, rows, colours)
     for r in reports:
-        if len(r["running"]) > 1:
+        if r["ours"] and len(r["running"]) > 1:
             ctx.info(
                 f"warning: {len(r['running'])} containers of {r['image']} run "
                 f"({', '.join(r['running'])}); `dockervisor start last {r['image']}` "

@@ -24,10 +24,14 @@ RESTART_POLICY = "unless-stopped"
 # "image" is the reference the container was created from while it still
 # names the container's image, and the image ID once a rebuild moved the tag:
 # enough to tell images apart without inspecting every container.
+# Which state directory created a container (store/identity.py): an opaque
+# ID, never a path or a user name. See flows... ownership.py.
+OWNER_LABEL = "dockervisor.owner"
 _PS_FORMAT = (
     '{"id":{{json .ID}},"name":{{json .Names}},"state":{{json .State}},'
     '"created":{{json .CreatedAt}},"image":{{json .Image}},'
-    '"family":{{json (.Label "' + FAMILY_LABEL + '")}}}'
+    '"family":{{json (.Label "' + FAMILY_LABEL + '")}},'
+    '"owner":{{json (.Label "' + OWNER_LABEL + '")}}}'
 )
 
 
@@ -81,13 +85,16 @@ def run(
     config: RunConfig,
     env_args: list[str] | None = None,
     config_digest: str | None = None,
+    owner: str | None = None,
 ) -> list[str]:
     """Create and start a family container, detached, from the image's current
-    tag; `env_args` hand it the environment (see environment.env_source)."""
+    tag; `env_args` hand it the environment (see environment.env_source);
+    `owner` is the state directory's ID."""
     argv = [
         DOCKER, "run", "--detach",
         "--name", name,
         "--label", f"{FAMILY_LABEL}={image}",
+        *(["--label", f"{OWNER_LABEL}={owner}"] if owner else []),
         *(["--label", f"{CONFIG_LABEL}={config_digest}"] if config_digest else []),
         "--restart", RESTART_POLICY,
         # Never reach for a registry: a missing image is an error, not a download.

@@ -76,7 +76,7 @@ def resolve(names: list[str], environ: dict[str, str] | None = None) -> list[Eng
     engines: list[Engine] = []
     for name in names:
         engine = Engine(check_context_name(name), endpoint_of(name, environ), named=True)
-        same = next((e for e in engines if e.key == engine.key), None)
+        same = next((e for e in engines if identity_of(e.endpoint) == identity_of(engine.endpoint)), None)
         if same is not None:
             raise DockervisorError(
                 f"the contexts {same.name!r} and {name!r} are the same engine "
@@ -136,6 +136,33 @@ def _current_context(environ: dict[str, str]) -> str | None:
     except (OSError, ValueError, AttributeError) as error:
         raise DockervisorError(f"cannot read docker's configuration {path}: {error}") from None
     return current if isinstance(current, str) and current else None
+
+
+_DEFAULT_PORTS = {"tcp": "2375", "ssh": "22", "http": "80", "https": "443"}
+
+
+def identity_of(endpoint: str) -> str:
+    """One spelling for every address of one engine: a unix socket by the file
+    it resolves to (`/var/run/docker.sock` is `/run/docker.sock` behind a
+    link), a host lower-cased with its default port said, no trailing slash.
+    Two contexts of one identity are one engine: one state, one lock."""
+    scheme, separator, rest = endpoint.partition("://")
+    if not separator:
+        return endpoint.rstrip("/")
+    scheme = scheme.lower()
+    if scheme == "unix":
+        return f"unix://{os.path.realpath(rest)}"
+    if scheme not in _DEFAULT_PORTS:
+        return endpoint.rstrip("/")
+    authority = rest.split("/", 1)[0]
+    user, at, hostport = authority.rpartition("@")
+    if hostport.startswith("["):  # [::1]:2375
+        host, _, port = hostport[1:].partition("]")
+        port = port.removeprefix(":")
+    else:
+        host, _, port = hostport.partition(":")
+    port = port or _DEFAULT_PORTS.get(scheme, "")
+    return f"{scheme}://{user}{at}{host.lower()}:{port}"
 
 
 def key_for(endpoint: str) -> str:

@@ -84,6 +84,9 @@ class Executor:
         self.debug = bool(os.environ.get("DOCKERVISOR_DEBUG"))
         # Descriptors every change inherits: the family lock while it is held.
         self.inherit_fds: tuple[int, ...] = ()
+        # (family, containers that say they are its) -> those this run may act on;
+        # the Context sets the state directory's rule (ownership.py).
+        self.members: Callable[[str, list], list] = lambda family, containers: containers
 
     def query(self, argv: list[str], check: bool = True, timeout: float = QUERY_TIMEOUT) -> Result:
         """Run a command that changes nothing, capturing its output."""

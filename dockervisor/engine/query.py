@@ -20,10 +20,10 @@ ACTIVE_STATES = ("running", "restarting", "paused")
 class ContainerSummary:
     """One line of `docker ps`, for a dockervisor container."""
 
-    __slots__ = ("id", "name", "state", "created", "image", "family")
+    __slots__ = ("id", "name", "state", "created", "image", "family", "owner")
 
     def __init__(
-        self, id: str, name: str, state: str, created: str, image: str, family: str
+        self, id: str, name: str, state: str, created: str, image: str, family: str, owner: str = ""
     ) -> None:
         self.id = id
         self.name = name
@@ -31,6 +31,7 @@ class ContainerSummary:
         self.created = created
         self.image = image  # a reference that names its image, or the image ID
         self.family = family
+        self.owner = owner  # the state directory that created it; "" before owners were labelled
 
     @property
     def active(self) -> bool:
@@ -51,11 +52,12 @@ def parse_ps_lines(output: str) -> list[ContainerSummary]:
             row = json.loads(line)
             fields = [row[key] for key in ("id", "name", "state", "created", "image")]
             family = row["family"] or ""
-        except (ValueError, KeyError, TypeError):
+            owner = row.get("owner") or ""
+        except (ValueError, KeyError, TypeError, AttributeError):
             raise unreadable("docker ps", line) from None
-        if not all(isinstance(value, str) for value in (*fields, family)):
+        if not all(isinstance(value, str) for value in (*fields, family, owner)):
             raise unreadable("docker ps", line)
-        containers.append(ContainerSummary(*fields, family))
+        containers.append(ContainerSummary(*fields, family, owner))
     return containers
 
 
@@ -69,10 +71,25 @@ def unreadable(command: str, text: str) -> DockervisorError:
 
 
 def family_containers(docker: Executor, image: str) -> list[ContainerSummary]:
+    """The family's containers that this state directory may act on (see
+    `Executor.members`); `labelled_containers` gives every one that says it is."""
+    return docker.members(image, labelled_containers(docker, image))
+
+
+def labelled_containers(docker: Executor, image: str) -> list[ContainerSummary]:
+    """Every container whose label names the family, whoever made it."""
     return parse_ps_lines(docker.query(docker_argv.list_family(image)).stdout)
 
 
 def all_family_containers(docker: Executor) -> list[ContainerSummary]:
+    """The containers of every family on the engine that this state directory may act on."""
+    found = all_labelled_containers(docker)
+    families = sorted({c.family for c in found})
+    mine = {c.id for family in families for c in docker.members(family, [c for c in found if c.family == family])}
+    return [c for c in found if c.id in mine]
+
+
+def all_labelled_containers(docker: Executor) -> list[ContainerSummary]:
     return parse_ps_lines(docker.query(docker_argv.list_all_families()).stdout)
 
 
@@ -87,7 +104,7 @@ def family_containers_and_image(
     if not ps.ok:
         raise command_failed(ps)
     documents = inspected(inspected_result)
-    return parse_ps_lines(ps.stdout), documents[0] if documents else None
+    return docker.members(image, parse_ps_lines(ps.stdout)), documents[0] if documents else None
 
 
 def resolve_images(docker: Executor, references: list[str]) -> dict[str, dict]:

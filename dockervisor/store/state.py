@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from dockervisor.store import paths
 from dockervisor.config.datapolicy import DataPolicy
@@ -25,10 +26,14 @@ if TYPE_CHECKING:
 # (networks, limits, user, logs...) are recorded. A dockervisor that knows only
 # 1 would drop them without a word, so it must refuse the file.
 SCHEMA_VERSION = 2
+# 3: containers adopted from another state directory (`adopted`). Written
+# only by a family that has some, so that older versions still read the rest.
+ADOPTION_SCHEMA = 3
+_CONTAINER_ID = re.compile(r"[0-9a-f]{64}")
 
 
 class FamilyState:
-    __slots__ = ("image", "last", "stable", "run_config", "build", "data")
+    __slots__ = ("image", "last", "stable", "run_config", "build", "data", "adopted")
 
     def __init__(
         self,
@@ -38,6 +43,7 @@ class FamilyState:
         run_config: RunConfig | None = None,
         build: dict[str, object] | None = None,
         data: DataPolicy | None = None,
+        adopted: list[str] | None = None,
     ) -> None:
         self.image = image
         self.last = last
@@ -47,16 +53,19 @@ class FamilyState:
         self.build = build or {}
         # Snapshots at upgrade and how many to keep (dcv-IMAGENAME); None: the defaults.
         self.data = data
+        # IDs of containers another state directory made, taken over by `adopt`.
+        self.adopted = adopted or []
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "schema": SCHEMA_VERSION,
+            "schema": ADOPTION_SCHEMA if self.adopted else SCHEMA_VERSION,
             "image": self.image,
             "last": self.last,
             "stable": self.stable,
             "run_config": self.run_config.to_dict() if self.run_config else None,
             "build": self.build,
             **({"data": self.data.to_dict()} if self.data else {}),
+            **({"adopted": self.adopted} if self.adopted else {}),
         }
 
 
@@ -98,10 +107,10 @@ def _from_document(image: str, document: object) -> FamilyState:
     schema = document.get("schema")
     if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
         raise ValueError("it has no valid schema version")
-    if schema > SCHEMA_VERSION:
+    if schema > ADOPTION_SCHEMA:
         raise DockervisorError(
             f"the state file {paths.family_state_file(image)} was written by a newer "
-            f"dockervisor (schema {schema}, this one knows {SCHEMA_VERSION}); upgrade "
+            f"dockervisor (schema {schema}, this one knows {ADOPTION_SCHEMA}); upgrade "
             "dockervisor"
         )
     # Schema upgrades go here, one step per version. 1 -> 2 only added fields
@@ -119,7 +128,10 @@ def _from_document(image: str, document: object) -> FamilyState:
     run_config = None if raw_config is None else RunConfig.from_dict(raw_config)
     raw_data = document.get("data")  # optional: files from before snapshots have none
     data = None if raw_data is None else DataPolicy.from_dict(raw_data)
-    return FamilyState(image, last, stable, run_config, build, data)
+    adopted = document.get("adopted", [])
+    if not (isinstance(adopted, list) and all(isinstance(i, str) and _CONTAINER_ID.fullmatch(i) for i in adopted)):
+        raise ValueError("adopted must be a list of container IDs")
+    return FamilyState(image, last, stable, run_config, build, data, adopted)
 
 
 def known_families() -> list[str]:
@@ -136,10 +148,23 @@ def known_families() -> list[str]:
     return sorted(stem for stem in stems if is_image_name(stem))
 
 
-def require_known_family(image: str, containers: Sized) -> None:
-    """Refuse a family nobody made: most likely a typo, and never worth a silent success."""
+def require_known_family(image: str, containers: Sized, others: Sized = ()) -> None:
+    """Refuse a family nobody made here: most likely a typo, and never worth a
+    silent success; or one whose containers (`others`) another state directory made."""
     if not containers and not family_exists(image):
+        if others:
+            raise not_ours(image, len(others))
         raise unknown_family(image)
+
+
+def not_ours(image: str, count: int) -> DockervisorError:
+    """A family whose containers another state directory made: look, do not touch."""
+    return DockervisorError(
+        f"{image!r} is not this state directory's ({paths.home()}): the {count} container(s) "
+        "with its label on this engine were made by another one (another user's HOME or "
+        f"DOCKERVISOR_HOME), so dockervisor leaves them alone; `dockervisor status --all` shows "
+        f"them, and `dockervisor adopt {image}` takes the family over here"
+    )
 
 
 def unknown_family(image: str) -> DockervisorError:

@@ -1,0 +1,38 @@
+"""`dockervisor adopt IMAGENAME`: take over, on purpose, a family that another
+state directory made on a shared engine (see ownership.py)."""
+
+from __future__ import annotations
+
+from dockervisor.engine import query as engine
+from dockervisor.store import state
+from dockervisor.context import Context
+from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.ownership import strangers
+
+
+def adopt(ctx: Context, image: str) -> int:
+    with ctx.family_change(image, "adopt", creates=True) as entry:
+        labelled = engine.labelled_containers(ctx.docker, image)
+        theirs = strangers(labelled, ctx.docker.members(image, labelled))
+        if not theirs:
+            if not labelled and not state.family_exists(image):
+                raise state.unknown_family(image)
+            entry.outcome = "no-op"
+            ctx.info(f"every container of {image!r} on this engine is already this state directory's")
+            return EXIT_OK
+        family = state.load(image)
+        family.adopted = sorted({*family.adopted, *(c.id for c in theirs)})
+        entry.container = ", ".join(c.name for c in theirs)
+        if ctx.dry_run:
+            ctx.info(f"would adopt {entry.container}")
+            return EXIT_OK
+        try:
+            state.save(family)
+        except DockervisorError as error:
+            raise DockervisorError(f"nothing was adopted: {error.message}") from None
+    for container in theirs:
+        print(container.name, file=ctx.stdout)
+    marks = "its last and stable marks are unknown here: set them with `dockervisor stable mark`"
+    ctx.info(f"adopted {len(theirs)} container(s) of {image!r}; {marks if not family.last else 'its marks stay'}")
+    ctx.stdout.flush()
+    return EXIT_OK
