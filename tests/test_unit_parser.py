@@ -42,6 +42,7 @@ ORDERS = [
     (["prune", "app", "--keep", "2", "--dry-run"], ["prune", "--keep", "2", "--dry-run", "app"]),
     (["rm", "dcv_app_1", "dcv_app_2", "--force"], ["rm", "dcv_app_1", "--force", "dcv_app_2"]),
     (["forget", "app", "--volumes"], ["forget", "--volumes", "app"]),
+    (["adopt", "app", "--dry-run"], ["adopt", "--dry-run", "app"]),
     (["pull", "app", "reg.example/app:1", "--no-pull", "--overrides", "f"],
      ["pull", "--no-pull", "app", "--overrides", "f", "reg.example/app:1"]),
     (["config", "app", "--json"], ["config", "--json", "app"]),

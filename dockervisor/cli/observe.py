@@ -50,6 +50,10 @@ def declare_list(p: Parser) -> None:
     p.add_argument("image", metavar="IMAGENAME", nargs="?", type=image_name)
     add_json(p)
     add_wide(p)
+    p.add_argument(
+        "--all", action="store_true", dest="every",
+        help="list: also the families other state directories made on this engine",
+    )  # fmt: skip
     p.set_defaults(handler=run_list)
 
 
@@ -57,7 +61,7 @@ def run_list(args: argparse.Namespace) -> int:
     from dockervisor.commands import list as listing
 
     if args.what is None:
-        return listing.families(context(args), args.json)
+        return listing.families(context(args), args.json, args.every)
     if args.image is None:
         raise usage_error(f"usage: dockervisor list {args.what} IMAGENAME")
     if args.what == "images":

@@ -9,6 +9,7 @@ from dockervisor.store.state import require_known_family
 from dockervisor.context import Context
 from dockervisor.errors import EXIT_OK
 from dockervisor.store.files import exists_private
+from dockervisor.ownership import strangers
 from dockervisor.output import Column
 
 
@@ -17,7 +18,9 @@ def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
     files = (paths.family_history_file(image), paths.family_previous_history_file(image))
     if not state.family_exists(image) and not any(exists_private(path) for path in files):
         # No record of ours; containers with its label still make it a family.
-        require_known_family(image, engine.family_containers(ctx.docker, image))
+        labelled = engine.labelled_containers(ctx.docker, image)
+        mine = ctx.docker.members(image, labelled)
+        require_known_family(image, mine, strangers(labelled, mine))
     entries = history_log.read(image, limit)
     if as_json:
         ctx.document({"image": image, "entries": entries})

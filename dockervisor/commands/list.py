@@ -16,21 +16,27 @@ from dockervisor.context import Context
 from dockervisor.errors import EXIT_FAILED, EXIT_OK
 from dockervisor.config.names import is_image_name
 from dockervisor.output import Column
+from dockervisor.ownership import strangers
 from dockervisor.timefmt import iso_utc, parse_docker_time
 
 
-def families(ctx: Context, as_json: bool) -> int:
-    containers = engine.all_family_containers(ctx.docker)
-    names = set(state.known_families())
-    names.update(c.family for c in containers if is_image_name(c.family))
-    _, damaged = load_families(sorted(names))
+def families(ctx: Context, as_json: bool, every: bool = False) -> int:
+    """The families this state directory knows; with `every`, also the ones
+    other state directories made on the engine, marked as not ours."""
+    labelled = engine.all_labelled_containers(ctx.docker)
+    known = state.known_families()
+    others = sorted({c.family for c in labelled if is_image_name(c.family)} - set(known)) if every else []
+    _, damaged = load_families(known)
     listed, rows = [], []
-    for name in sorted(names):
-        members = [c for c in containers if c.family == name]
+    for name in sorted([*known, *others]):
+        ours = name in known
+        found = [c for c in labelled if c.family == name]
+        members = ctx.docker.members(name, found) if ours else found
         running = next((c.name for c in members if c.active), None)
         listed.append({"image": name, "containers": len(members), "running": running,
-                       "damaged": name in damaged})  # fmt: skip
-        rows.append([name + (" (damaged)" if name in damaged else ""), str(len(members)), running or "-"])
+                       "damaged": name in damaged, "ours": ours})  # fmt: skip
+        shown = name + (" (damaged)" if name in damaged else "") + ("" if ours else " (not ours)")
+        rows.append([shown, str(len(members)), running or "-"])
     if as_json:
         ctx.document({"families": listed})
     else:
@@ -42,8 +48,9 @@ def families(ctx: Context, as_json: bool) -> int:
 
 def containers(ctx: Context, image: str, as_json: bool) -> int:
     family = state.load(image)
-    members = engine.family_containers(ctx.docker, image)
-    require_known_family(image, members)
+    labelled = engine.labelled_containers(ctx.docker, image)
+    members = ctx.docker.members(image, labelled)
+    require_known_family(image, members, strangers(labelled, members))
     images = engine.resolve_images(ctx.docker, [c.image for c in members])
     next_pruned = set(prunable(members, family))
     listed = []
