@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import struct
 import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -416,13 +417,23 @@ def _reader(handle: BinaryIO, path: str) -> tarfile.TarFile:
         raise DockervisorError(f"{path} is not a dockervisor archive ({error})") from None
 
 
+# What tarfile and the bytes of a damaged file can raise besides TarError:
+# a cut header (EOFError), a bad number field (struct.error, ValueError,
+# OverflowError), a name that is not UTF-8 (UnicodeError, a ValueError).
+_READ_ERRORS = (tarfile.TarError, EOFError, struct.error, ValueError, OverflowError)
+
+
 @contextmanager
 def _opened(path: str) -> Iterator[BinaryIO]:
-    """The archive, opened for reading, with OS errors as one line."""
+    """The archive, opened for reading; OS errors as one line, and whatever
+    a damaged file makes tarfile raise as a DockervisorError naming it."""
     with paths.reported("read", path):
         handle = open(path, "rb")  # noqa: SIM115 (closed below)
     with handle, paths.reported("read", path):
-        yield handle
+        try:
+            yield handle
+        except _READ_ERRORS as error:
+            raise _damaged(path, str(error) or type(error).__name__) from None
 
 
 def _damaged(path: str, reason: str) -> DockervisorError:
