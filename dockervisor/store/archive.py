@@ -434,6 +434,10 @@ def _opened(path: str) -> Iterator[BinaryIO]:
             yield handle
         except _READ_ERRORS as error:
             raise _damaged(path, str(error) or type(error).__name__) from None
+        except DockervisorError as error:  # a member refused: which archive holds it
+            if path in error.message:
+                raise
+            raise DockervisorError(f"{path}: {error.message}") from None
 
 
 def _damaged(path: str, reason: str) -> DockervisorError:
