@@ -205,6 +205,19 @@ def read_manifest(path: str) -> Manifest:
         return _manifest_of(tar, next(_members(tar, path), None), path)
 
 
+def read_manifest_and_end(path: str) -> Manifest:
+    """The manifest, and a look at the end: every archive dockervisor writes
+    ends with the end-of-archive blocks, on a block boundary, so a file cut
+    short is seen without reading it all (check reads it all)."""
+    manifest = read_manifest(path)
+    with _opened(path) as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - len(END_OF_ARCHIVE)))
+        if size % BLOCK or handle.read().strip(b"\0"):
+            raise _damaged(path, "it is cut short (it does not end as a whole archive does)")
+    return manifest
+
+
 def check(path: str) -> Manifest:
     """Read the whole archive (headers only: data is skipped over) and check
     every member; the manifest, or a DockervisorError naming what is wrong."""

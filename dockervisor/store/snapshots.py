@@ -84,7 +84,7 @@ def _read(image: str, path: str) -> Snapshot:
         info = os.lstat(path)
     if not stat.S_ISREG(info.st_mode):
         raise DockervisorError(f"{path} is not a regular file; dockervisor leaves it alone")
-    manifest = archive.read_manifest(path)
+    manifest = archive.read_manifest_and_end(path)
     if manifest.family != image:
         raise DockervisorError(f"{path} is a snapshot of {manifest.family!r}, not of {image!r}")
     return Snapshot(path, manifest, info.st_size)
