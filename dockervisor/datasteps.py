@@ -13,7 +13,7 @@ does not come up (see switch.bring_up, which calls `before_start` and
 
 from __future__ import annotations
 
-from dockervisor import datacopy
+from dockervisor import datacopy, datarecovery
 from dockervisor.store import archive
 from dockervisor.engine import query as engine
 from dockervisor.store import snapshots
@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from dockervisor.context import Context
     from dockervisor.engine.query import ContainerSummary
     from dockervisor.store.history import Entry
+    from dockervisor.store.journal import Journal
     from dockervisor.store.state import FamilyState
 
 
@@ -61,12 +62,17 @@ class DataStep:
         self.restore = restore
         self.taken: snapshots.Snapshot | None = None
         self.restoring = False
+        self.journal: Journal | None = None  # what a kill -9 leaves for the next run to repair
         # A restore of what runs: on failure that same container comes back.
         self.comes_back = comes_back
 
     def before_start(self, ctx: Context, previous: str | None) -> None:
         """Snapshot the data `previous` (or else `last`, or the target) wrote,
         then restore, if this step restores."""
+        self.journal = datarecovery.begin(ctx, self.family.image, self.entry.action)
+        if self.journal is not None:  # before the first change to the data
+            self.journal.running = previous
+            self.journal.write()
         source = next(
             (name for name in (previous, self.family.last, self.target) if name and name in self.existing), None
         )
@@ -80,11 +86,22 @@ class DataStep:
             self.taken = snapshots.take(ctx, self.family, source, document, protect)
         if self.taken is not None:
             self.entry.message = f"the data of {source} before is the snapshot {self.taken.path}"
+            self._journal(before=self.taken.path)  # whole on disk: from here on, the way back
         if self.restore is not None:
+            self._journal(restore={
+                "archive": self.restore.path,
+                "into": [[index, m.target, m.type, m.source] for index, m in self.restore.into],
+            })  # fmt: skip
             self.restoring = True
             datacopy.restore(ctx, self.restore.path, self.family.image, self.helper, self.restore.into)
             before = f"; {self.entry.message}" if self.entry.message else ""
             self.entry.message = f"data from {self.restore.what}{before}"
+
+    def _journal(self, **changes: object) -> None:
+        if self.journal is not None:
+            for key, value in changes.items():
+                setattr(self.journal, key, value)
+            self.journal.write()
 
     def put_back(self, ctx: Context, fate: str) -> str:
         """Put the data back as it was before the start, if it may have
