@@ -82,6 +82,14 @@ def _remove_quietly(started: Journal) -> None:
 
 def repair_interrupted(ctx: Context, image: str, action: str) -> None:
     """What a killed run left of the family: repaired, said and recorded."""
+    try:
+        _repair_all(ctx, image, action)
+    except BaseException:
+        ctx.docker.inherit_fds = ()  # the lock goes with the exception: no child may be handed it
+        raise
+
+
+def _repair_all(ctx: Context, image: str, action: str) -> None:
     _sweep_partials(ctx, image)
     journals, damaged = journal.found(image)
     refuses = action.startswith("start") or action == "backup"

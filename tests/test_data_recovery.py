@@ -57,6 +57,10 @@ def test_a_restore_killed_mid_way_is_put_back_by_the_next_command(project, cli, 
     sh(container, "rm /data/archived-* && echo current > /data/current && mkdir /data/dir && echo b > /data/dir/b")
     current = sh(container, LISTING)
 
+    files = sorted(cli.home.rglob("*"))
+    dry = cli("restore", app.family, archive, "--dry-run")
+    assert "would restore" in dry.err and sorted(cli.home.rglob("*")) == files  # no journal, no directory
+
     fed, done = tmp_path / "fed", tmp_path / "done"
     # The restore's helper gets a third of the archive, then nothing for 6 s.
     slow = docker_wrapper(tmp_path / "bin", f"""case " $* " in *" --interactive "*)
@@ -125,6 +129,9 @@ def test_an_upgrade_killed_after_its_snapshot_goes_back_to_what_ran(project, cli
     v1 = cli("start", "new", app.family, *FAST).out.strip()
     before = sh(v1, LISTING)
     app.build(cmd=f"echo v2 > /data/format; touch /data/migrated; {SLEEP}", expose=(), content="v2")
+    files = sorted(cli.home.rglob("*"))
+    cli("start", "new", app.family, "--snapshot", "--dry-run")
+    assert sorted(cli.home.rglob("*")) == files  # no journal, no snapshot directory
     upgrade = cli.popen("start", "new", app.family, "--snapshot", "--settle", "60")
     wait_for(lambda: [n for n in running_names(app.family) if n != v1] or upgrade.poll() is not None,
              120, "the new container to run")  # fmt: skip
