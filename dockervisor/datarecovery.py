@@ -49,16 +49,18 @@ import os
 import re
 import time
 
-from dockervisor import datacopy
 from dockervisor.engine import argv as docker_argv, query as engine
-from dockervisor.store import archive, history, journal, paths, state
-from dockervisor.store.archive import ArchivedMount
+from dockervisor.store import history, journal, paths, state
 from dockervisor.store.journal import Journal
 from dockervisor.errors import DockervisorError
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from dockervisor.context import Context
+    from dockervisor.store.archive import ArchivedMount
+
+# datacopy and archive (tarfile) are imported only for a repair: every change
+# of every family comes through here, and most have nothing to repair.
 
 _PARTIAL = re.compile(r"\.(?P<base>.+)\.(?P<pid>[0-9]{1,10})\.partial")
 
@@ -129,6 +131,8 @@ def _repair(ctx: Context, interrupted: Journal) -> str:
         done.append(f"unpaused {interrupted.pause}")
     source, into = _data_to_put_back(interrupted)
     if source is not None:
+        from dockervisor import datacopy
+
         running = [c.name for c in engine.family_containers(ctx.docker, image) if c.active]
         if running:  # nothing may write into the volumes meanwhile
             ctx.docker.change(docker_argv.stop(running))
@@ -144,6 +148,9 @@ def _repair(ctx: Context, interrupted: Journal) -> str:
 def _data_to_put_back(interrupted: Journal) -> tuple[str | None, list[tuple[int, ArchivedMount]]]:
     """The archive whose data the family gets back, and where it goes; None
     if no volume can have changed."""
+    from dockervisor.store import archive
+    from dockervisor.store.archive import ArchivedMount
+
     if interrupted.before is not None:
         manifest = archive.check(interrupted.before)
         if manifest.family != interrupted.image:
