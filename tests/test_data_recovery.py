@@ -191,3 +191,35 @@ def test_damaged_files_are_reported_by_every_command_that_meets_them(project, cl
     finally:
         state_file.write_bytes(kept)
     assert running_names(app.family) == [first]
+
+
+def test_a_start_with_data_killed_mid_restore_goes_back_to_what_ran(project, cli, base_image, tmp_path) -> None:
+    app = project("killwithdata")
+    app.build(cmd="[ -f /data/big-6 ] || for n in 1 2 3 4 5 6; do head -c 200000 /dev/urandom > /data/big-$n; done;"
+                  f" echo v1 > /data/format; {SLEEP}", expose=(), content="v1")  # fmt: skip
+    v1 = cli("start", "new", app.family, *FAST).out.strip()
+    cli("stable", app.family)
+    app.build(cmd=f"rm -f /data/big-*; echo v2 > /data/format; {SLEEP}", expose=(), content="v2")
+    v2 = cli("start", "new", app.family, "--snapshot", *FAST).out.strip()  # v1's data, kept
+    wait_for(lambda: "v2" in sh(v2, "cat /data/format"), 30, "v2 to write its data")
+    v2_data = sh(v2, LISTING)
+
+    fed, done = tmp_path / "fed", tmp_path / "done"
+    slow = docker_wrapper(tmp_path / "bin", f"""case " $* " in *" --interactive "*)
+    {{ head -c 400000; touch {fed}; sleep 6; }} | {docker_real()} "$@"; status=$?; touch {done}; exit $status;;
+esac""")
+    back = cli.popen("start", "stable", app.family, "--with-data", *FAST,
+                     env={**slow, "DOCKERVISOR_HELPER_IMAGE": base_image})  # fmt: skip
+    wait_for(lambda: fed.exists() or back.poll() is not None, 60, "the restore of v1's data to be under way")
+    time.sleep(1)
+    kill_9(back)
+    wait_for(done.exists, 60, "the helper the killed run left to end")
+    half = volume_listing(f"{app.family}_data", base_image)
+    assert "big-1" in half and "big-6" not in half and running_names(app.family) == []  # a mix, nothing runs
+
+    after = cli("start", "last", app.family, *FAST, env={"DOCKERVISOR_HELPER_IMAGE": base_image})
+    assert "was interrupted before it finished" in after.err
+    # v2 again, on its own data: never v2 on v1's half-restored data, nor v1 on v2's.
+    assert running_names(app.family) == [v2] and sh(v2, LISTING) == v2_data
+    entry = repair_entry(cli, app.family)
+    assert f"start stable {app.family} --with-data" in entry["message"] and f"started {v2} again" in entry["message"]
