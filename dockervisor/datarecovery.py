@@ -112,6 +112,8 @@ def _repair_all(ctx: Context, image: str, action: str) -> None:
             problem = (f"`{interrupted.command}` (pid {interrupted.pid}) was interrupted, and its "
                        f"repair failed: {error.message}")  # fmt: skip
             _record(ctx, image, interrupted.running, "failed", problem)
+            interrupted.killed = True  # entries from now on are not the run's own: open until repaired
+            interrupted.write()
             if refuses:
                 raise DockervisorError(f"{problem}; nothing else was done") from None
             ctx.info(f"warning: {problem}")

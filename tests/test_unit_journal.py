@@ -90,6 +90,7 @@ BAD = [
     ("restore-without-into", {"restore": {"archive": "/a.tar"}}),
     ("restore-relative", {"restore": {"archive": "a.tar", "into": []}}),
     ("history-not-a-pair", {"history": [1]}),
+    ("killed-not-a-bool", {"killed": "yes"}),
 ]
 
 
@@ -248,3 +249,21 @@ def test_partial_archives_of_runs_that_are_gone_are_swept(home: Path) -> None:
     finally:
         alive.kill()
         alive.wait()
+
+
+@pytest.mark.parametrize(("action", "refused"), [("start new", True), ("backup", True), ("stop", False)])
+def test_a_failed_repair_is_recorded_and_kept_for_the_next_command(tmp_path: Path, action: str, refused: bool) -> None:
+    entry = written(pid=dead_pid(), before=str(tmp_path / "gone.tar"))
+    ctx = Ctx()
+    if refused:
+        with pytest.raises(DockervisorError) as raised:
+            datarecovery.repair_interrupted(ctx, "app", action)  # type: ignore[arg-type]
+        assert "its repair failed" in raised.value.message and "gone.tar" in raised.value.message
+    else:
+        datarecovery.repair_interrupted(ctx, "app", action)  # type: ignore[arg-type]
+        assert any("its repair failed" in said for said in ctx.said)
+    (recorded,) = history.read("app")
+    assert (recorded["action"], recorded["outcome"]) == ("repair", "failed") and "gone.tar" in recorded["message"]
+    history.append("app", history.Entry("stop", "x"), 0)  # the command that went on, say
+    (kept,), _ = journal.found("app")
+    assert not journal.is_closed(kept)  # the next command tries again

@@ -14,7 +14,9 @@ state, under the family lock. It says:
 - `before`: the snapshot of the data before the change, set only once that
   snapshot is whole on disk;
 - `restore`: set just before a restore begins writing into volumes: the
-  archive and where each of its mount points goes.
+  archive and where each of its mount points goes;
+- `killed`: set by a repair that failed: the run is known dead, and the
+  journal open until a repair succeeds, whatever the history says since.
 
 A journal is closed (the run ended, whatever the outcome) when the run's own
 history entry follows it, when the run removed it on its way out, or when the
@@ -50,7 +52,7 @@ class Journal:
     """What one run of `action` is doing to the data of `image`."""
 
     __slots__ = ("image", "action", "command", "pid", "history", "running", "pause", "partial", "before",
-                 "restore", "path")  # fmt: skip
+                 "restore", "killed", "path")  # fmt: skip
 
     def __init__(self, image: str, action: str, command: str, pid: int | None = None) -> None:
         self.image = image
@@ -64,6 +66,8 @@ class Journal:
         self.before: str | None = None
         # {"archive": PATH, "into": [[index, target, type, source], ...]}
         self.restore: dict | None = None
+        # Set by a repair that failed: its run is known dead, open until repaired.
+        self.killed = False
         self.path = journal_file(image, self.pid)
 
     def to_dict(self) -> dict[str, object]:
@@ -76,6 +80,7 @@ class Journal:
             "history": list(self.history),
             **{key: getattr(self, key) for key in _KEYS},
             "restore": self.restore,
+            "killed": self.killed,
         }
 
     def write(self) -> None:
@@ -117,6 +122,10 @@ class Journal:
                 raise ValueError(f"{key} must be an absolute path or null")
             setattr(journal, key, value)
         journal.restore = _restore_from(document.get("restore"))
+        killed = document.get("killed", False)
+        if not isinstance(killed, bool):
+            raise ValueError("killed must be true or false")
+        journal.killed = killed
         return journal
 
 
@@ -199,6 +208,8 @@ def is_alive(pid: int) -> bool:
 def is_closed(journal: Journal) -> bool:
     """Whether the run's change ended: its history entry was written since,
     or it still runs (it let the lock go). Else it was killed mid-way."""
+    if journal.killed:
+        return False
     if history_mark(journal.image) != tuple(journal.history):
         return True
     # This run has written no journal yet: one with its pid is a dead run's.
