@@ -93,6 +93,7 @@ def repair_interrupted(ctx: Context, image: str, action: str) -> None:
 
 def _repair_all(ctx: Context, image: str, action: str) -> None:
     _sweep_partials(ctx, image)
+    _sweep_journal_leftovers(image)
     journals, damaged = journal.found(image)
     refuses = action.startswith("start") or action == "backup"
     for message in damaged.values():
@@ -209,6 +210,21 @@ def _sweep_partials(ctx: Context, image: str) -> None:
             path = os.path.join(directory, name)
             if _remove_if_there(path):
                 ctx.info(f"removed {path}, left by a run that was killed")
+
+
+def _sweep_journal_leftovers(image: str) -> None:
+    """The temporary file of a journal write a kill cut short (its journal
+    is the one before, whole: writes are atomic)."""
+    directory = journal.journal_dir()
+    if not paths.existing_private_dir(directory):
+        return
+    leftover = re.compile(re.escape(image) + r"\.[0-9]{1,10}\.json\.(?P<pid>[0-9]{1,10})\.tmp")
+    with paths.reported("list", directory):
+        names = os.listdir(directory)
+    for name in names:
+        match = leftover.fullmatch(name)
+        if match is not None and not _run_is_alive(int(match.group("pid"))):
+            _remove_if_there(os.path.join(directory, name))
 
 
 def _run_is_alive(pid: int) -> bool:

@@ -239,8 +239,15 @@ def test_partial_archives_of_runs_that_are_gone_are_swept(home: Path) -> None:
             for name in (f".a.tar.{gone}.partial", f".a.tar.{alive.pid}.partial", "a.tar", f"a.tar.{gone}.partial"):
                 Path(directory, name).write_bytes(b"x")
             made.append(Path(directory))
+        leftovers = Path(journal.journal_dir())
+        paths.ensure_private_dir(str(leftovers))
+        for name in (f"app.7.json.{gone}.tmp", f"app.7.json.{alive.pid}.tmp", f"app-two.7.json.{gone}.tmp"):
+            (leftovers / name).write_bytes(b"{")
         ctx = Ctx()
         datarecovery.repair_interrupted(ctx, "app", "stop")  # type: ignore[arg-type]
+        assert sorted(p.name for p in leftovers.iterdir()) == sorted(
+            [f"app.7.json.{alive.pid}.tmp", f"app-two.7.json.{gone}.tmp"]  # a live run's; another family's
+        )
         for directory in made:
             assert sorted(p.name for p in directory.iterdir()) == sorted(
                 [f".a.tar.{alive.pid}.partial", "a.tar", f"a.tar.{gone}.partial"]
