@@ -9,6 +9,10 @@ does not come up (see switch.bring_up, which calls `before_start` and
   current data, then the data of the target's snapshot (or of the archive)
   restored; if the target does not come up, the snapshot is put back before
   the container that ran comes back.
+
+Each step writes a journal (store/journal.py) before it changes the data,
+and the snapshot before into it once that is whole: a kill -9 mid-way is
+repaired by the family's next command (datarecovery.py).
 """
 
 from __future__ import annotations
