@@ -216,6 +216,11 @@ MUTANTS = [
       "test_unit_journal.py::test_partial_archives_of_runs_that_are_gone_are_swept"),
     M("dry-run-writes-a-journal", "datarecovery.py", "if ctx.dry_run:", "if False:",
       "test_data_recovery.py::test_an_upgrade_killed_after_its_snapshot_goes_back_to_what_ran"),
+    M("a-failed-repair-closes-its-journal", "store/journal.py", "if journal.killed:", "if False:",
+      "test_unit_journal.py::test_a_failed_repair_is_recorded_and_kept_for_the_next_command"),
+    M("journal-leftovers-kept", "datarecovery.py",
+      'if match is not None and not _run_is_alive(int(match.group("pid"))):', "if False:",
+      "test_unit_journal.py::test_partial_archives_of_runs_that_are_gone_are_swept"),
 ]  # fmt: skip
 
 
