@@ -66,8 +66,9 @@ def _note_paused(ctx: Context, reports: list[dict]) -> None:
     for r in reports:
         if r["state"] == "paused":
             ctx.info(
-                f"warning: {r['container']} of {r['image']} is paused (as a backup that was killed "
-                f"leaves it); the next `dockervisor start` or `backup` of {r['image']} unpauses it"
+                f"warning: {r['container']} of {r['image']} is paused (a backup pauses it while it "
+                f"copies; one that was killed leaves it so: the next `dockervisor start` or `backup` "
+                f"of {r['image']} unpauses it)"
             )
 
 
