@@ -30,6 +30,11 @@ def volume_listing(volume: str, image: str) -> str:
     return docker("run", "--rm", "--network", "none", "-v", f"{volume}:/data", image, "sh", "-c", LISTING).stdout
 
 
+def written(listing: str, prefix: str) -> int:
+    """How many of the six files PREFIX-N a listing holds (docker cp's order is the directory's)."""
+    return sum(f"./{prefix}-{n}\n" in listing for n in range(1, 7))
+
+
 def kill_9(process) -> None:  # type: ignore[no-untyped-def]
     process.send_signal(signal.SIGKILL)
     process.communicate(timeout=30)  # waited for: not a zombie
@@ -74,7 +79,7 @@ esac""")
     wait_for(done.exists, 60, "the helper the killed run left to end")
     volume = f"{app.family}_data"
     half = volume_listing(volume, base_image)
-    assert half != current and "archived-1" in half and "archived-6" not in half  # the kill landed mid-way
+    assert half != current and 0 < written(half, "archived") < 6  # the kill landed mid-way: a mix
     assert running_names(app.family) == [] and len(journals(cli)) == 1
 
     after = cli("start", "last", app.family, *FAST)
@@ -182,11 +187,13 @@ def test_damaged_files_are_reported_by_every_command_that_meets_them(project, cl
     kept = state_file.read_bytes()
     state_file.write_bytes(b"")
     try:
-        for args, code in ((("status", app.family), 1), (("status",), 1), (("list",), 1),
-                           (("start", "last", app.family), 1), (("backup", app.family), 1),
-                           (("snapshots", app.family), 1), (("restore", app.family, str(good)), 1)):  # fmt: skip
-            said = cli(*args, expect=None)
-            assert said.code == code and str(state_file) in said.err, (args, said)
+        for args in (("status", app.family), ("status",), ("list",), ("list", "containers", app.family),
+                     ("start", "last", app.family), ("start", "new", app.family, "--snapshot"),
+                     ("start", "stable", app.family, "--with-data"), ("stable", app.family),
+                     ("prune", app.family), ("backup", app.family), ("snapshots", app.family),
+                     ("restore", app.family, str(good)), ("restore", app.family, str(good), "--dry-run")):  # fmt: skip
+            said = cli(*args, expect=1)
+            assert str(state_file) in said.err and "damaged" in said.err, (args, said)
         assert state_file.read_bytes() == b""  # reported, never replaced
     finally:
         state_file.write_bytes(kept)
@@ -215,7 +222,7 @@ esac""")
     kill_9(back)
     wait_for(done.exists, 60, "the helper the killed run left to end")
     half = volume_listing(f"{app.family}_data", base_image)
-    assert "big-1" in half and "big-6" not in half and running_names(app.family) == []  # a mix, nothing runs
+    assert 0 < written(half, "big") < 6 and running_names(app.family) == []  # a mix, nothing runs
 
     after = cli("start", "last", app.family, *FAST, env={"DOCKERVISOR_HELPER_IMAGE": base_image})
     assert "was interrupted before it finished" in after.err
