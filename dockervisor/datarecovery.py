@@ -5,9 +5,10 @@ command that takes the family's lock (Context.family_change calls
 What a run writes in its journal (store/journal.py), and when:
 
 1. `restore`, `start ... --with-data` and a snapshot-taking `start new`
-   write a journal before their data step changes anything: the container
-   that ran before (`running`), which the start has stopped. A backup writes
-   one before it pauses: the container it pauses and its partial archive.
+   write a journal before they change anything (before the start stops what
+   runs): the container that runs (`running`), to come back to. A backup
+   writes one before it pauses: the container it pauses and its partial
+   archive.
 2. Once the snapshot of the data before is whole on disk (renamed into
    place, synced), its path (`before`).
 3. Just before a restore writes into a volume: the archive and where each of
@@ -17,8 +18,9 @@ What a run writes in its journal (store/journal.py), and when:
 
 What the repair does with a journal left by a run that died (crash points):
 
-- Killed before (2): nothing was written into a volume; the data is whole.
-  The partial snapshot is swept; `running` is started again.
+- Killed before (2), while the container that ran is stopped or its data
+  copied: nothing was written into a volume; the data is whole. The partial
+  snapshot is swept; `running` is started again.
 - Killed between (2) and the end: the data may be half restored, or changed
   by a new container that was starting. It is put back from `before`, with
   every container of the family stopped first, and `running` is started

@@ -70,13 +70,22 @@ class DataStep:
         # A restore of what runs: on failure that same container comes back.
         self.comes_back = comes_back
 
+    def begin(self, ctx: Context, containers: list[ContainerSummary]) -> DataStep:
+        """The journal, before the start changes anything (it stops what runs
+        first): naming what runs, as switch.bring_up will come back to it."""
+        self.journal = datarecovery.begin(ctx, self.family.image, self.entry.action)
+        if self.journal is not None:
+            active = [c.name for c in containers if c.active]
+            self.journal.running = self.family.last if self.family.last in active else next(iter(active), None)
+            self.journal.write()
+        return self
+
     def before_start(self, ctx: Context, previous: str | None) -> None:
         """Snapshot the data `previous` (or else `last`, or the target) wrote,
         then restore, if this step restores."""
-        self.journal = datarecovery.begin(ctx, self.family.image, self.entry.action)
-        if self.journal is not None:  # before the first change to the data
-            self.journal.running = previous
-            self.journal.write()
+        if self.journal is None:
+            self.journal = datarecovery.begin(ctx, self.family.image, self.entry.action)
+        self._journal(running=previous)  # before the first change to the data
         source = next(
             (name for name in (previous, self.family.last, self.target) if name and name in self.existing), None
         )
@@ -139,7 +148,7 @@ class DataStep:
 
 def upgrade(ctx: Context, family: FamilyState, containers: list[ContainerSummary], entry: Entry) -> DataStep:
     """`start new --snapshot`: checked, like every data step, before anything changes."""
-    return DataStep(family, containers, entry, datacopy.helper_image(ctx, family.image))
+    return DataStep(family, containers, entry, datacopy.helper_image(ctx, family.image)).begin(ctx, containers)
 
 
 def with_data(
@@ -161,7 +170,8 @@ def with_data(
             f"dcv-{image}), `restore` and `--with-data`; see `dockervisor snapshots {image}`"
         )
     restore = checked(ctx, family, snapshot.path, target, f"the snapshot {snapshot.path}")
-    return DataStep(family, containers, entry, datacopy.helper_image(ctx, image), target, restore)
+    step = DataStep(family, containers, entry, datacopy.helper_image(ctx, image), target, restore)
+    return step.begin(ctx, containers)
 
 
 def checked(ctx: Context, family: FamilyState, path: str, container: str | None, what: str) -> Restore:

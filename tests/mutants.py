@@ -221,6 +221,10 @@ MUTANTS = [
     M("journal-leftovers-kept", "datarecovery.py",
       'if match is not None and not _run_is_alive(int(match.group("pid"))):', "if False:",
       "test_unit_journal.py::test_partial_archives_of_runs_that_are_gone_are_swept"),
+    M("journal-only-once-the-old-container-stopped", "datasteps.py",
+      "return DataStep(family, containers, entry, datacopy.helper_image(ctx, family.image)).begin(ctx, containers)",
+      "return DataStep(family, containers, entry, datacopy.helper_image(ctx, family.image))",
+      "test_data_recovery.py::test_an_upgrade_killed_while_it_stops_the_old_container_starts_it_again"),
 ]  # fmt: skip
 
 

@@ -230,3 +230,22 @@ esac""")
     assert running_names(app.family) == [v2] and sh(v2, LISTING) == v2_data
     entry = repair_entry(cli, app.family)
     assert f"start stable {app.family} --with-data" in entry["message"] and f"started {v2} again" in entry["message"]
+
+
+def test_an_upgrade_killed_while_it_stops_the_old_container_starts_it_again(project, cli, tmp_path) -> None:
+    app = project("killstop")
+    app.build(cmd=SLEEP, expose=())
+    v1 = cli("start", "new", app.family, *FAST).out.strip()
+    app.build(cmd=SLEEP, expose=(), content="v2")
+    stopping = tmp_path / "stopping"
+    slow_stop = docker_wrapper(tmp_path / "bin", f'[ "$1" = stop ] && touch {stopping} && sleep 3')
+    upgrade = cli.popen("start", "new", app.family, "--snapshot", *FAST, env=slow_stop)
+    wait_for(lambda: stopping.exists() or upgrade.poll() is not None, 60, "the stop of the old container")
+    kill_9(upgrade)
+    wait_for(lambda: running_names(app.family) == [], 60, "the stop the killed run asked for")
+
+    after = cli("prune", app.family)  # a command that starts nothing itself
+    assert "was interrupted before it finished" in after.err and running_names(app.family) == [v1]
+    entry = repair_entry(cli, app.family)
+    assert f"started {v1} again" in entry["message"] and entry["container"] == v1
+    assert journals(cli) == []
