@@ -91,6 +91,7 @@ BAD = [
     ("restore-relative", {"restore": {"archive": "a.tar", "into": []}}),
     ("history-not-a-pair", {"history": [1]}),
     ("killed-not-a-bool", {"killed": "yes"}),
+    ("started-not-a-number", {"started": "yesterday"}),
 ]
 
 
@@ -274,3 +275,17 @@ def test_a_failed_repair_is_recorded_and_kept_for_the_next_command(tmp_path: Pat
     history.append("app", history.Entry("stop", "x"), 0)  # the command that went on, say
     (kept,), _ = journal.found("app")
     assert not journal.is_closed(kept)  # the next command tries again
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="start times come from /proc")
+def test_a_pid_given_to_a_later_process_does_not_close_a_journal() -> None:
+    assert written().started == journal.process_start(os.getpid()) is not None
+    later = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        started = journal.process_start(later.pid)
+        assert started is not None
+        assert journal.is_closed(written(pid=later.pid, started=started))  # that very run, alive
+        assert not journal.is_closed(written(pid=later.pid, started=started - 1))  # the killed run's number, reused
+    finally:
+        later.kill()
+        later.wait()

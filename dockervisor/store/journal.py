@@ -20,8 +20,10 @@ state, under the family lock. It says:
 
 A journal is closed (the run ended, whatever the outcome) when the run's own
 history entry follows it, when the run removed it on its way out, or when the
-run is still alive (it let the lock go, so its change is over). Only a journal
-whose run died before any of that is repaired.
+run is still alive (it let the lock go, so its change is over; the run is
+known by its pid and, where /proc tells, its start time, so that a pid given
+to a later process does not pass for it). Only a journal whose run died
+before any of that is repaired.
 """
 
 from __future__ import annotations
@@ -51,14 +53,15 @@ def journal_file(image: str, pid: int) -> str:
 class Journal:
     """What one run of `action` is doing to the data of `image`."""
 
-    __slots__ = ("image", "action", "command", "pid", "history", "running", "pause", "partial", "before",
-                 "restore", "killed", "path")  # fmt: skip
+    __slots__ = ("image", "action", "command", "pid", "started", "history", "running", "pause", "partial",
+                 "before", "restore", "killed", "path")  # fmt: skip
 
     def __init__(self, image: str, action: str, command: str, pid: int | None = None) -> None:
         self.image = image
         self.action = action
         self.command = command
         self.pid = os.getpid() if pid is None else pid
+        self.started = process_start(self.pid) if pid is None else None  # tells a reused pid apart
         self.history = history_mark(image)
         self.running: str | None = None
         self.pause: str | None = None
@@ -77,6 +80,7 @@ class Journal:
             "action": self.action,
             "command": self.command,
             "pid": self.pid,
+            "started": self.started,
             "history": list(self.history),
             **{key: getattr(self, key) for key in _KEYS},
             "restore": self.restore,
@@ -111,6 +115,10 @@ class Journal:
             raise ValueError("history must be [inode, size]")
         journal = cls(image, action, command, pid)
         journal.history, journal.path = (mark[0], mark[1]), path
+        started = document.get("started")
+        if started is not None and not (isinstance(started, int) and not isinstance(started, bool)):
+            raise ValueError("started must be a number or null")
+        journal.started = started
         for key in ("running", "pause"):
             value = document.get(key)
             if value is not None and not (isinstance(value, str) and is_container_name(value)):
@@ -189,20 +197,42 @@ def found(image: str) -> tuple[list[Journal], dict[str, str]]:
     return journals, damaged
 
 
-def is_alive(pid: int) -> bool:
-    """Whether process `pid` still runs (a zombie, killed but not yet waited
-    for, does not)."""
+def is_alive(pid: int, started: int | None = None) -> bool:
+    """Whether process `pid` still runs: not a zombie (killed, not yet waited
+    for), and, if `started` is known, the same process, not a later one that
+    was given its number."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass  # another user's process has that number now: /proc tells
+    fields = _stat(pid)
+    if fields is None:
+        return True  # no /proc (macOS): it answered the signal
+    return fields[0] != b"Z" and (started is None or _start_of(fields) in (None, started))
+
+
+def process_start(pid: int) -> int | None:
+    """When process `pid` started, in clock ticks since boot; None where /proc is not."""
+    fields = _stat(pid)
+    return None if fields is None else _start_of(fields)
+
+
+def _stat(pid: int) -> list[bytes] | None:
+    """The fields of /proc/PID/stat after the command name: state first."""
     try:
         with open(f"/proc/{pid}/stat", "rb") as handle:
-            return handle.read().rsplit(b")", 1)[-1].split()[:1] != [b"Z"]
+            return handle.read().rsplit(b")", 1)[-1].split()
     except OSError:
-        return True  # no /proc (macOS): it answered the signal
+        return None
+
+
+def _start_of(fields: list[bytes]) -> int | None:
+    try:
+        return int(fields[19])  # field 22 of the line, starttime
+    except (IndexError, ValueError):
+        return None
 
 
 def is_closed(journal: Journal) -> bool:
@@ -213,4 +243,4 @@ def is_closed(journal: Journal) -> bool:
     if history_mark(journal.image) != tuple(journal.history):
         return True
     # This run has written no journal yet: one with its pid is a dead run's.
-    return journal.pid != os.getpid() and is_alive(journal.pid)
+    return journal.pid != os.getpid() and is_alive(journal.pid, journal.started)
