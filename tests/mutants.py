@@ -195,7 +195,7 @@ MUTANTS = [
       "self._journal(before=self.taken.path)  # whole on disk: from here on, the way back", "pass",
       "test_data_recovery.py::test_a_restore_killed_mid_way_is_put_back_by_the_next_command"),
     M("journal-closed-by-a-dead-run", "store/journal.py",
-      "return journal.pid != os.getpid() and is_alive(journal.pid)", "return True",
+      "return journal.pid != os.getpid() and is_alive(journal.pid, journal.started)", "return True",
       "test_data_recovery.py::test_a_restore_killed_mid_way_is_put_back_by_the_next_command"),
     M("repair-leaves-the-new-container-writing", "datarecovery.py",
       "ctx.docker.change(docker_argv.stop(running))", "pass",
