@@ -115,6 +115,9 @@ class Context:
             image, on_wait
         ):
             self.docker.inherit_fds = (fd,)
+            from dockervisor.datarecovery import repair_interrupted  # what a kill -9 left half done
+
+            repair_interrupted(self, image, action)
             try:
                 yield entry
             except DockervisorError as error:
