@@ -132,6 +132,9 @@ class Context:
             yield entry
             return
         with self.family_held(image, on_wait):
+            from dockervisor.datarecovery import repair_interrupted  # what a kill -9 left half done
+
+            repair_interrupted(self, image, action)
             try:
                 yield entry
             except DockervisorError as error:

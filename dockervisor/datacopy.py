@@ -82,8 +82,8 @@ def write_archive(ctx: Context, destination: str, manifest: Manifest, pause: boo
         for argv in _pause_around(name, pause, [docker_argv.copy_from(name, m.target) for m in manifest.mounts]):
             ctx.docker.change(argv)
         return 0
-    directory, base = os.path.split(destination)
-    temporary = os.path.join(directory, f".{base}.{os.getpid()}.partial")
+    directory = os.path.dirname(destination)
+    temporary = partial_path(destination)
     with paths.reported("write", destination):
         _remove_if_there(temporary)  # left by a run that was killed
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
@@ -104,6 +104,13 @@ def write_archive(ctx: Context, destination: str, manifest: Manifest, pause: boo
         _remove_quietly(temporary)
         raise
     return size
+
+
+def partial_path(destination: str) -> str:
+    """Where this run writes the archive `destination` until it is whole:
+    `.NAME.PID.partial` beside it (swept by the next run once PID is gone)."""
+    directory, base = os.path.split(destination)
+    return os.path.join(directory, f".{base}.{os.getpid()}.partial")
 
 
 def _pause_around(name: str, pause: bool, argvs: list[list[str]]) -> list[list[str]]:

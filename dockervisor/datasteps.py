@@ -9,11 +9,15 @@ does not come up (see switch.bring_up, which calls `before_start` and
   current data, then the data of the target's snapshot (or of the archive)
   restored; if the target does not come up, the snapshot is put back before
   the container that ran comes back.
+
+Each step writes a journal (store/journal.py) before it changes the data,
+and the snapshot before into it once that is whole: a kill -9 mid-way is
+repaired by the family's next command (datarecovery.py).
 """
 
 from __future__ import annotations
 
-from dockervisor import datacopy
+from dockervisor import datacopy, datarecovery
 from dockervisor.store import archive
 from dockervisor.engine import query as engine
 from dockervisor.store import snapshots
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
     from dockervisor.context import Context
     from dockervisor.engine.query import ContainerSummary
     from dockervisor.store.history import Entry
+    from dockervisor.store.journal import Journal
     from dockervisor.store.state import FamilyState
 
 
@@ -61,12 +66,26 @@ class DataStep:
         self.restore = restore
         self.taken: snapshots.Snapshot | None = None
         self.restoring = False
+        self.journal: Journal | None = None  # what a kill -9 leaves for the next run to repair
         # A restore of what runs: on failure that same container comes back.
         self.comes_back = comes_back
+
+    def begin(self, ctx: Context, containers: list[ContainerSummary]) -> DataStep:
+        """The journal, before the start changes anything (it stops what runs
+        first): naming what runs, as switch.bring_up will come back to it."""
+        self.journal = datarecovery.begin(ctx, self.family.image, self.entry.action)
+        if self.journal is not None:
+            active = [c.name for c in containers if c.active]
+            self.journal.running = self.family.last if self.family.last in active else next(iter(active), None)
+            self.journal.write()
+        return self
 
     def before_start(self, ctx: Context, previous: str | None) -> None:
         """Snapshot the data `previous` (or else `last`, or the target) wrote,
         then restore, if this step restores."""
+        if self.journal is None:
+            self.journal = datarecovery.begin(ctx, self.family.image, self.entry.action)
+        self._journal(running=previous)  # before the first change to the data
         source = next(
             (name for name in (previous, self.family.last, self.target) if name and name in self.existing), None
         )
@@ -80,11 +99,22 @@ class DataStep:
             self.taken = snapshots.take(ctx, self.family, source, document, protect)
         if self.taken is not None:
             self.entry.message = f"the data of {source} before is the snapshot {self.taken.path}"
+            self._journal(before=self.taken.path)  # whole on disk: from here on, the way back
         if self.restore is not None:
+            self._journal(restore={
+                "archive": self.restore.path,
+                "into": [[index, m.target, m.type, m.source] for index, m in self.restore.into],
+            })  # fmt: skip
             self.restoring = True
             datacopy.restore(ctx, self.restore.path, self.family.image, self.helper, self.restore.into)
             before = f"; {self.entry.message}" if self.entry.message else ""
             self.entry.message = f"data from {self.restore.what}{before}"
+
+    def _journal(self, **changes: object) -> None:
+        if self.journal is not None:
+            for key, value in changes.items():
+                setattr(self.journal, key, value)
+            self.journal.write()
 
     def put_back(self, ctx: Context, fate: str) -> str:
         """Put the data back as it was before the start, if it may have
@@ -118,7 +148,7 @@ class DataStep:
 
 def upgrade(ctx: Context, family: FamilyState, containers: list[ContainerSummary], entry: Entry) -> DataStep:
     """`start new --snapshot`: checked, like every data step, before anything changes."""
-    return DataStep(family, containers, entry, datacopy.helper_image(ctx, family.image))
+    return DataStep(family, containers, entry, datacopy.helper_image(ctx, family.image)).begin(ctx, containers)
 
 
 def with_data(
@@ -140,7 +170,8 @@ def with_data(
             f"dcv-{image}), `restore` and `--with-data`; see `dockervisor snapshots {image}`"
         )
     restore = checked(ctx, family, snapshot.path, target, f"the snapshot {snapshot.path}")
-    return DataStep(family, containers, entry, datacopy.helper_image(ctx, image), target, restore)
+    step = DataStep(family, containers, entry, datacopy.helper_image(ctx, image), target, restore)
+    return step.begin(ctx, containers)
 
 
 def checked(ctx: Context, family: FamilyState, path: str, container: str | None, what: str) -> Restore:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import time
 
-from dockervisor import datacopy
+from dockervisor import datacopy, datarecovery
 from dockervisor.engine import argv as docker_argv, query as engine
 from dockervisor.store import paths, state
 from dockervisor.store.archive import Manifest
@@ -35,6 +35,7 @@ def backup(ctx: Context, image: str, output: str | None, as_json: bool) -> int:
         manifest = Manifest(image, source, document.get("Image"), mounts, iso_utc(now), "backup")
         path = _default_path(image, now, chosen)
         paused = datacopy.is_running(document)
+        _journal(ctx, image, path, source if paused else None)
         size = datacopy.write_archive(ctx, path, manifest, pause=paused)
         entry.container, entry.image_id = source, manifest.image_id
         entry.message = f"wrote {path} ({datacopy.size_text(size)})"
@@ -46,6 +47,14 @@ def backup(ctx: Context, image: str, output: str | None, as_json: bool) -> int:
         targets = ", ".join(mount.target for mount in mounts)
         ctx.info(f"backed up {targets} of {source} to {path} ({datacopy.size_text(size)})")
     return EXIT_OK
+
+
+def _journal(ctx: Context, image: str, path: str, paused: str | None) -> None:
+    """Before the pause: what the next run unpauses and sweeps if this one is killed."""
+    journal = datarecovery.begin(ctx, image, "backup")
+    if journal is not None:
+        journal.pause, journal.partial = paused, datacopy.partial_path(path)
+        journal.write()
 
 
 def _source(ctx: Context, family: FamilyState) -> tuple[str, dict]:

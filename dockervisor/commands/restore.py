@@ -33,6 +33,7 @@ def restore(ctx: Context, image: str, path: str, policy: WaitPolicy) -> int:
         restore_ = checked(ctx, family, path, target, f"the archive {path}")
         helper = datacopy.helper_image(ctx, image)
         step = DataStep(family, containers, entry, helper, target, restore_, comes_back=bool(running))
+        step.begin(ctx, containers)
         if running:
             assert target is not None
             return bring_up(ctx, family, containers, target, policy, entry, data=step, restart=True)

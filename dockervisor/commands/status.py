@@ -62,6 +62,7 @@ def status(ctx: Context, image: str | None, as_json: bool, every: bool = False) 
     else:
         _print(ctx, reports)
     report_damaged(ctx, damaged)
+    _note_paused(ctx, reports)
     if damaged:
         return EXIT_FAILED
     return EXIT_OK if all_ok else EXIT_NOT_RUNNING
@@ -79,6 +80,18 @@ def _others(labelled: list[ContainerSummary], mine: list[ContainerSummary], know
                       container=running[0] if running else None)  # fmt: skip
         reports.append(report)
     return reports
+
+
+def _note_paused(ctx: Context, reports: list[dict]) -> None:
+    """A paused container serves nothing: most often a backup killed mid-way
+    left it so (see datarecovery.py), which the family's next command repairs."""
+    for r in reports:
+        if r["state"] == "paused":
+            ctx.info(
+                f"warning: {r['container']} of {r['image']} is paused (a backup pauses it while it "
+                f"copies; one that was killed leaves it so: the next `dockervisor start` or `backup` "
+                f"of {r['image']} unpauses it)"
+            )
 
 
 def _damaged_report(image: str, message: str) -> dict:

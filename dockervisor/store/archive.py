@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import posixpath
+import struct
 import tarfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ from dockervisor.store import paths
 from dockervisor.errors import DockervisorError
 from dockervisor.config.names import is_container_name, is_image_name, is_volume_name
 from dockervisor.config.runconfig import brief, is_host_path, is_mount_point
+from dockervisor.store.members import MountMembers
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -53,8 +55,6 @@ CHUNK = 1024 * 1024
 _MANIFEST_MAX = 1024 * 1024
 # What may follow the last member: end-of-archive blocks, padded to a tar record at most.
 _TRAILER_MAX = 64 * 1024
-_ALLOWED_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE,
-                  tarfile.LNKTYPE, tarfile.FIFOTYPE)  # fmt: skip
 
 
 class ArchivedMount:
@@ -204,6 +204,19 @@ def read_manifest(path: str) -> Manifest:
         return _manifest_of(tar, next(_members(tar, path), None), path)
 
 
+def read_manifest_and_end(path: str) -> Manifest:
+    """The manifest, and a look at the end: every archive dockervisor writes
+    ends with the end-of-archive blocks, on a block boundary, so a file cut
+    short is seen without reading it all (check reads it all)."""
+    manifest = read_manifest(path)
+    with _opened(path) as handle:
+        size = handle.seek(0, os.SEEK_END)
+        handle.seek(max(0, size - len(END_OF_ARCHIVE)))
+        if size % BLOCK or handle.read().strip(b"\0"):
+            raise _damaged(path, "it is cut short (it does not end as a whole archive does)")
+    return manifest
+
+
 def check(path: str) -> Manifest:
     """Read the whole archive (headers only: data is skipped over) and check
     every member; the manifest, or a DockervisorError naming what is wrong."""
@@ -284,85 +297,6 @@ def _data(handle: BinaryIO, member: tarfile.TarInfo, path: str) -> Iterator[byte
     yield _padding(member.size)
 
 
-# Checks ---------------------------------------------------------------------
-
-
-class MountMembers:
-    """Checks the members of one mount point's tar, in order."""
-
-    def __init__(self, mount: ArchivedMount) -> None:
-        self.mount = mount
-        self.root = mount.root
-        self.symlinks: set[str] = set()
-        self.seen_root = False
-
-    def check(self, member: tarfile.TarInfo) -> str:
-        """The member's path relative to the mount point ("." for itself), or
-        a DockervisorError saying why it may not reach a volume."""
-        relative = self.relative(member.name)
-        where = f"{self.mount.target}: {brief(member.name)}"
-        if not self.seen_root:
-            if relative != "." or not member.isdir():
-                raise DockervisorError(f"{where}: the copy of a mount point must begin with its directory")
-            self.seen_root = True
-        elif relative == ".":
-            raise DockervisorError(f"{where}: the mount point's directory appears twice")
-        if member.type not in _ALLOWED_TYPES or member.sparse is not None:
-            what = "a device file" if member.ischr() or member.isblk() else "of a kind dockervisor does not restore"
-            raise DockervisorError(f"{where} is {what}")
-        self._not_below_a_link(relative, where)
-        if member.issym():
-            if not _stays_inside(relative, member.linkname):
-                raise DockervisorError(
-                    f"{where} is a symbolic link to {brief(member.linkname)}, which leaves the "
-                    "mount point; dockervisor restores only relative links that stay inside it"
-                )
-            self.symlinks.add(relative)
-        elif member.islnk():
-            target = self.relative(member.linkname)
-            if target == ".":
-                raise DockervisorError(f"{where} is a hard link to the mount point itself")
-            self._not_below_a_link(target, where)
-        return relative
-
-    def relative(self, name: str) -> str:
-        """`data/a/b` -> `a/b` for the mount point `.../data`; refused unless
-        below it, relative, and free of `.`, `..` and empty parts."""
-        parts = name.split("/")
-        bad = (
-            not name
-            or "\0" in name
-            or parts[0] != self.root
-            or any(part in ("", ".", "..") for part in parts)
-        )
-        if bad:
-            raise DockervisorError(
-                f"{self.mount.target}: {brief(name)} is not a path inside the mount point "
-                f"(its names must begin with {self.root + '/'!r}, without '..' or '//')"
-            )
-        return "/".join(parts[1:]) or "."
-
-    def _not_below_a_link(self, relative: str, where: str) -> None:
-        parts = relative.split("/")
-        for depth in range(1, len(parts) + 1):
-            if "/".join(parts[:depth]) in self.symlinks:
-                raise DockervisorError(f"{where}: it would be written through the symbolic link "
-                                       f"{'/'.join(parts[:depth])}")  # fmt: skip
-
-    def finish(self) -> None:
-        if not self.seen_root:
-            raise DockervisorError(f"{self.mount.target}: the copy of the mount point is empty")
-
-
-def _stays_inside(relative: str, linkname: str) -> bool:
-    """Whether a link at `relative` to `linkname` resolves inside the mount point, by its words."""
-    if not linkname or linkname.startswith("/") or "\0" in linkname:
-        return False
-    directory = posixpath.dirname(relative) if relative != "." else ""
-    resolved = posixpath.normpath(posixpath.join(directory, linkname))
-    return resolved != ".." and not resolved.startswith("../")
-
-
 def _manifest_of(tar: tarfile.TarFile, member: tarfile.TarInfo | None, path: str) -> Manifest:
     if member is None or _comment(member) != MANIFEST_COMMENT or not member.isreg():
         raise DockervisorError(f"{path} is not a dockervisor archive (it does not begin with its manifest)")
@@ -416,13 +350,27 @@ def _reader(handle: BinaryIO, path: str) -> tarfile.TarFile:
         raise DockervisorError(f"{path} is not a dockervisor archive ({error})") from None
 
 
+# What tarfile and the bytes of a damaged file can raise besides TarError:
+# a cut header (EOFError), a bad number field (struct.error, ValueError,
+# OverflowError), a name that is not UTF-8 (UnicodeError, a ValueError).
+_READ_ERRORS = (tarfile.TarError, EOFError, struct.error, ValueError, OverflowError)
+
+
 @contextmanager
 def _opened(path: str) -> Iterator[BinaryIO]:
-    """The archive, opened for reading, with OS errors as one line."""
+    """The archive, opened for reading; OS errors as one line, and whatever
+    a damaged file makes tarfile raise as a DockervisorError naming it."""
     with paths.reported("read", path):
         handle = open(path, "rb")  # noqa: SIM115 (closed below)
     with handle, paths.reported("read", path):
-        yield handle
+        try:
+            yield handle
+        except _READ_ERRORS as error:
+            raise _damaged(path, str(error) or type(error).__name__) from None
+        except DockervisorError as error:  # a member refused: which archive holds it
+            if path in error.message:
+                raise
+            raise DockervisorError(f"{path}: {error.message}") from None
 
 
 def _damaged(path: str, reason: str) -> DockervisorError:

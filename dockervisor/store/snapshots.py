@@ -84,7 +84,7 @@ def _read(image: str, path: str) -> Snapshot:
         info = os.lstat(path)
     if not stat.S_ISREG(info.st_mode):
         raise DockervisorError(f"{path} is not a regular file; dockervisor leaves it alone")
-    manifest = archive.read_manifest(path)
+    manifest = archive.read_manifest_and_end(path)
     if manifest.family != image:
         raise DockervisorError(f"{path} is a snapshot of {manifest.family!r}, not of {image!r}")
     return Snapshot(path, manifest, info.st_size)
@@ -124,7 +124,10 @@ def take(
         return None
     ctx.info(f"took a snapshot of the data of {container}: {path} ({datacopy.size_text(size)})")
     snapshot = Snapshot(path, manifest, size)
-    prune(ctx, family, protect=(path, *protect))
+    try:  # the snapshot is taken: retention must not stop the change it is for
+        prune(ctx, family, protect=(path, *protect))
+    except DockervisorError as error:
+        ctx.info(f"warning: the older snapshots were not pruned: {error.message}")
     return snapshot
 
 
@@ -143,15 +146,19 @@ def prune(ctx: Context, family: FamilyState, protect: tuple[str, ...] = ()) -> l
     one linked to the stable container and those in `protect`; the removed."""
     keep = family.data.keep if family.data else DEFAULT_KEEP
     found, damaged = existing(family.image)
-    for path, message in damaged.items():
-        ctx.info(f"warning: {message}")
+    for message in damaged.values():  # never removed: what it holds is for a person to judge
+        ctx.info(f"warning: skipped a damaged snapshot: {message}")
     stables = [s for s in found if s.container == family.stable]
     removed = []
     for snapshot in found[keep:]:
         if snapshot.path in protect or (stables and snapshot is stables[0]):
             continue
-        with paths.reported("remove", snapshot.path):
-            os.unlink(snapshot.path)
+        try:
+            with paths.reported("remove", snapshot.path):
+                os.unlink(snapshot.path)
+        except DockervisorError as error:
+            ctx.info(f"warning: {error.message}")
+            continue
         removed.append(snapshot)
         ctx.info(
             f"removed the snapshot {os.path.basename(snapshot.path)} of {snapshot.container} "
