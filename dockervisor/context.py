@@ -54,16 +54,16 @@ class Context:
         may act on (see ownership.py). The state is read only when some
         container says another directory made it: adoption is the exception."""
         from dockervisor import ownership
-        from dockervisor.store.identity import state_id
+        from dockervisor.store.identity import identity
 
-        owner = state_id()
+        me = identity(create=False)  # none yet: nothing here was made with one
         known, adopted = state.family_exists(image), []
-        if known and any(c.owner and c.owner != owner for c in containers):
+        if known and any(c.owner and (me is None or c.owner != me.id) for c in containers):
             try:
                 adopted = state.load(image).adopted
             except DockervisorError:
                 pass  # a damaged state file: its own error comes where the command loads it
-        return ownership.members(containers, image, owner, known, adopted)
+        return ownership.members(containers, image, me, known, adopted)
 
     def table(self, columns: list, rows: list[list[str]], colours: list | None = None) -> None:
         """Print a table, or collect it when several engines make one."""

@@ -107,9 +107,14 @@ def _mounted_by_other_families(image: str, volumes: list[str]) -> dict[str, str]
 
 
 def _remove_files(ctx: Context, image: str) -> None:
+    from dockervisor.store import journal
+
     history = paths.family_history_file(image)
+    # Journals of killed runs: what they would repair is gone with the family.
+    journals, damaged = journal.found(image)
     # The lock file goes last: this run holds it until it returns.
-    files = [paths.family_state_file(image), history, f"{history}.1", paths.family_lock_file(image)]
+    files = [paths.family_state_file(image), history, f"{history}.1",
+             *(j.path for j in journals), *damaged, paths.family_lock_file(image)]  # fmt: skip
     for path in files:
         if ctx.dry_run:
             if os.path.exists(path):

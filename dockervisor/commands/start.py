@@ -68,7 +68,8 @@ def start_new(
         taken = {c.name for c in containers} | ({family.last, family.stable} - {None})
         name = new_container_name(image, taken)  # type: ignore[arg-type]
         data = _snapshot_step(ctx, family, containers, entry, snapshot)
-        owner = state_id()  # the containers it makes say which state directory made them
+        # The containers it makes say which state directory made them (a dry run makes no ID).
+        owner = state_id(create=not ctx.dry_run)
         with environment.env_source(ctx, merged) as (env_args, shown_env, fds):
             new = NewContainer(
                 docker_argv.run(name, image, config, env_args, digest, owner),
