@@ -53,6 +53,7 @@ FAILS_FAST = f"{SAFE}::test_a_failed_start_ends_as_soon_as_it_fails_and_says_why
 FAULTS = "test_fault_points.py"
 CLOSED = "test_closed_output.py"
 LOOPS = "test_restart_loops.py"
+SHARED = "test_shared_engine.py"
 
 MUTANTS = [
     # stop
@@ -261,6 +262,42 @@ MUTANTS = [
       "return DataStep(family, containers, entry, datacopy.helper_image(ctx, family.image)).begin(ctx, containers)",
       "return DataStep(family, containers, entry, datacopy.helper_image(ctx, family.image))",
       "test_data_recovery.py::test_an_upgrade_killed_while_it_stops_the_old_container_starts_it_again"),
+    # issue 19: ownership
+    M("owner-label-not-checked", "ownership.py",
+      "if (me is not None and container.owner == me.id) or container.id in adopted:", "if True:",
+      f"{SHARED}::test_another_state_directory_touches_nothing_and_says_why"),
+    M("unlabelled-always-members", "ownership.py", "if container.owner or not known:", "if not known:",
+      f"{SHARED}::test_a_hand_made_container_and_its_volume_survive_the_familys_housekeeping"),
+    M("hand-made-taken-for-older", "ownership.py",
+      "return me is None or (created is not None and created <= me.since)", "return True",
+      f"{SHARED}::test_a_hand_made_container_and_its_volume_survive_the_familys_housekeeping"),
+    M("older-versions-lost", "ownership.py",
+      "return me is None or (created is not None and created <= me.since)", "return False",
+      f"{SHARED}::test_containers_of_an_older_version_stay_managed"),
+    M("containers-made-without-owner", "engine/argv.py",
+      '*(["--label", f"{OWNER_LABEL}={owner}"] if owner else []),', "*([]),",
+      f"{SHARED}::test_a_hand_made_container_and_its_volume_survive_the_familys_housekeeping"),
+    M("membership-not-applied", "context.py",
+      "return ownership.members(containers, image, me, known, adopted)", "return containers",
+      f"{SHARED}::test_another_state_directory_touches_nothing_and_says_why"),
+    M("prune-every-family-on-the-engine", "commands/prune.py", "return state.known_families()",
+      "return sorted({c.family for c in engine.all_labelled_containers(ctx.docker)})",
+      f"{SHARED}::test_another_state_directory_touches_nothing_and_says_why"),
+    M("forget-volumes-found-on-containers", "commands/forget.py",
+      "wanted = sorted(v for v in named if is_volume_name(v))",
+      "wanted = sorted(v for v in named | set(removal.volumes) if is_volume_name(v))",
+      f"{SHARED}::test_a_hand_made_container_and_its_volume_survive_the_familys_housekeeping"),
+    M("forget-keeps-a-used-tag", "retention.py",
+      "if user is not None and other_tags and own_tag in tags:", "if False:"),
+    M("start-a-strangers-container", "commands/start.py",
+      "if not any(c.name == name for c in containers):", "if False:",
+      f"{SHARED}::test_a_hand_made_container_and_its_volume_survive_the_familys_housekeeping"),
+    M("same-engine-by-raw-address", "engine/contexts.py",
+      "same = next((e for e in engines if identity_of(e.endpoint) == identity_of(engine.endpoint)), None)",
+      "same = next((e for e in engines if e.key == engine.key), None)"),
+    M("adopt-records-nothing", "commands/adopt.py",
+      "family.adopted = sorted({*family.adopted, *(c.id for c in theirs)})", "pass",
+      f"{SHARED}::test_adopt_lets_another_state_directory_manage_the_family"),
 ]  # fmt: skip
 
 

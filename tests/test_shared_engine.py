@@ -89,6 +89,8 @@ def test_a_hand_made_container_and_its_volume_survive_the_familys_housekeeping(p
            base_image, "sleep", "100000")  # fmt: skip
     try:
         docker("stop", hand)
+        refused = cli("start", hand, *FAST, expect=1)
+        assert "not made by this state directory" in refused.err and running_names(app.family) == []
         cli("prune", app.family, "--keep", "0")
         refused = cli("rm", hand, "--force", expect=1)
         assert "not made by this state directory" in refused.err

@@ -136,3 +136,22 @@ def test_adoptions_are_kept_and_only_they_raise_the_schema(tmp_path: Path, monke
     with pytest.raises(DockervisorError, match="adopted must be a list of container IDs"):
         state.load("app")
     os.unlink(path)
+
+
+@pytest.mark.parametrize(
+    "tags, user, removed, kept",
+    [
+        (["app:latest"], None, ["sha256:1"], {}),  # nothing else: the image goes
+        (["app:latest", "other:latest"], None, ["app:latest"], {"sha256:1": "also tagged other:latest"}),
+        # another family's container uses it: the tag goes all the same, the image stays
+        (["app:latest", "other:latest"], ("dcv_other_1", "other:latest"), ["app:latest"],
+         {"sha256:1": "used by container dcv_other_1"}),
+        # the tag is the image's last and a container uses it: docker would delete the image with it
+        (["app:latest"], ("dcv_other_1", "sha256:1"), [], {"sha256:1": "used by container dcv_other_1"}),
+    ],
+)
+def test_forget_removes_the_tag_always(tags: list[str], user, removed: list[str], kept: dict) -> None:  # type: ignore[no-untyped-def]
+    from dockervisor.retention import plan_images
+
+    plan = plan_images([{"Id": "sha256:1", "RepoTags": tags}], [user] if user else [], own_tag="app:latest")
+    assert (plan.remove, plan.kept) == (removed, kept)
