@@ -33,8 +33,10 @@ def is_member(
         return True
     if container.owner or not known:
         return False
+    # `docker ps` gives whole seconds: one made in the second the ID was made
+    # counts as older, the one second in a directory's life that is unsure.
     created = parse_docker_time(container.created)
-    return me is None or (created is not None and created <= me.since)
+    return me is None or (created is not None and created < me.since)
 
 
 def members(

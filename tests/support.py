@@ -146,6 +146,13 @@ def docker_wrapper(directory: Path, script: str) -> dict[str, str]:
     return {"PATH": f"{directory}:{os.environ['PATH']}"}
 
 
+def owner_args(cli: CLI) -> list[str]:
+    """The label that makes a container made by hand one of `cli`'s own, as if
+    its state directory had made it (none before that directory has an ID)."""
+    path = cli.state_dir / "id"
+    return ["--label", f"dockervisor.owner={json.loads(path.read_text())['id']}"] if path.exists() else []
+
+
 def remove_family(family: str) -> None:
     """Remove a family's containers, images and volumes; never raises."""
     containers = family_containers(family)

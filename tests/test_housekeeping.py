@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from support import all_names, docker, free_port, inspect, running_names
+from support import CLI, all_names, docker, free_port, inspect, owner_args, running_names
 
 FAST = ("--settle", "0.5")
 
@@ -33,9 +33,9 @@ def exists(reference: str) -> bool:
     return docker("inspect", reference, check=False).returncode == 0
 
 
-def create(family: str, image: str, name: str) -> str:
-    """A stopped member of the family, made by hand."""
-    docker("create", "--name", name, "--label", f"dockervisor.image={family}", image)
+def create(family: str, image: str, name: str, cli: CLI | None = None) -> str:
+    """A stopped member of the family, made by hand (as `cli`'s state directory would)."""
+    docker("create", "--name", name, "--label", f"dockervisor.image={family}", *(owner_args(cli) if cli else []), image)
     return name
 
 
@@ -80,18 +80,18 @@ def test_prune_keeps_what_rollbacks_need_and_nothing_else(project, cli, outsider
     images = []
     app.build(content="v1")
     images.append(image_id(f))
-    a = [create(f, images[0], f"dcv_{f}_a{i}") for i in (1, 2, 3)]
+    a = [create(f, images[0], f"dcv_{f}_a{i}", cli) for i in (1, 2, 3)]
     app.build(content="v2")
     images.append(image_id(f))
-    b = [create(f, images[1], f"dcv_{f}_b{i}") for i in (1, 2, 3)]
+    b = [create(f, images[1], f"dcv_{f}_b{i}", cli) for i in (1, 2, 3)]
     app.build(content="v3")
     images.append(image_id(f))
     stable = started(cli("start", "new", f, *FAST))
     cli("stable", f)
-    c = [create(f, images[2], f"dcv_{f}_c{i}") for i in (1, 2)]
+    c = [create(f, images[2], f"dcv_{f}_c{i}", cli) for i in (1, 2)]
     app.build(content="v4")
     images.append(image_id(f))
-    d = [create(f, images[3], f"dcv_{f}_d{i}") for i in (1, 2)]
+    d = [create(f, images[3], f"dcv_{f}_d{i}", cli) for i in (1, 2)]
     last = started(cli("start", "new", f, *FAST))
     cli("stop", f)
     docker("start", d[0])  # started by hand: runs, but is not "last"
@@ -176,7 +176,7 @@ def test_prune_json_and_every_family(project, cli) -> None:
     app.build(overrides={"ports": {str(free_port()): "8080"}, "keep": 1})
     first = started(cli("start", "new", app.family, *FAST))
     second = started(cli("start", "new", app.family, *FAST))
-    old = create(app.family, app.family, f"dcv_{app.family}_old")
+    old = create(app.family, app.family, f"dcv_{app.family}_old", cli)
     # Newest first: old, second (runs), first: with keep 1, first is next.
     listed = json.loads(cli("list", "containers", app.family, "--json").out)["containers"]
     assert {c["name"]: c["prunable"] for c in listed} == {old: False, second: False, first: True}
@@ -241,7 +241,7 @@ def test_rm_refuses_what_runs_and_the_marks_unless_forced(project, cli, outsider
     last = started(cli("start", "new", f, *FAST))
     cli("stop", f)
     docker("start", hand_started)
-    plain = create(f, f, f"dcv_{f}_plain")
+    plain = create(f, f, f"dcv_{f}_plain", cli)
     stranger = outsider(outsiders, f)
 
     refused = {
@@ -342,7 +342,7 @@ def test_a_container_started_meanwhile_is_skipped_with_a_note(project, cli, tmp_
     app = project("race")
     app.build(overrides={"ports": {str(free_port()): "8080"}, "keep": "all"})
     old_image = image_id(app.family)
-    x1, x2 = (create(app.family, old_image, f"dcv_{app.family}_x{i}") for i in (1, 2))
+    x1, x2 = (create(app.family, old_image, f"dcv_{app.family}_x{i}", cli) for i in (1, 2))
     app.build(content="v2")
     current = started(cli("start", "new", app.family, *FAST))
     # Someone starts x1 by hand after prune looked, just before its `docker rm`.

@@ -21,6 +21,7 @@ import pytest
 
 from support import (
     all_names,
+    owner_args,
     docker,
     docker_wrapper,
     free_port,
@@ -194,11 +195,12 @@ def test_kill_9_during_docker_run_keeps_the_lock_until_docker_is_done(serving, c
 
 def test_several_running_is_a_problem_for_status_and_one_start_repairs_it(serving, cli) -> None:
     app, good, port = serving
-    docker("run", "-d", "--name", f"{app.family}-byhand", "--label", f"dockervisor.image={app.family}",
-           f"{app.family}:latest", "sleep", "300")  # fmt: skip
+    by_hand = f"dcv_{app.family}_byhand"  # as a run of this state directory leaves one (issue 19)
+    docker("run", "-d", "--name", by_hand, "--label", f"dockervisor.image={app.family}",
+           *owner_args(cli), f"{app.family}:latest", "sleep", "300")  # fmt: skip
     status = cli("status", app.family, expect=5)
-    assert "2 running" in status.out and f"{app.family}-byhand" in status.err
-    assert cli("status", app.family, "--json", expect=5).out.count(f"{app.family}-byhand") == 1
+    assert "2 running" in status.out and by_hand in status.err
+    assert cli("status", app.family, "--json", expect=5).out.count(by_hand) == 1
     cli("start", "last", app.family, *FAST)
     assert running_names(app.family) == [good]
     cli("status", app.family)

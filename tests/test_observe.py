@@ -18,7 +18,6 @@ STATUS_FIELDS = {
     "image", "state", "health", "container", "started_at", "uptime_seconds", "image_id",
     "image_tags", "ports", "last", "stable", "config_changed", "ok", "running", "error", "prunable",
     "restarts",  # issue 18: restarts by docker since the container was started
-    "ours",  # issue 19: made (or adopted) by this state directory
 }  # fmt: skip
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 

@@ -9,6 +9,7 @@ import pytest
 
 from support import (
     all_names,
+    owner_args,
     docker,
     free_port,
     http_get,
@@ -169,7 +170,8 @@ def two_running(project, cli):  # type: ignore[no-untyped-def]
     app.build(overrides={"ports": {str(free_port()): "8080"}})
     first = started(cli("start", "new", app.family, *FAST))
     by_hand = f"dcv_{app.family}_byhand"
-    docker("run", "-d", "--name", by_hand, "--label", f"dockervisor.image={app.family}", f"{app.family}:latest")
+    docker("run", "-d", "--name", by_hand, "--label", f"dockervisor.image={app.family}", *owner_args(cli),
+           f"{app.family}:latest")  # fmt: skip
     assert running_names(app.family) == sorted([first, by_hand])
     return app, first, by_hand
 

@@ -6,10 +6,11 @@ only on what it made, shows the rest, and takes a family over only on purpose.
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
-from support import CLI, docker, running_names
+from support import CLI, docker, running_names, wait_for
 
 FAST = ("--settle", "0.2")
 SLEEP = "exec sleep 100000"
@@ -83,6 +84,9 @@ def test_a_hand_made_container_and_its_volume_survive_the_familys_housekeeping(p
     app.build(cmd=SLEEP, expose=())
     mine = cli("start", "new", app.family, *FAST).out.strip()
     cli("stop", app.family)
+    # Made by hand after the state directory's ID (docker ps says whole seconds).
+    since = json.loads((cli.state_dir / "id").read_text())["since"]
+    wait_for(lambda: time.time() >= int(since) + 1, deadline=5, what="the next second")
     precious = f"{app.family}-precious"
     hand = f"dcv_{app.family}_byhand"
     docker("run", "-d", "--name", hand, "--label", f"dockervisor.image={app.family}", "-v", f"{precious}:/x",

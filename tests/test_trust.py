@@ -182,5 +182,6 @@ def test_every_file_and_directory_the_command_writes_is_the_users_alone(project,
     wrong = {str(path): oct(mode) for path, mode in written.items() if mode != (0o700 if path.is_dir() else 0o600)}
     assert not wrong  # every directory 0700, every file 0600, the engine's own too
     files = {str(path.relative_to(cli.state_dir)) for path in written if path.is_file()}
-    assert files == {f"families/{app.family}.json", f"history/{app.family}.jsonl", f"locks/{app.family}.lock"}
+    assert files == {f"families/{app.family}.json", f"history/{app.family}.jsonl", f"locks/{app.family}.lock",
+                     "id"}  # the state directory's identity (issue 19)  # fmt: skip
     assert stat.S_IMODE(cli.home.stat().st_mode) == 0o700

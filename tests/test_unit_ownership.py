@@ -16,7 +16,7 @@ from dockervisor.errors import DockervisorError
 from dockervisor.store import identity, state
 from dockervisor.store.identity import Identity
 
-ME = Identity("a" * 32, since=1_800_000_000)  # 2027-01-15
+ME = Identity("a" * 32, since=1_800_000_000.5)  # 2027-01-15
 OTHER = "b" * 32
 BEFORE = "2026-12-01 10:00:00 +0000 UTC"  # made before this directory had an ID
 AFTER = "2027-02-01 10:00:00 +0000 UTC"
@@ -111,7 +111,7 @@ def test_the_identity_is_made_once_private_and_never_replaced(tmp_path: Path, mo
     assert identity.identity(create=False) is None and not (tmp_path / "home").exists()
     made = identity.identity()
     assert made is not None and len(made.id) == 32
-    path = tmp_path / "home" / "id"
+    path = tmp_path / "home" / "id"  # outside an engine's state: the state root itself
     assert path.stat().st_mode & 0o777 == 0o600
     monkeypatch.setattr(identity, "_known", {})
     assert identity.state_id() == made.id  # read back, not made again

@@ -34,7 +34,7 @@ def families(ctx: Context, as_json: bool, every: bool = False) -> int:
         members = ctx.docker.members(name, found) if ours else found
         running = next((c.name for c in members if c.active), None)
         listed.append({"image": name, "containers": len(members), "running": running,
-                       "damaged": name in damaged, "ours": ours})  # fmt: skip
+                       "damaged": name in damaged, **({"ours": ours} if every else {})})  # fmt: skip
         shown = name + (" (damaged)" if name in damaged else "") + ("" if ours else " (not ours)")
         rows.append([shown, str(len(members)), running or "-"])
     if as_json:

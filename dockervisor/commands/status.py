@@ -53,7 +53,8 @@ def status(ctx: Context, image: str | None, as_json: bool, every: bool = False) 
     reports += [_damaged_report(name, message) for name, message in damaged.items()]
     for report in reports:
         _flag_several_running(report, containers)
-        report["ours"] = True
+        if every:
+            report["ours"] = True
     all_ok = all(r["ok"] for r in reports)
     reports += others
     reports.sort(key=lambda r: r["image"])
@@ -197,7 +198,7 @@ def _print(ctx: Context, reports: list[dict]) -> None:
     rows, colours = [], []
     for r in reports:
         shown_state = r["health"] if r["health"] and r["state"] == "running" else r["state"]
-        if not r["ours"]:
+        if not r.get("ours", True):
             shown_state = "not ours" + (f", {len(r['running'])} running" if r["running"] else "")
         elif len(r["running"]) > 1:
             shown_state = f"{len(r['running'])} running"
@@ -219,7 +220,7 @@ def _print(ctx: Context, reports: list[dict]) -> None:
         colours.append([None, _STATE_COLOURS.get(shown_state, "red")] + [None] * 5)
     ctx.table(columns, rows, colours)
     for r in reports:
-        if r["ours"] and len(r["running"]) > 1:
+        if r.get("ours", True) and len(r["running"]) > 1:
             ctx.info(
                 f"warning: {len(r['running'])} containers of {r['image']} run "
                 f"({', '.join(r['running'])}); `dockervisor start last {r['image']}` "

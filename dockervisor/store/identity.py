@@ -2,7 +2,8 @@
 
 Several admins (two HOMEs, a CI job, staging beside production) may share one
 engine. Each state directory has a random ID of its own, made when its first
-container is about to be created and kept in `$DOCKERVISOR_HOME/id` (0600),
+container is about to be created and kept beside its families (0600; per
+engine, in `$DOCKERVISOR_HOME/engines/KEY/id`),
 with the time it was made; every container dockervisor creates from then on
 carries the ID as `dockervisor.owner`. The ID says nothing of the path or the
 user: only whether two containers came from the same place. The time tells
@@ -22,7 +23,7 @@ from dockervisor.store import paths
 from dockervisor.store.files import read_private, write_atomically
 
 _ID = re.compile(r"[0-9a-f]{32}")
-_known: dict[str, Identity] = {}  # home -> its identity, read once a run
+_known: dict[str, Identity] = {}  # state directory -> its identity, read once a run
 
 
 class Identity:
@@ -36,14 +37,14 @@ class Identity:
 def identity(create: bool = True) -> Identity | None:
     """This state directory's identity; made when it has none yet and
     `create` (only a container about to be made needs one), else None."""
-    home = paths.home()
+    home = paths.state_root()
     if home not in _known:
         path = os.path.join(home, "id")
         raw = read_private(path)
         if raw is None:
             if not create:
                 return None
-            made = {"id": os.urandom(16).hex(), "since": int(time.time())}
+            made = {"id": os.urandom(16).hex(), "since": time.time()}
             write_atomically(path, (json.dumps(made) + "\n").encode())
             raw = read_private(path)
         _known[home] = _parse(path, raw or b"")
@@ -60,7 +61,7 @@ def _parse(path: str, raw: bytes) -> Identity:
         document = json.loads(raw)
         ok = isinstance(document, dict) and isinstance(document.get("id"), str) and _ID.fullmatch(document["id"])
         since = document.get("since") if ok else None
-        if ok and isinstance(since, int) and not isinstance(since, bool) and since >= 0:
+        if ok and isinstance(since, (int, float)) and not isinstance(since, bool) and since >= 0:
             return Identity(document["id"], since)
     except ValueError:
         pass
