@@ -24,7 +24,7 @@ from dockervisor.engine import argv as docker_argv
 from dockervisor.store import paths
 from dockervisor.store.archive import ArchivedMount, Manifest
 from dockervisor.errors import DockervisorError
-from dockervisor.engine.executor import CHANGE_TIMEOUT, first_line
+from dockervisor.engine.executor import CHANGE_TIMEOUT, docker_said, first_line
 from dockervisor.config.names import is_volume_name
 from dockervisor.config.runconfig import RunConfig, is_host_path, is_mount_point
 
@@ -251,7 +251,7 @@ def helper_image(ctx: Context, image: str) -> str:
     if result.ok:
         return candidate
     said = first_line(result.stderr) or f"it exited {result.returncode}"
-    if "No such image" in said or "Unable to find image" in said:
+    if docker_said(said, "No such image", "Unable to find image"):
         if configured:
             raise DockervisorError(
                 f"{HELPER_ENV} names {candidate}, which is not on this machine, and dockervisor "

@@ -26,7 +26,13 @@ EXIT_PIPE_CLOSED = 141
 
 
 class ReaderGone(BrokenPipeError):
-    """A read-only command's output has nowhere to go: it ends quietly."""
+    """A read-only command's output has nowhere to go: it ends quietly, with
+    141 when its reader went away, 1 when the output failed otherwise (a full
+    disk under a redirect)."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_PIPE_CLOSED) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 class Guarded:
@@ -49,6 +55,8 @@ class Guarded:
         if not self.broken:
             try:
                 return self._stream.write(text)  # type: ignore[attr-defined]
+            except UnicodeEncodeError:  # a stream that cannot say it: escaped, not lost
+                return self.write(text.encode("ascii", "backslashreplace").decode("ascii"))
             except (OSError, ValueError) as error:
                 self._failed(error)
         return len(text)
@@ -65,7 +73,8 @@ class Guarded:
         if self._fd is not None:
             _to_devnull(self._fd)
         if self.strict:
-            raise ReaderGone(str(error))
+            gone = isinstance(error, (BrokenPipeError, ConnectionResetError))
+            raise ReaderGone(str(error), EXIT_PIPE_CLOSED if gone else 1)
 
     def fileno(self) -> int:
         if self._fd is None:

@@ -138,9 +138,9 @@ class Switch:
                 return self.roll_back(failure, from_wait, interrupted)
             try:
                 self.roll_back(failure, from_wait, interrupted)
-            except StartFailed as outcome:
+            except DockervisorError as outcome:  # StartFailed, or a record that could not be written
                 ctx.info(outcome.message)
-                bug.dockervisor_outcome = outcome.outcome  # type: ignore[attr-defined]
+                bug.dockervisor_outcome = getattr(outcome, "outcome", "failed")  # type: ignore[attr-defined]
                 bug.dockervisor_exit_code = outcome.exit_code  # type: ignore[attr-defined]
             raise bug
         return self._done()
@@ -302,8 +302,8 @@ def _running_now(ctx: Context, image: str) -> str:
     and named on stdout, as a start names what runs afterwards."""
     try:
         running = [c.name for c in engine.family_containers(ctx.docker, image) if c.active]
-    except DockervisorError as error:
-        return f"unknown ({error.message})"
+    except Exception as error:  # the message it is for must still be said
+        return f"unknown ({error.message if isinstance(error, DockervisorError) else _unexpected(error)})"
     _say_running(ctx, running)
     return ", ".join(running) or "nothing"
 

@@ -158,3 +158,48 @@ def test_help_to_a_reader_gone_before_the_write_exits_141(monkeypatch: pytest.Mo
     """argparse drops a help text whose write fails; the exit code still says so."""
     monkeypatch.setattr("sys.stdout", Failing(BrokenPipeError(32, "Broken pipe")))
     assert main(["--help"]) == streams.EXIT_PIPE_CLOSED
+
+
+@pytest.mark.parametrize(
+    "said", ["`docker volume inspect` failed: Error response from daemon: get app_data: no such volume",
+             "Error: No such volume: app_data"],
+)
+def test_engine_messages_are_read_without_regard_to_case(said: str) -> None:
+    from dockervisor.engine.executor import docker_said
+
+    assert docker_said(said, "No such volume") and not docker_said(said, "No such image")
+
+
+def test_runtime_messages_keep_the_words_they_quote(tmp_path, monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    """Only usage errors are redacted: a lock holder's command line and a path
+    with `=` in it are what the admin needs to read."""
+    from dockervisor.cli import main
+    from dockervisor.errors import DockervisorError
+
+    def refused(*_args, **_kwargs):  # type: ignore[no-untyped-def]
+        raise DockervisorError("held by pid 7: dockervisor start new --snapshot app; /srv/b/x=1.tar")
+
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path))
+    monkeypatch.setattr("dockervisor.fleet.run", refused)
+    assert main(["start", "new", "--snapshot", "app", "--env", "A=1"]) == 1
+    assert "dockervisor start new --snapshot app; /srv/b/x=1.tar" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "error, code", [(BrokenPipeError(32, "Broken pipe"), 141), (ConnectionResetError(104, "reset"), 141),
+                    (OSError(28, "No space left on device"), 1)],
+)
+def test_a_read_only_command_says_141_only_when_its_reader_went_away(error: Exception, code: int) -> None:
+    guarded = streams.Guarded(Failing(error), 1)
+    guarded.strict = True
+    with pytest.raises(streams.ReaderGone) as raised:
+        guarded.write("history\n")
+    assert raised.value.exit_code == code
+
+
+def test_a_stream_that_cannot_encode_a_name_gets_it_escaped() -> None:
+    target = io.TextIOWrapper(io.BytesIO(), encoding="ascii")
+    guarded = streams.Guarded(target, 1)
+    guarded.write("dcv_café\n")
+    guarded.flush()
+    assert target.buffer.getvalue() == b"dcv_caf\\xe9\n" and not guarded.broken

@@ -46,8 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         out.flush()
         err.flush()
         return code
-    except streams.ReaderGone:
-        return streams.EXIT_PIPE_CLOSED
+    except streams.ReaderGone as gone:
+        return gone.exit_code
     finally:
         put_back()
 
@@ -83,7 +83,10 @@ def _main(args_list: list[str], out: object, err: object) -> int:
     except DockervisorError as error:
         from dockervisor.output import printable_lines
 
-        message = printable_lines(redact_message(error.message, args_list))
+        # A usage error may quote a word typed where a name goes (`start TOKEN=x`);
+        # other messages quote paths and lock holders, which stay as they are.
+        said = redact_message(error.message, args_list) if error.exit_code == EXIT_USAGE else error.message
+        message = printable_lines(said)
         print(f"dockervisor: error: {message}", file=sys.stderr, flush=True)
         return error.exit_code
     except KeyboardInterrupt as interruption:  # SIGINT, SIGTERM, SIGHUP: see signals.py

@@ -49,20 +49,23 @@ def _while_stopped(ctx: Context, step: DataStep) -> None:
     """Nothing runs: snapshot and restore; if that fails, put the data back."""
     try:
         step.before_start(ctx, None)
-    except (DockervisorError, KeyboardInterrupt) as failure:
+    except (Exception, KeyboardInterrupt) as failure:  # a bug too: the data goes back first
         if isinstance(failure, DockervisorError):
             reason = failure.message
-        else:
+        elif isinstance(failure, KeyboardInterrupt):
             reason = f"it was interrupted by {signals.signal_name(getattr(failure, 'signum', 2))}"
+        else:
+            reason = f"dockervisor hit an internal error ({type(failure).__name__}: {failure})"
         with signals.deferred("putting the data back first; it will not be abandoned", resume=False):
             try:
                 said = step.put_back(ctx, "nothing was started")
-            except DockervisorError as error:
+            except Exception as error:  # DockervisorError, or a bug: said, never half-way
+                told = error.message if isinstance(error, DockervisorError) else f"{type(error).__name__}: {error}"
                 raise StartFailed(
-                    f"RESTORE FAILED. The restore failed ({reason}), and {error.message}",
+                    f"RESTORE FAILED. The restore failed ({reason}), and {told}",
                     EXIT_ROLLBACK_FAILED,
                     "rollback-failed",
                 ) from None
-        if isinstance(failure, KeyboardInterrupt):
-            raise
+        if not isinstance(failure, DockervisorError):
+            raise  # an interruption, or a bug whose traceback comes now that the data is back
         raise DockervisorError(f"the restore failed: {reason}; {said}") from None

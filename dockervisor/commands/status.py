@@ -202,7 +202,7 @@ def _print(ctx: Context, reports: list[dict]) -> None:
             shown_state = "not ours" + (f", {len(r['running'])} running" if r["running"] else "")
         elif len(r["running"]) > 1:
             shown_state = f"{len(r['running'])} running"
-        elif r["restarts"]:
+        elif r["state"] == "restarting" and r["restarts"]:
             shown_state = f"restarting ({plural(r['restarts'], 'restart')})"
         image = _image_cell(r["image_id"], r["image_tags"], r["image"])
         rows.append(

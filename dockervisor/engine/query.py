@@ -12,7 +12,7 @@ import json
 from dockervisor.engine import argv as docker_argv
 from dockervisor.errors import DockervisorError
 from dockervisor.config.names import names_image
-from dockervisor.engine.executor import QUERY_TIMEOUT, Executor, Result, command_failed
+from dockervisor.engine.executor import QUERY_TIMEOUT, Executor, Result, command_failed, docker_said
 
 ACTIVE_STATES = ("running", "restarting", "paused")
 
@@ -153,7 +153,7 @@ def inspect_image(docker: Executor, reference: str) -> dict | None:
 def inspected(result: Result) -> list[dict]:
     # docker inspect exits 1 when any reference is missing but still prints the
     # ones it found, so a missing object is not an error here.
-    if not result.ok and "No such" not in result.stderr:
+    if not result.ok and not docker_said(result.stderr, "No such"):
         raise command_failed(result)
     from dockervisor.engine.executor import describe
 
@@ -244,7 +244,7 @@ def existing_volumes(docker: Executor, names: list[str]) -> list[str]:
     if not names:
         return []
     result = docker.query(docker_argv.inspect_volumes(names), check=False)
-    if not result.ok and "No such volume" not in result.stderr:
+    if not result.ok and not docker_said(result.stderr, "No such volume"):
         raise command_failed(result)
     found = set(result.stdout.split())
     return [name for name in names if name in found]
