@@ -79,6 +79,8 @@ def test_changes_finish_and_are_recorded_whatever_happens_to_the_output(variant,
         assert (history[-1]["action"], history[-1]["outcome"]) == (action, "ok"), said
         if how[0] == "captured":  # stdout holds results, never progress
             assert "dockervisor:" not in out, said
+            if action.startswith("start"):  # a start names what runs afterwards
+                assert out.strip() == now[0], said
         return out.strip()
 
     step("start", "new", app.family, "--snapshot", *FAST, runs="new", action="start new")
@@ -98,7 +100,7 @@ def test_changes_finish_and_are_recorded_whatever_happens_to_the_output(variant,
     step("backup", app.family, "-o", str(archive), runs=first, action="backup")
     assert archive.stat().st_size > 0
     step("restore", app.family, str(archive), *FAST, runs=first, action="restore")
-    cli("start", "new", app.family, *FAST)  # a third container, stopped again: one to prune
+    step("start", "new", app.family, *FAST, runs="new", action="start new")  # a third one, to prune
     cli("start", first, *FAST)
     step("prune", app.family, "--keep", "0", runs=first, action="prune")
     remaining = docker("ps", "-a", "-q", "--filter", f"label=dockervisor.image={app.family}").stdout.split()

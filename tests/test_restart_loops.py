@@ -36,7 +36,7 @@ def test_a_crash_loop_is_never_ok_however_often_status_looks(project, cli) -> No
     assert "restarting" in seen, seen
 
 
-def test_a_container_started_again_by_dockervisor_counts_from_zero(project, cli) -> None:
+def test_a_container_docker_never_restarted_is_running_and_ok(project, cli) -> None:
     app = project("restartok")
     app.build(cmd="exec sleep 100000", expose=())
     container = cli("start", "new", app.family, "--settle", "0.2").out.strip()

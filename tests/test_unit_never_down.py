@@ -103,25 +103,6 @@ def test_a_known_option_keeps_its_plain_value_in_a_message() -> None:
     assert said == "unrecognized arguments: --wait 5"
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["status", f"--json=TOKEN={SECRET}"],
-        ["start", "new", "app", f"--no-wait=TOKEN={SECRET}"],
-        ["start", f"TOKEN={SECRET}"],
-        ["start", "new", "app", "--envv", SECRET],
-        ["start", "new", "app", f"--envv={SECRET}"],
-    ],
-)
-def test_usage_errors_never_show_a_mistyped_value(argv: list[str], capsys: pytest.CaptureFixture) -> None:
-    try:
-        code = main(argv)
-    except SystemExit as exit:
-        code = exit.code  # type: ignore[assignment]
-    captured = capsys.readouterr()
-    assert code == 2 and SECRET not in captured.err + captured.out, captured.err
-
-
 @pytest.mark.parametrize("typo, mode", [("nwe", "new"), ("lats", "last"), ("stabel", "stable"), ("NEW", "new")])
 def test_a_start_mode_typo_names_the_mode(typo: str, mode: str, capsys: pytest.CaptureFixture, tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path))
@@ -134,7 +115,8 @@ def test_a_suffix_after_a_family_is_not_a_typo(capsys: pytest.CaptureFixture, tm
     monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path))
     monkeypatch.setenv("PATH", str(tmp_path))  # no docker: the command gets as far as needing it
     assert main(["start", "nwe", "20261203101010"]) == 1
-    assert "not a start mode" not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "not a start mode" not in err and "'docker' command was not found" in err
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,11 @@ def test_the_recorded_command_line_hides_values() -> None:
         ["start", "last", "app", "--env", f"X={SECRET}"],
         ["start", "new", "app", "--env", f"={SECRET}"],
         ["start", "new", "app", "--env", f"1X={SECRET}"],
+        ["status", f"--json=TOKEN={SECRET}"],  # issue 18: every spelling argparse echoes
+        ["start", "new", "app", f"--no-wait=TOKEN={SECRET}"],
+        ["start", f"TOKEN={SECRET}"],
+        ["start", "new", "app", "--envv", SECRET],
+        ["start", "new", "app", f"--envv={SECRET}"],
     ],
 )
 def test_usage_errors_exit_2_and_never_echo_a_value(argv: list[str], capsys: pytest.CaptureFixture) -> None:
