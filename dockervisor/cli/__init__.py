@@ -66,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return fleet.run(args, rest[0])
     except DockervisorError as error:
-        print(f"dockervisor: error: {error.message}", file=sys.stderr, flush=True)
+        # A stray K=V the user typed may be echoed back (`invalid container name 'K=V'`).
+        print(f"dockervisor: error: {redact_message(error.message, args_list)}", file=sys.stderr, flush=True)
         return error.exit_code
     except KeyboardInterrupt as interruption:  # SIGINT, SIGTERM, SIGHUP: see signals.py
         signum = getattr(interruption, "signum", 2)
