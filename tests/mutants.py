@@ -36,12 +36,14 @@ TIMEOUT = 900  # seconds for one mutant's tests: a hang counts as caught, and sa
 
 
 class Mutant:
-    def __init__(self, name: str, file: str, original: str, replacement: str, *tests: str) -> None:
+    def __init__(self, name: str, file: str, original: str, replacement: str, *tests: str, after: str = "") -> None:
         self.name = name
         self.file = file  # under dockervisor/
         self.original = original  # the line's exact text, without its indentation
         self.replacement = replacement
         self.tests = tests  # pytest node IDs under tests/, beside the unit tests
+        # For a line the file has more than once: the first one after this line (itself there once).
+        self.after = after
 
 
 M = Mutant
@@ -81,6 +83,14 @@ MUTANTS = [
     M("rollback-failure-recorded-as-rolled-back", "switch.py",
       '_ROLLBACK_FAILED = "rollback-failed"', '_ROLLBACK_FAILED = "rolled-back"',
       f"{SAFE}::test_a_rollback_whose_previous_container_cannot_start_exits_4"),
+    M("rollback-data-not-put-back-exits-3", "switch.py", "EXIT_ROLLBACK_FAILED,", "EXIT_ROLLED_BACK,",
+      "test_data_failures.py::test_a_failed_upgrade_whose_data_cannot_be_put_back_exits_4",
+      after='f"ROLLBACK FAILED. {what_failed}, and {error.message}. Running now: "'),
+    M("restore-data-not-put-back-exits-1", "commands/restore.py", "EXIT_ROLLBACK_FAILED,", "1,",
+      "test_data_failures.py::test_a_restore_that_fails_and_cannot_put_the_data_back_exits_4"),
+    M("dry-run-snapshot-writes-the-archive", "datacopy.py", "if ctx.dry_run:", "if False:",
+      "test_data_failures.py::test_dry_runs_of_the_data_paths_change_no_file_and_make_no_directory",
+      after="def write_archive(ctx: Context, destination: str, manifest: Manifest, pause: bool) -> int:"),
     # waiting
     M("wait-ignores-a-restart-loop", "waiting.py",
       'if state.get("Restarting") or int(document.get("RestartCount") or 0) > restarts_at_start:', "if False:",
@@ -256,8 +266,14 @@ def apply(root: Path, mutant: Mutant) -> str:
     text = path.read_text()
     lines = text.splitlines(keepends=True)
     found = [i for i, line in enumerate(lines) if line.strip() == mutant.original]
+    if mutant.after:
+        anchors = [i for i, line in enumerate(lines) if line.strip() == mutant.after]
+        if len(anchors) != 1:
+            raise LookupError(f"{mutant.name}: dockervisor/{mutant.file} has {len(anchors)} lines `{mutant.after}`")
+        found = [i for i in found if i > anchors[0]][:1]
     if len(found) != 1:
-        raise LookupError(f"{mutant.name}: dockervisor/{mutant.file} has {len(found)} lines `{mutant.original}`")
+        raise LookupError(f"{mutant.name}: dockervisor/{mutant.file} has {len(found)} lines `{mutant.original}`"
+                          + (f" after `{mutant.after}`" if mutant.after else ""))  # fmt: skip
     line = lines[found[0]]
     indent = line[: len(line) - len(line.lstrip())]
     lines[found[0]] = indent + mutant.replacement + "\n"
