@@ -25,6 +25,7 @@ import pytest
 
 from support import (
     BUSYBOX,
+    CI,
     CLI,
     IN_CI,
     REPO,
@@ -46,7 +47,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     report = outcome.get_result()
     if IN_CI and report.skipped and item.get_closest_marker("never_skipped_in_ci"):
         report.outcome = "failed"
-        report.longrepr = f"skipped in CI (CI={os.environ.get('CI')!r}), which fails the run: {report.longrepr}"
+        report.longrepr = f"skipped in CI (CI={CI!r}), which fails the run: {report.longrepr}"
 
 
 @pytest.fixture(scope="session")

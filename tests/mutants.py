@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Does the suite catch a deliberate bug? A mutation check the team can rerun.
 
-    python3 tests/mutants.py                  # every mutant (about 15 minutes)
+    python3 tests/mutants.py                  # every mutant (see docs/testing.md for how long)
     python3 tests/mutants.py NAME [NAME...]   # only these
     python3 tests/mutants.py --list           # names, files and the tests each runs
 
@@ -209,6 +209,10 @@ MUTANTS = [
       "if stables and snapshot is stables[0]:"),
     M("retention-removes-the-stables-newest", "store/snapshots.py",
       "if snapshot.path in protect or (stables and snapshot is stables[0]):", "if snapshot.path in protect:"),
+    M("retention-keeps-the-stables-oldest", "store/snapshots.py",
+      "if snapshot.path in protect or (stables and snapshot is stables[0]):",
+      "if snapshot.path in protect or (stables and snapshot is stables[-1]):",
+      "test_data.py::test_snapshots_are_kept_to_snapshots_keep_and_the_stables_newest"),
     M("snapshot-protects-only-itself", "store/snapshots.py",
       "prune(ctx, family, protect=(path, *protect))", "prune(ctx, family, protect=(path,))"),
     M("restore-does-not-protect-its-snapshot", "datasteps.py",

@@ -32,7 +32,8 @@ def truthy(value: str | None) -> bool:
     return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
-IN_CI = truthy(os.environ.get("CI"))
+CI = os.environ.get("CI")  # as the CI service set it, for messages
+IN_CI = truthy(CI)
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
