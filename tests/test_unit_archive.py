@@ -238,7 +238,9 @@ MEMBER_TYPES = [
 
 
 @pytest.mark.parametrize("added, refused", [row[1:] for row in MEMBER_TYPES], ids=[row[0] for row in MEMBER_TYPES])
-def test_every_member_type_is_accepted_or_refused_by_its_kind(tmp_path: Path, added: tuple, refused: str | None) -> None:
+def test_every_member_type_is_accepted_or_refused_by_its_kind(
+    tmp_path: Path, added: tuple, refused: str | None
+) -> None:
     path = write_archive(tmp_path / "a.tar", docker_tar(*GOOD, added))
     if refused is None:
         archive.check(str(path))

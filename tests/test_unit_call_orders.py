@@ -57,7 +57,6 @@ def run(home: Path, double: DockerDouble, *args: str, expect: int = 0, env: dict
                           env=environment(home, {**double.env, **(env or {})}), stdin=subprocess.DEVNULL,
                           timeout=60)  # fmt: skip
     assert done.returncode == expect, (done.returncode, done.stderr, double.calls())
-    run.last = done  # type: ignore[attr-defined]
     return done
 
 
@@ -91,7 +90,8 @@ def called(double: DockerDouble) -> list[str]:
     shown = []
     for argv in double.calls():
         words = [w for w in argv if not w.startswith("-") and "{" not in w and "=" not in w]
-        shown.append(" ".join(words[:1] + [w for w in words[1:] if w.startswith(("dcv_", "id-")) or w in ("inspect", "ls")]))
+        named = [w for w in words[1:] if w.startswith(("dcv_", "id-")) or w in ("inspect", "ls")]
+        shown.append(" ".join(words[:1] + named))
     return shown
 
 
@@ -108,7 +108,8 @@ def test_the_engines_lock_is_taken_before_the_first_call_and_let_go_after_the_la
     double = DockerDouble(tmp_path / "double", [*LOCK, *ENGINE])
     run(home, double, "stop", "app", env={"DOCKERVISOR_ENGINE_LOCK": "on"})
     assert called(double) == ["container", "ps", "stop dcv_app_8", "container"]
-    assert double.calls()[0][:2] == ["container", "create"] and double.calls()[-1] == ["container", "rm", "--force", "lockid"]
+    calls = double.calls()
+    assert calls[0][:2] == ["container", "create"] and calls[-1] == ["container", "rm", "--force", "lockid"]
 
 
 def test_start_last_stops_the_running_one_before_it_starts_the_last(home: Path, tmp_path: Path) -> None:
@@ -121,9 +122,9 @@ def test_start_last_stops_the_running_one_before_it_starts_the_last(home: Path, 
 def test_stable_checks_the_running_container_before_it_marks_it(home: Path, tmp_path: Path) -> None:
     family(home, last="dcv_app_8")
     double = DockerDouble(tmp_path / "double", ENGINE)
-    run(home, double, "stable", "app")
+    marked = run(home, double, "stable", "app")
     assert called(double) == ["ps", "container inspect dcv_app_8"]
-    assert "dcv_app_8 is now the stable container" in run.last.stderr  # type: ignore[attr-defined]
+    assert "dcv_app_8 is now the stable container" in marked.stderr
 
 
 def test_stable_refuses_a_container_that_is_not_up_after_asking_once(home: Path, tmp_path: Path) -> None:

@@ -56,13 +56,14 @@ def test_each_handled_signal_is_an_interruption_outside_a_deferred_block_and_not
         restore()
 
 
-def test_nohup_keeps_sighup_ignored_in_the_installed_program(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    """The CLI's own main() under a SIG_IGN inherited from the caller, as nohup leaves it."""
+def test_under_nohup_sighup_stays_ignored_and_the_others_are_handled() -> None:
+    """A fresh process that inherits SIG_IGN for SIGHUP from nohup, as cron jobs often do."""
     script = (
         "import signal, sys\n"
         "from dockervisor import signals\n"
         "signals.install()\n"
-        "print(signal.getsignal(signal.SIGHUP) is signal.SIG_IGN, signal.getsignal(signal.SIGTERM) is signals._handler)\n"
+        "print(signal.getsignal(signal.SIGHUP) is signal.SIG_IGN,\n"
+        "      signal.getsignal(signal.SIGTERM) is signals._handler)\n"
     )
     done = subprocess.run(
         ["nohup", sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True,

@@ -70,7 +70,8 @@ def no_engine(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
 
 
 def family(keep: int, stable: str | None = None) -> FamilyState:
-    return FamilyState("app", last=None, stable=stable, run_config=object(), data=DataPolicy(keep=keep))  # type: ignore[arg-type]
+    config = object()  # only its presence is asked: mounts_to_copy is replaced
+    return FamilyState("app", stable=stable, run_config=config, data=DataPolicy(keep=keep))  # type: ignore[arg-type]
 
 
 def put(container: str, second: int) -> str:
@@ -97,7 +98,8 @@ def test_retention_keeps_the_newest_the_stables_newest_and_the_protected(home: P
 
 
 def test_a_stable_with_two_snapshots_keeps_only_its_newest(home: Path) -> None:
-    put("dcv_app_1", 1), put("dcv_app_1", 2), put("dcv_app_2", 3)
+    for second, container in ((1, "dcv_app_1"), (2, "dcv_app_1"), (3, "dcv_app_2")):
+        put(container, second)
     snapshots.prune(FakeContext(), family(keep=1, stable="dcv_app_1"))
     assert [(s.container, s.manifest.time[-3:-1]) for s in snapshots.existing("app")[0]] == [
         ("dcv_app_2", "03"), ("dcv_app_1", "02")]  # fmt: skip
@@ -113,7 +115,8 @@ def test_the_snapshot_a_restore_is_about_to_use_survives_the_snapshot_taken_befo
     manifest = archive.read_manifest(oldest)
     restore = datasteps.Restore(oldest, manifest, [(0, DATA)], f"the snapshot {oldest}")
     containers = [type("C", (), {"name": "dcv_app_2"})()]
-    step = datasteps.DataStep(fam, containers, Entry("start", "x"), "helper", "dcv_app_1", restore)  # type: ignore[arg-type]
+    entry = Entry("start", "dockervisor start dcv_app_1 --with-data")
+    step = datasteps.DataStep(fam, containers, entry, "helper", "dcv_app_1", restore)  # type: ignore[arg-type]
     step.before_start(ctx, "dcv_app_2")
     assert os.path.exists(oldest), ctx.said
     assert no_engine == [(oldest, "app", "helper", [(0, DATA)])]
