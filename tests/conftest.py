@@ -1,7 +1,11 @@
 """Fixtures: the installed CLI, a busybox base image, and per-test families.
 
 Integration tests need a real Docker engine. Without one they are skipped,
-except in CI (any truthy CI: true, 1, yes), where a missing engine fails the run.
+except in CI (any truthy CI: true, 1, yes; support.truthy is the one
+definition), where a missing engine fails the run. Tests marked
+`never_skipped_in_ci` (the several-engines tests) go further: in CI, any skip
+of theirs, whatever its reason, is reported as a failure, so a second engine
+that did not start cannot make the run pass with less tested.
 
 The engine may be shared: with a developer's own containers, with another
 test run. A test touches only what it made, found by its own unique names and
@@ -21,6 +25,7 @@ import pytest
 
 from support import (
     BUSYBOX,
+    CI,
     CLI,
     IN_CI,
     REPO,
@@ -30,6 +35,19 @@ from support import (
     new_family,
     remove_family,
 )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "never_skipped_in_ci: in CI (support.IN_CI) a skip of this test fails the run")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if IN_CI and report.skipped and item.get_closest_marker("never_skipped_in_ci"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI (CI={CI!r}), which fails the run: {report.longrepr}"
 
 
 @pytest.fixture(scope="session")

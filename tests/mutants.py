@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Does the suite catch a deliberate bug? A mutation check the team can rerun.
 
-    python3 tests/mutants.py                  # every mutant (about 15 minutes)
+    python3 tests/mutants.py                  # every mutant (see docs/testing.md for how long)
     python3 tests/mutants.py NAME [NAME...]   # only these
     python3 tests/mutants.py --list           # names, files and the tests each runs
 
@@ -36,12 +36,14 @@ TIMEOUT = 900  # seconds for one mutant's tests: a hang counts as caught, and sa
 
 
 class Mutant:
-    def __init__(self, name: str, file: str, original: str, replacement: str, *tests: str) -> None:
+    def __init__(self, name: str, file: str, original: str, replacement: str, *tests: str, after: str = "") -> None:
         self.name = name
         self.file = file  # under dockervisor/
         self.original = original  # the line's exact text, without its indentation
         self.replacement = replacement
         self.tests = tests  # pytest node IDs under tests/, beside the unit tests
+        # For a line the file has more than once: the first one after this line (itself there once).
+        self.after = after
 
 
 M = Mutant
@@ -60,6 +62,9 @@ MUTANTS = [
     M("stop-only-one", "commands/stop.py",
       "ctx.docker.change(docker_argv.stop(running))", "ctx.docker.change(docker_argv.stop(running[:1]))",
       f"{SEED}::test_stop_stops_every_running_container_of_the_family"),
+    M("stop-one-call-per-container", "commands/stop.py",
+      "ctx.docker.change(docker_argv.stop(running))",
+      "for name in running: ctx.docker.change(docker_argv.stop([name]))"),  # test_unit_call_orders.py
     # start
     M("start-stops-only-one-other", "switch.py",
       "ctx.docker.change(docker_argv.stop(self.others))", "ctx.docker.change(docker_argv.stop(self.others[:1]))",
@@ -69,6 +74,10 @@ MUTANTS = [
       f"{SEED}::test_start_last_restarts_the_last_one_and_is_idempotent"),
     M("start-forgets-last", "switch.py", "recorded, family.last = family.last, target", "recorded = family.last",
       f"{SEED}::test_start_by_container_name"),
+    M("start-leaves-the-old-one-running", "switch.py", "if self.others:", "if False:"),  # test_unit_call_orders.py
+    M("start-new-never-prunes", "commands/prune.py", "if not beyond:", "if True:"),
+    M("retention-keeps-one-more", "retention.py",
+      "elif keep is None or stopped_kept < keep:", "elif keep is None or stopped_kept <= keep:"),
     M("start-keeps-a-never-started-container", "switch.py",
       "ctx.docker.change(docker_argv.remove(target))", "pass",
       f"{TRUST}::test_a_start_that_never_ran_says_so_and_leaves_nothing"),
@@ -78,6 +87,14 @@ MUTANTS = [
     M("rollback-failure-recorded-as-rolled-back", "switch.py",
       '_ROLLBACK_FAILED = "rollback-failed"', '_ROLLBACK_FAILED = "rolled-back"',
       f"{SAFE}::test_a_rollback_whose_previous_container_cannot_start_exits_4"),
+    M("rollback-data-not-put-back-exits-3", "switch.py", "EXIT_ROLLBACK_FAILED,", "EXIT_ROLLED_BACK,",
+      "test_data_failures.py::test_a_failed_upgrade_whose_data_cannot_be_put_back_exits_4",
+      after='f"ROLLBACK FAILED. {what_failed}, and {said}. Running now: "'),
+    M("restore-data-not-put-back-exits-1", "commands/restore.py", "EXIT_ROLLBACK_FAILED,", "1,",
+      "test_data_failures.py::test_a_restore_that_fails_and_cannot_put_the_data_back_exits_4"),
+    M("dry-run-snapshot-writes-the-archive", "datacopy.py", "if ctx.dry_run:", "if False:",
+      "test_data_failures.py::test_dry_runs_of_the_data_paths_change_no_file_and_make_no_directory",
+      after="def write_archive(ctx: Context, destination: str, manifest: Manifest, pause: bool) -> int:"),
     # waiting
     M("wait-ignores-a-restart-loop", "waiting.py",
       'if state.get("Restarting") or int(document.get("RestartCount") or 0) > restarts_at_start:', "if False:",
@@ -113,7 +130,8 @@ MUTANTS = [
       "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)", "fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)",
       "test_errors_and_concurrency.py::test_two_starts_at_once_wait_for_each_other"),
     M("lock-taken-under-dry-run", "context.py", "if self.dry_run:", "if False:",
-      f"{OBSERVE}::test_a_dry_run_takes_no_lock_and_never_waits"),
+      f"{OBSERVE}::test_a_dry_run_takes_no_lock_and_never_waits",
+      after='inherit the local one while it is held. A dry run takes neither."""'),
     M("lock-not-inherited-by-docker", "context.py",
       "self.docker.inherit_fds = (fd,)", "self.docker.inherit_fds = ()",
       "test_interruptions.py::test_kill_9_during_docker_run_keeps_the_lock_until_docker_is_done"),
@@ -161,6 +179,72 @@ MUTANTS = [
       'shown = [word for key in sorted(env) for word in ("--env", key)]',
       'shown = [word for key in sorted(env) for word in ("--env", f"{key}={env[key]}")]',
       f"{SAFE}::test_env_reaches_the_container_and_never_dockervisors_output"),
+    M("redaction-misses-what-repr-escapes", "cli/redaction.py",
+      "message = message.replace(word, hidden).replace(repr(word)[1:-1], hidden)",
+      "message = message.replace(word, hidden)"),
+    M("error-lines-not-redacted", "cli/__init__.py",
+      "said = redact_message(error.message, args_list) if error.exit_code == EXIT_USAGE else error.message",
+      "said = error.message"),
+    # signals (tests/test_unit_signals.py)
+    M("nohup-no-longer-ignored", "signals.py",
+      "if number is not None and signal.getsignal(number) is not signal.SIG_IGN:", "if number is not None:"),
+    M("signal-handlers-not-put-back", "signals.py", "signal.signal(number, handler)", "pass"),
+    M("signal-raised-inside-a-deferred-block", "signals.py", "if _depth() == 0:", "if True:"),
+    # archives: every member a restore could write outside the mount point (tests/test_unit_archive.py)
+    M("archive-symlink-to-dotdot", "store/members.py",
+      'return resolved != ".." and not resolved.startswith("../")', 'return not resolved.startswith("../")'),
+    M("archive-absolute-symlink", "store/members.py",
+      'if not linkname or linkname.startswith("/") or "\\0" in linkname:', 'if not linkname or "\\0" in linkname:'),
+    M("archive-hard-link-to-the-mount-point", "store/members.py", 'if target == ".":', "if False:"),
+    M("archive-hard-link-through-a-symlink", "store/members.py", "self._not_below_a_link(target, where)", "pass"),
+    M("archive-written-through-a-symlink", "store/members.py", "self.symlinks.add(relative)", "pass"),
+    M("archive-block-device-allowed", "store/members.py",
+      "_ALLOWED_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE,",
+      "_ALLOWED_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE, tarfile.BLKTYPE,"),
+    M("archive-block-device-not-called-a-device", "store/members.py",
+      'what = "a device file" if member.ischr() or member.isblk() else "of a kind dockervisor does not restore"',
+      'what = "a device file" if member.ischr() else "of a kind dockervisor does not restore"'),
+    M("archive-dotdot-member", "store/members.py",
+      'or any(part in ("", ".", "..") for part in parts)', 'or any(part in ("", ".") for part in parts)'),
+    M("archive-mount-point-twice", "store/members.py",
+      "raise DockervisorError(f\"{where}: the mount point's directory appears twice\")", "pass"),
+    # snapshots: retention and dry runs (tests/test_unit_snapshots.py)
+    M("retention-removes-the-protected", "store/snapshots.py",
+      "if snapshot.path in protect or (stables and snapshot is stables[0]):",
+      "if stables and snapshot is stables[0]:"),
+    M("retention-removes-the-stables-newest", "store/snapshots.py",
+      "if snapshot.path in protect or (stables and snapshot is stables[0]):", "if snapshot.path in protect:"),
+    M("retention-keeps-the-stables-oldest", "store/snapshots.py",
+      "if snapshot.path in protect or (stables and snapshot is stables[0]):",
+      "if snapshot.path in protect or (stables and snapshot is stables[-1]):",
+      "test_data.py::test_snapshots_are_kept_to_snapshots_keep_and_the_stables_newest"),
+    M("snapshot-protects-only-itself", "store/snapshots.py",
+      "prune(ctx, family, protect=(path, *protect))", "prune(ctx, family, protect=(path,))"),
+    M("restore-does-not-protect-its-snapshot", "datasteps.py",
+      "protect = (self.restore.path,) if self.restore else ()", "protect = ()"),
+    M("dry-run-snapshot-makes-directories", "store/snapshots.py", "if not ctx.dry_run:", "if True:"),
+    M("dry-run-snapshot-pauses", "store/snapshots.py",
+      "pause = datacopy.is_running(document) and not ctx.dry_run", "pause = datacopy.is_running(document)"),
+    # state directories
+    M("state-directory-raced-in-is-trusted", "store/paths.py", "return os.lstat(path)", "return None"),
+    # engines: the engine's lock and rolling starts (tests/test_unit_engines.py)
+    M("engine-lock-owner-ignores-the-state-directory", "engine/lock.py",
+      'return hashlib.sha256(machine + b"\\0" + paths.state_root().encode()).hexdigest()[:32]',
+      "return hashlib.sha256(machine).hexdigest()[:32]"),
+    M("engine-lock-taken-over-from-anyone", "engine/lock.py",
+      'if document is None or labels.get(f"{docker_argv.LOCK_LABEL}.owner") != owner_label():',
+      "if document is None:"),
+    M("engine-lock-takeover-leaves-the-old-lock", "engine/lock.py",
+      'docker.change(docker_argv.remove_lock(str(document["Id"])), check=False, timeout=QUERY_TIMEOUT)', "pass"),
+    M("rolling-start-goes-on-after-a-failure", "fleet.py", "if any(r.code != EXIT_OK for r in done):", "if False:"),
+    M("rolling-start-exits-0-after-a-failure", "fleet.py",
+      "return failed[0] if failed else EXIT_OK", "return EXIT_OK"),
+    M("rolling-start-says-untouched-hosts-started", "fleet.py",
+      'rows.append([engine.name, "-", "not touched"])', 'rows.append([engine.name, "-", "started"])'),
+    # if-changed
+    M("if-changed-with-two-running", "commands/start.py", "if len(running) != 1:", "if not running:"),
+    M("if-changed-ignores-the-configuration", "commands/start.py",
+      'if ((document.get("Config") or {}).get("Labels") or {}).get(docker_argv.CONFIG_LABEL) != digest:', "if False:"),
     # dry-run
     M("dry-run-prints-unquoted", "engine/executor.py",
       "self._show(shown or argv)",
@@ -307,8 +391,14 @@ def apply(root: Path, mutant: Mutant) -> str:
     text = path.read_text()
     lines = text.splitlines(keepends=True)
     found = [i for i, line in enumerate(lines) if line.strip() == mutant.original]
+    if mutant.after:
+        anchors = [i for i, line in enumerate(lines) if line.strip() == mutant.after]
+        if len(anchors) != 1:
+            raise LookupError(f"{mutant.name}: dockervisor/{mutant.file} has {len(anchors)} lines `{mutant.after}`")
+        found = [i for i in found if i > anchors[0]][:1]
     if len(found) != 1:
-        raise LookupError(f"{mutant.name}: dockervisor/{mutant.file} has {len(found)} lines `{mutant.original}`")
+        raise LookupError(f"{mutant.name}: dockervisor/{mutant.file} has {len(found)} lines `{mutant.original}`"
+                          + (f" after `{mutant.after}`" if mutant.after else ""))  # fmt: skip
     line = lines[found[0]]
     indent = line[: len(line) - len(line.lstrip())]
     lines[found[0]] = indent + mutant.replacement + "\n"

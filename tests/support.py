@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -31,7 +32,8 @@ def truthy(value: str | None) -> bool:
     return (value or "").strip().lower() not in ("", "0", "false", "no", "off")
 
 
-IN_CI = truthy(os.environ.get("CI"))
+CI = os.environ.get("CI")  # as the CI service set it, for messages
+IN_CI = truthy(CI)
 
 
 def docker(*args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess:
@@ -76,10 +78,55 @@ def cells(line: str) -> list[str]:
     return re.split(r"\s{2,}", line.strip())
 
 
+# Ports handed out on this host, one file each, by any test run: two runs sharing the
+# machine never get the same free port, though each asks the kernel for one.
+_PORTS_DIR = Path(os.environ.get("DOCKERVISOR_TEST_PORTS_DIR", "/tmp/dockervisor-test-ports"))
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("", 0))
-        return probe.getsockname()[1]
+    """A port nothing listens on now and no other test run on this host was given.
+
+    Free at the kernel (bound to port 0), then claimed with a file only one
+    process can create; a claim whose process is gone is taken over. The
+    claim lasts as long as this process, so a test that publishes the port
+    later cannot meet another run's container on it. Something outside the
+    test runs may still take the port first: then docker's error names it."""
+    _PORTS_DIR.mkdir(mode=0o777, exist_ok=True)
+    for _ in range(100):
+        with socket.socket() as probe:
+            probe.bind(("", 0))
+            port = probe.getsockname()[1]
+        claim = _PORTS_DIR / str(port)
+        try:
+            fd = os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            if _claim_alive(claim):
+                continue
+            claim.unlink(missing_ok=True)  # its run is gone; another try takes it cleanly
+            continue
+        with os.fdopen(fd, "w") as handle:
+            handle.write(str(os.getpid()))
+        _CLAIMED.append(claim)
+        return port
+    raise AssertionError("no free port after 100 tries")
+
+
+_CLAIMED: list[Path] = []
+
+
+def _claim_alive(claim: Path) -> bool:
+    try:
+        pid = int(claim.read_text() or "0")
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+@atexit.register
+def _release_ports() -> None:
+    for claim in _CLAIMED:
+        claim.unlink(missing_ok=True)
 
 
 def new_family(tag: str = "") -> str:

@@ -202,13 +202,19 @@ def test_snapshots_are_kept_to_snapshots_keep_and_the_stables_newest(project, cl
     app.build(overrides={"snapshot": True, "snapshots_keep": 2}, cmd=SLEEP, expose=())
     first = cli("start", "new", app.family, *FAST)
     assert "no snapshot taken" in first.err and snapshots_of(cli, app.family) == []
-    names = [first.out.strip()]
+    c1 = first.out.strip()
     cli("stable", app.family)
-    for _ in range(4):
-        names.append(cli("start", "new", app.family, *FAST).out.strip())
-    c1, c2, c3, c4, _ = names
+    c2 = cli("start", "new", app.family, *FAST).out.strip()  # a snapshot of c1
+    cli("start", "stable", app.family, *FAST)
+    c3 = cli("start", "new", app.family, *FAST).out.strip()  # a second snapshot of c1, the stable
+    of_c1 = [s["path"] for s in snapshots_of(cli, app.family) if s["container"] == c1]
+    assert len(of_c1) == 2
+    c4 = cli("start", "new", app.family, *FAST).out.strip()
+    cli("start", "new", app.family, *FAST)
     kept = snapshots_of(cli, app.family)
-    assert [s["container"] for s in kept] == [c4, c3, c1]  # c2's went; c1 is stable
+    # Kept: the 2 newest (c4's, c3's) and the stable's newest; the stable's older one went.
+    assert [s["container"] for s in kept] == [c4, c3, c1]
+    assert kept[2]["path"] == of_c1[0]  # newest first
     directory = cli.state_dir / "snapshots" / app.family
     assert sorted(str(p) for p in directory.iterdir()) == sorted(s["path"] for s in kept)
     assert all(p.stat().st_mode & 0o777 == 0o600 for p in directory.iterdir())

@@ -22,9 +22,10 @@ from pathlib import Path
 
 import pytest
 
-from support import CLI, REPO, Project, docker, new_family, state_dir, wait_for
+from support import CLI, IN_CI, REPO, Project, docker, new_family, state_dir, wait_for
 
-IN_CI = os.environ.get("CI") == "true"
+# In CI (support.IN_CI: any truthy CI) a skipped test here fails the run (see conftest.py).
+pytestmark = pytest.mark.never_skipped_in_ci
 ENGINE2 = os.environ.get("DOCKERVISOR_TEST_ENGINE2", "")
 SSH_HOST = os.environ.get("DOCKERVISOR_TEST_SSH_HOST", "")
 SSH_PATH = os.environ.get("DOCKERVISOR_TEST_SSH_PATH", "")
@@ -274,7 +275,9 @@ def test_status_over_two_engines_when_one_does_not_answer(app, fleet_cli, contex
     try:
         began = time.monotonic()
         result = cli("--context", both(contexts), "status", app.family, expect=1)
-        assert time.monotonic() - began < 10
+        # The engine's socket is gone, so the query fails at once; the bound is that it does not sit out
+        # the query timeout (30 s, executor.QUERY_TIMEOUT): 20 s leaves a loaded machine 20 s of margin.
+        assert time.monotonic() - began < 20
         lines = result.out.splitlines()
         assert lines[0].split()[:2] == ["CONTEXT", "FAMILY"] and len(lines) == 2
         assert lines[1].split()[:3] == [one, app.family, "running"]

@@ -156,7 +156,7 @@ def snapshot(cli, family: str) -> tuple:  # type: ignore[no-untyped-def]
 
 
 def test_dry_run_prints_only_docker_commands_and_changes_nothing(past, cli) -> None:
-    app = past[0]
+    app, _, c1, _, c3 = past
     before = snapshot(cli, app.family)
     runs = {
         "start new": cli("start", "new", app.family, "--dry-run"),
@@ -164,12 +164,26 @@ def test_dry_run_prints_only_docker_commands_and_changes_nothing(past, cli) -> N
         "stop": cli("stop", app.family, "--dry-run"),
         "build": cli("build", app.family, str(app.dir), "--dry-run"),
         "stable": cli("stable", "mark", app.family, "--dry-run"),
+        "start last": cli("start", "last", app.family, "--dry-run"),
+        "start CONTAINER": cli("start", c1, "--dry-run"),
+        "start new --snapshot": cli("start", "new", app.family, "--snapshot", "--dry-run"),
+        "prune": cli("prune", app.family, "--keep", "0", "--dry-run"),
+        "rm": cli("rm", c3, "--dry-run"),
     }
     assert snapshot(cli, app.family) == before
     for verb, result in runs.items():
         for line in result.out.splitlines():
+            if verb in ("prune", "rm") and not line.startswith("docker "):
+                continue  # their report of what would go, checked below
             argv = shlex.split(line)
             assert argv[0] == "docker", (verb, line)
+    for verb in ("prune", "rm"):
+        assert [line for line in runs[verb].out.splitlines() if line.startswith("docker rm ")], verb
+    assert "would remove" in runs["prune"].out
+    assert any(shlex.split(line)[:2] == ["docker", "cp"] for line in runs["start new --snapshot"].out.splitlines())
+    assert runs["start last"].out == ""  # c2, the last, runs already: nothing to do
+    assert [shlex.split(line)[:2] for line in runs["start CONTAINER"].out.splitlines()] == [
+        ["docker", "stop"], ["docker", "start"]]  # fmt: skip
     assert [shlex.split(line)[:2] for line in runs["start new"].out.splitlines()] == [
         ["docker", "stop"], ["docker", "run"],
     ]  # fmt: skip
@@ -219,10 +233,10 @@ def test_a_dry_run_takes_no_lock_and_never_waits(past, cli, tmp_path) -> None:
     ]  # fmt: skip
     with holding_lock(cli.state_dir / "locks" / f"{app.family}.lock"):
         for argv in dry_runs:
-            # A dry run that waited for the lock would give up after 5 s.
+            # A dry run that waited for the lock would give up after 5 s and exit 1, which
+            # cli() takes as a failure: the outcome says it, no clock on a loaded machine.
             result = cli(*argv, "--dry-run", env={"DOCKERVISOR_LOCK_TIMEOUT": "5"})
-            assert "waiting" not in result.err, argv
-            assert result.seconds < 4, (argv, result.seconds)
+            assert "waiting" not in result.err and "gave up" not in result.err, argv
 
 
 def pasted(text: str, env: dict[str, str] | None = None) -> None:

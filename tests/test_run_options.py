@@ -286,20 +286,12 @@ def test_dry_run_of_start_new_shows_every_new_flag(project, cli, network) -> Non
 
 
 def test_a_family_of_several_networks(project, cli, network) -> None:  # type: ignore[no-untyped-def]
-    """docker run joins one network; the rest need switch.py to run the hook
-    (networks.joining). Until it does, the start is refused, changing nothing."""
-    from dockervisor.switch import NewContainer
-
+    """docker run joins one network; switch.py joins the rest (networks.joining,
+    NewContainer.then) before the new container starts."""
     app = project("nets")
     second = f"{network}-b"
     try:
         app.build(overrides={"network": [network, second]}, expose=())
-        if "then" not in NewContainer.__slots__:
-            refused = cli("start", "new", app.family, *FAST, expect=1)
-            assert "cannot yet start a container on more than one" in refused.err
-            assert not network_exists(network) and not network_exists(second)
-            assert running_names(app.family) == []
-            return
         container = started(cli, app.family)
         joined = inspect(container)["NetworkSettings"]["Networks"]
         assert app.family in joined[network]["Aliases"] and app.family in joined[second]["Aliases"]

@@ -274,3 +274,72 @@ def test_a_lock_left_by_this_state_directory_is_taken_over(quick_locks: None) ->
         assert docker.locks["dockervisor-lock-app"]["Id"] != "ours-before"
     assert "left by a run of this state directory that is gone (root@here pid 1: killed)" in said.getvalue()
     assert docker.locks == {}
+
+
+def test_the_owner_label_is_this_state_directorys_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Built without the code's own function: stable for one state directory, different for another."""
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path / "a"))
+    first, again = engine_lock.owner_label(), engine_lock.owner_label()
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path / "b"))
+    other = engine_lock.owner_label()
+    with paths.engine_state("k" * 16):  # another engine of the same home: another state directory
+        per_engine = engine_lock.owner_label()
+    assert first == again and len(first) == 32 and int(first, 16) >= 0
+    assert len({first, other, per_engine}) == 3
+
+
+def test_a_lock_left_by_another_state_directory_is_never_taken_over(
+    quick_locks: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Same machine, same user, another DOCKERVISOR_HOME: another admin's run, maybe alive."""
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path / "elsewhere"))
+    theirs = engine_lock.owner_label()
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path / "home"))
+    left = {"Id": "theirs", "Config": {"Labels": {"dockervisor.lock.holder": "root@here pid 1: dockervisor stop app",
+                                                  "dockervisor.lock.owner": theirs}}}  # fmt: skip
+    docker, said = FakeDocker({"dockervisor-lock-app": left}), io.StringIO()
+    with pytest.raises(DockervisorError, match="gave up"), hold(docker, said):
+        pass
+    assert "taking it over" not in said.getvalue()
+    assert docker.locks == {"dockervisor-lock-app": left}
+    assert not any(argv[1:3] == ["container", "rm"] for argv in docker.calls)
+
+
+# A rolling start, with a handler that stands for one engine's start -------------
+
+
+def rolling(codes: dict[str, int], parallel: int, capsys: pytest.CaptureFixture) -> tuple[int, list[str], str]:
+    """fleet._rolling over engines a, b, c, d whose starts exit `codes` (0 when absent); what it
+    returned, the engines whose start ran, in order, and the summary table."""
+    import argparse
+
+    ran: list[str] = []
+
+    def handler(args: argparse.Namespace) -> int:
+        ran.append(args.engine.name)
+        print(f"dcv_app_{args.engine.name}", file=args.streams[0])
+        if codes.get(args.engine.name):
+            raise DockervisorError(f"{args.engine.name} failed", codes[args.engine.name])
+        return 0
+
+    engines = [contexts.Engine(name, f"tcp://{name}:2376", True) for name in "abcd"]
+    args = argparse.Namespace(handler=handler, dry_run=False, json=False)
+    code = fleet._rolling(args, engines, parallel)
+    return code, ran, capsys.readouterr().out
+
+
+def test_a_rolling_start_ends_at_the_first_host_that_fails(capsys: pytest.CaptureFixture) -> None:
+    code, ran, table = rolling({"b": 3}, 1, capsys)
+    assert (code, ran) == (3, ["a", "b"])
+    rows = {line.split()[0]: line.split(None, 2)[1:] for line in table.splitlines()[1:]}
+    assert rows == {"a": ["dcv_app_a", "started"], "b": ["-", "failed: rolled back"],
+                    "c": ["-", "not touched"], "d": ["-", "not touched"]}  # fmt: skip
+
+
+def test_a_rolling_start_in_batches_ends_after_the_batch_that_failed(capsys: pytest.CaptureFixture) -> None:
+    code, ran, _ = rolling({"a": 4}, 2, capsys)
+    assert code == 4 and sorted(ran) == ["a", "b"]
+    code, ran, _ = rolling({}, 2, capsys)
+    assert code == 0 and sorted(ran) == ["a", "b", "c", "d"]
+    code, ran, _ = rolling({"d": 3}, 1, capsys)
+    assert (code, ran) == (3, ["a", "b", "c", "d"])

@@ -188,3 +188,35 @@ def test_home_that_is_a_file_is_one_line_for_every_command_that_needs_no_docker(
         err = capsys.readouterr().err
         assert err.startswith("dockervisor: error: ") and str(home) in err
         assert err.count("\n") == 1 and "Traceback" not in err
+
+
+@pytest.mark.parametrize("made", ["symlink", "group-writable", "file"])
+def test_a_state_directory_someone_else_makes_between_mkdir_and_the_check_is_refused(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, made: str
+) -> None:
+    """Another process wins the race for `families/`: what it made is checked like any found directory."""
+    from dockervisor.store import paths
+
+    paths.ensure_private_dir(str(home))
+    target = str(home / "families")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir(mode=0o700)
+    real = os.mkdir
+
+    def racing(path: object, mode: int = 0o777, *args: object, **kwargs: object) -> None:
+        if str(path) == target:  # the other process got there first
+            if made == "symlink":
+                os.symlink(elsewhere, target)
+            elif made == "group-writable":
+                real(target, 0o700)
+                os.chmod(target, 0o777)
+            else:
+                Path(target).write_text("")
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST), target)
+        real(path, mode, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "mkdir", racing)
+    with pytest.raises(PathError) as raised:
+        state.save(state.FamilyState("app"))
+    assert target in raised.value.message
+    assert list(elsewhere.iterdir()) == []  # nothing was written through the link

@@ -91,3 +91,35 @@ def test_the_cheap_sha256_is_sha256() -> None:
     import hashlib
 
     assert sha256(b"dockervisor").hexdigest() == hashlib.sha256(b"dockervisor").hexdigest()
+
+
+@pytest.mark.parametrize(
+    "states, same, current",
+    [
+        (["running"], True, True),
+        (["running"], False, False),
+        (["exited", "running"], True, True),
+        (["running", "running"], True, False),  # two run: a new start puts that right
+        (["restarting"], True, False),
+        (["paused"], True, False),
+        ([], True, False),
+    ],
+)
+def test_if_changed_is_a_no_op_only_for_one_running_container_of_the_same_image_and_digest(
+    monkeypatch: pytest.MonkeyPatch, states: list[str], same: bool, current: bool
+) -> None:
+    import io
+
+    from dockervisor.commands import start
+    from dockervisor.engine.query import ContainerSummary
+    from dockervisor.store.history import Entry
+
+    digest = "d" * 64
+    containers = [ContainerSummary(f"id{i}", f"dcv_app_{i}", s, "", "app", "app") for i, s in enumerate(states)]
+    labels = {docker_argv.CONFIG_LABEL: digest if same else "e" * 64}
+    monkeypatch.setattr(start.engine, "inspect_container",
+                        lambda docker, ref: {"Id": ref, "Image": "sha256:1", "Config": {"Labels": labels}})  # fmt: skip
+    ctx = type("Ctx", (), {"docker": None, "stdout": io.StringIO(), "info": lambda self, m: None})()
+    entry = Entry("start new", "dockervisor start new app --if-changed")
+    assert start.already_current(ctx, containers, "sha256:1", digest, entry) is current  # type: ignore[arg-type]
+    assert (entry.outcome == "no-op") is current

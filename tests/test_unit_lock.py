@@ -60,7 +60,8 @@ def test_waits_for_the_holder_then_proceeds(home: Path, monkeypatch: pytest.Monk
     with family_lock("app", "second", stderr):
         waited = time.monotonic() - asked
     holder.wait()
-    # Granted only once the holder let go, not at once and not as an error.
+    # Granted only once the holder let go, not at once and not as an error. A lower
+    # bound: load only makes the wait longer.
     assert waited >= 1.0
     assert "waiting for the lock on 'app', held by pid" in stderr.getvalue()
 

@@ -155,3 +155,16 @@ def test_env_files_left_by_earlier_versions_are_swept(tmp_path: Path, monkeypatc
     (scratch / "other.txt").write_text("kept")
     environment.sweep_leftovers()
     assert sorted(p.name for p in scratch.iterdir()) == ["other.txt"]
+
+
+@pytest.mark.parametrize("value", ["pa55\tw0rd", "pa55\nw0rd", "pa55\\w0rd", "pa55'w0rd", "pa55\x1bw0rd", "pa55\u00e9w0rd"])
+def test_a_value_that_repr_escapes_is_hidden_in_a_usage_error_too(value: str, capsys: pytest.CaptureFixture) -> None:
+    """argparse quotes a refused word with repr: `'K=pa55\\tw0rd'` is not the word as typed."""
+    for argv in (["start", "new", "app", f"K={value}", "extra"], [f"K={value}"], ["start", f"K={value}"]):
+        try:
+            code = main(argv)
+        except SystemExit as exit:
+            code = exit.code  # type: ignore[assignment]
+        captured = capsys.readouterr()
+        assert code == 2
+        assert "w0rd" not in captured.err + captured.out, (argv, captured.err)
