@@ -44,6 +44,9 @@ class Context:
         self.engine = engine
         self.docker = Executor(dry_run, self.stdout, self.stderr, engine.flags if engine else ())
         self.docker.members = self._members
+        # Run first under every family's lock: the command line's contexts repair
+        # what a killed run left (cli/parsing.py sets it; flows sit above this).
+        self.repair: Callable[[Context, str, str], None] | None = None
         self.wide = False  # tables: every column, nothing cut, even in a terminal
         # Set by fleet.py when the command covers several engines: tables and
         # JSON documents are collected, to be shown as one, engine by engine.
@@ -132,9 +135,8 @@ class Context:
             yield entry
             return
         with self.family_held(image, on_wait):
-            from dockervisor.datarecovery import repair_interrupted  # what a kill -9 left half done
-
-            repair_interrupted(self, image, action)
+            if self.repair is not None:  # what a kill -9 left half done (datarecovery.py)
+                self.repair(self, image, action)
             try:
                 yield entry
             except DockervisorError as error:

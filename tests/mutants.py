@@ -306,7 +306,7 @@ MUTANTS = [
       'ctx.info(f"warning: {error.message}")', "raise",
       "test_unit_damaged.py::test_a_snapshot_that_cannot_be_removed_is_a_warning_not_a_failure"),
     M("no-repair-after-a-kill", "context.py",
-      "repair_interrupted(self, image, action)", "pass",
+      "self.repair(self, image, action)", "pass",
       "test_data_recovery.py::test_a_restore_killed_mid_way_is_put_back_by_the_next_command"),
     M("journal-without-the-snapshot-before", "datasteps.py",
       "self._journal(before=self.taken.path)  # whole on disk: from here on, the way back", "pass",

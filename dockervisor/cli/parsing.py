@@ -237,7 +237,15 @@ def context(args: argparse.Namespace) -> Context:
     )
     ctx.wide = getattr(args, "wide", False)
     ctx.collected = collected
+    ctx.repair = _repair_interrupted
     return ctx
+
+
+def _repair_interrupted(ctx: Context, image: str, action: str) -> None:
+    """What a run killed mid-way left (its journal): imported only when a family's lock is taken."""
+    from dockervisor.datarecovery import repair_interrupted
+
+    repair_interrupted(ctx, image, action)
 
 
 def usage_error(message: str) -> DockervisorError:

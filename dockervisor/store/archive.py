@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import os
-import posixpath
 import struct
 import tarfile
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from dockervisor.store import paths
 from dockervisor.errors import DockervisorError
 from dockervisor.config.names import is_container_name, is_image_name, is_volume_name
 from dockervisor.config.runconfig import brief, is_host_path, is_mount_point
-from dockervisor.store.members import MountMembers
+from dockervisor.store.members import ArchivedMount, MountMembers  # ArchivedMount: archive.ArchivedMount too
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -55,28 +54,6 @@ CHUNK = 1024 * 1024
 _MANIFEST_MAX = 1024 * 1024
 # What may follow the last member: end-of-archive blocks, padded to a tar record at most.
 _TRAILER_MAX = 64 * 1024
-
-
-class ArchivedMount:
-    """A mount point in an archive, and what was mounted there when it was copied."""
-
-    __slots__ = ("target", "type", "source")
-
-    def __init__(self, target: str, type: str, source: str) -> None:
-        self.target = target
-        self.type = type  # "volume" or "bind" (a host directory)
-        self.source = source
-
-    @property
-    def root(self) -> str:
-        """The name docker gives the mount point's directory in its tar: `/var/www` gives `www`."""
-        return posixpath.basename(self.target)
-
-    def to_dict(self) -> dict[str, str]:
-        return {"target": self.target, "type": self.type, "source": self.source}
-
-    def __repr__(self) -> str:
-        return f"ArchivedMount({self.source}:{self.target})"
 
 
 class Manifest:

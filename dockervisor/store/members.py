@@ -13,9 +13,28 @@ import tarfile
 from dockervisor.errors import DockervisorError
 from dockervisor.config.runconfig import brief
 
-TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
-if TYPE_CHECKING:
-    from dockervisor.store.archive import ArchivedMount
+
+class ArchivedMount:
+    """A mount point in an archive, and what was mounted there when it was copied."""
+
+    __slots__ = ("target", "type", "source")
+
+    def __init__(self, target: str, type: str, source: str) -> None:
+        self.target = target
+        self.type = type  # "volume" or "bind" (a host directory)
+        self.source = source
+
+    @property
+    def root(self) -> str:
+        """The name docker gives the mount point's directory in its tar: `/var/www` gives `www`."""
+        return posixpath.basename(self.target)
+
+    def to_dict(self) -> dict[str, str]:
+        return {"target": self.target, "type": self.type, "source": self.source}
+
+    def __repr__(self) -> str:
+        return f"ArchivedMount({self.source}:{self.target})"
+
 
 _ALLOWED_TYPES = (tarfile.REGTYPE, tarfile.AREGTYPE, tarfile.DIRTYPE, tarfile.SYMTYPE,
                   tarfile.LNKTYPE, tarfile.FIFOTYPE)  # fmt: skip
