@@ -198,9 +198,9 @@ generate() {
 }
 trap 'rm -rf "$staging" "$staging.old" "$bin_file.new" "$bash_completion.new" "$zsh_completion.new" "$man_page.new"' EXIT
 mkdir -p "$(dirname "$bash_completion")" "$(dirname "$zsh_completion")" "$(dirname "$man_page")"
-generate 'from dockervisor.completion import script; print(script("bash"), end="")' > "$bash_completion.new"
-generate 'from dockervisor.completion import script; print(script("zsh"), end="")' > "$zsh_completion.new"
-generate 'from dockervisor.manpage import render; print(render(), end="")' > "$man_page.new"
+generate 'from dockervisor.cli.completion import script; print(script("bash"), end="")' > "$bash_completion.new"
+generate 'from dockervisor.cli.completion import script; print(script("zsh"), end="")' > "$zsh_completion.new"
+generate 'from dockervisor.cli.manpage import render; print(render(), end="")' > "$man_page.new"
 
 if [ -d "$lib_dir" ]; then
     mv "$lib_dir" "$staging.old"

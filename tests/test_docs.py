@@ -15,7 +15,7 @@ import pytest
 from dockervisor.cli import VERBS
 from dockervisor.cli.parsing import parse_verb, verb_parser
 from dockervisor.config.overrides import KNOWN_KEYS, parse_overrides
-from dockervisor.reference import markdown
+from dockervisor.cli.reference import markdown
 from support import REPO
 
 DOCS = REPO / "docs"
@@ -37,7 +37,7 @@ def section(page: str, heading: str) -> str:
 
 def test_the_command_reference_is_what_the_parser_generates() -> None:
     written = (DOCS / "commands.md").read_text()
-    assert written == markdown(), "docs/commands.md is stale: run `python3 -m dockervisor.reference > docs/commands.md`"
+    assert written == markdown(), "docs/commands.md is stale: run `python3 -m dockervisor.cli.reference > docs/commands.md`"
 
 
 @pytest.mark.parametrize("verb", list(VERBS))
@@ -79,7 +79,7 @@ def test_generating_the_reference_is_no_part_of_running_a_command() -> None:
     loaded = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, check=True)
     modules = eval(loaded.stdout.splitlines()[-1])  # a list literal printed by the probe
     assert "dockervisor.cli.lifecycle" in modules  # the probe did build the verb's parser
-    assert not {"dockervisor.reference", "dockervisor.manpage", "dockervisor.completion"} & set(modules)
+    assert not {"dockervisor.cli.reference", "dockervisor.cli.manpage", "dockervisor.cli.completion"} & set(modules)
 
 
 # The overrides keys ---------------------------------------------------------------
@@ -112,7 +112,7 @@ def test_the_overrides_example_is_accepted_and_shows_every_key(tmp_path: Path) -
 
 def test_an_undocumented_key_is_refused() -> None:
     """KNOWN_KEYS is the gate the two tests above compare the page with."""
-    from dockervisor.errors import DockervisorError
+    from dockervisor.core.errors import DockervisorError
 
     with pytest.raises(DockervisorError, match="unknown key"):
         parse_overrides({"restart": "always"}, "/nonexistent/dcv-app")

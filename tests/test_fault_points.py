@@ -287,11 +287,11 @@ def test_a_bug_after_the_first_change_rolls_back_before_its_traceback(app, cli, 
     """Not a docker error: an exception of any other type (a bug) mid-start.
     The rollback runs first, then the traceback shows, exit 3, and the history
     says what happened. In-process, so that the bug can be planted."""
-    import dockervisor.switch
+    import dockervisor.flows.switch
     from dockervisor.cli import main
 
     family, old = app.family, running_names(app.family)[0]
-    real_wait = dockervisor.switch.wait_until_up
+    real_wait = dockervisor.flows.switch.wait_until_up
     calls = []
 
     def wait_with_a_bug(docker, name, policy, stderr):  # type: ignore[no-untyped-def]
@@ -300,7 +300,7 @@ def test_a_bug_after_the_first_change_rolls_back_before_its_traceback(app, cli, 
             raise ZeroDivisionError("a planted bug")
         return real_wait(docker, name, policy, stderr)
 
-    monkeypatch.setattr(dockervisor.switch, "wait_until_up", wait_with_a_bug)
+    monkeypatch.setattr(dockervisor.flows.switch, "wait_until_up", wait_with_a_bug)
     monkeypatch.setenv("DOCKERVISOR_HOME", str(cli.home))
     code = main(["start", "new", family, *FAST])
     captured = capsys.readouterr()
@@ -318,7 +318,7 @@ def test_a_full_disk_after_the_start_names_the_last_still_recorded(app, cli, mon
     """The state cannot be written once the new container runs (a full disk):
     the message says what runs and which `last` the file still holds."""
     from dockervisor.cli import main
-    from dockervisor.errors import PathError
+    from dockervisor.core.errors import PathError
     from dockervisor.store import state
 
     family, old = app.family, running_names(app.family)[0]

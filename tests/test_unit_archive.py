@@ -15,7 +15,7 @@ import pytest
 from dockervisor.store import archive
 from dockervisor.engine import argv as docker_argv
 from dockervisor.store.archive import ArchivedMount, Manifest
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 
 
 DATA = ArchivedMount("/var/data", "volume", "app_var_data")

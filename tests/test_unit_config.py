@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor.config import provenance
+from dockervisor.store import provenance
 from dockervisor.store import state
 from dockervisor.cli import main
 from dockervisor.config.mounts import Mount, PortMapping

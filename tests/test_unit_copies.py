@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor.errors import DockerCommandFailed
+from dockervisor.core.errors import DockerCommandFailed
 from dockervisor.engine.executor import Executor
 
 

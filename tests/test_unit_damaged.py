@@ -14,11 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor.store import archive, paths, snapshots, state
+from dockervisor.store import archive, paths, state
+from dockervisor.flows import snapshots
 from dockervisor.store.archive import ArchivedMount, Manifest
 from dockervisor.store.state import FamilyState
 from dockervisor.config.datapolicy import DataPolicy
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 
 DATA = ArchivedMount("/data", "volume", "app_data")
 

@@ -9,7 +9,7 @@ import pytest
 
 from dockervisor.store import state
 from dockervisor.config.datapolicy import DataPolicy
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.config.overrides import parse_overrides
 from dockervisor.config.runconfig import Mount, RunConfig
 

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import fleet
-from dockervisor.engine import argv as docker_argv, contexts, lock as engine_lock
-from dockervisor.store import adoption, paths, state
+from dockervisor.flows import fleet
+from dockervisor.engine import argv as docker_argv, contexts
+from dockervisor.flows import enginelock as engine_lock
+from dockervisor.store import paths, state
+from dockervisor.flows import adoption
 from dockervisor.cli import split_global_options
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.engine.executor import Executor, Result
 
 

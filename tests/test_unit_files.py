@@ -15,7 +15,7 @@ import pytest
 
 from dockervisor import cli
 from dockervisor.store import files, history, state
-from dockervisor.errors import PathError
+from dockervisor.core.errors import PathError
 from dockervisor.store.locking import family_lock
 
 

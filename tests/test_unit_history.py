@@ -13,8 +13,8 @@ import pytest
 
 from dockervisor.store import history
 from dockervisor.commands.history import history as history_command
-from dockervisor.context import Context
-from dockervisor.errors import DockervisorError
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import DockervisorError
 
 
 @pytest.fixture(autouse=True)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from dockervisor.engine import argv as docker_argv
-from dockervisor.errors import DockervisorError
-from dockervisor.fingerprint import run_digest, sha256
+from dockervisor.core.errors import DockervisorError
+from dockervisor.config.fingerprint import run_digest, sha256
 from dockervisor.config.overrides import load_overrides, parse_overrides
 from dockervisor.config.runconfig import Mount, PortMapping, RunConfig
 
@@ -117,7 +117,7 @@ def test_if_changed_is_a_no_op_only_for_one_running_container_of_the_same_image_
     digest = "d" * 64
     containers = [ContainerSummary(f"id{i}", f"dcv_app_{i}", s, "", "app", "app") for i, s in enumerate(states)]
     labels = {docker_argv.CONFIG_LABEL: digest if same else "e" * 64}
-    monkeypatch.setattr(start.engine, "inspect_container",
+    monkeypatch.setattr(start.query, "inspect_container",
                         lambda docker, ref: {"Id": ref, "Image": "sha256:1", "Config": {"Labels": labels}})  # fmt: skip
     ctx = type("Ctx", (), {"docker": None, "stdout": io.StringIO(), "info": lambda self, m: None})()
     entry = Entry("start new", "dockervisor start new app --if-changed")

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import datarecovery
+from dockervisor.flows import datarecovery
 from dockervisor.store import archive, history, journal, paths
 from dockervisor.store.archive import ArchivedMount, Manifest
 from dockervisor.store.journal import Journal
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.store.locking import family_lock, lock_timeout, parse_seconds
 
 HOLD = """

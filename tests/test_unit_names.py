@@ -6,7 +6,7 @@ import calendar
 
 import pytest
 
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.config.names import (
     check_container_name,
     check_image_name,

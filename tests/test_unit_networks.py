@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from dockervisor import networks
-from dockervisor.errors import DockerCommandFailed, DockervisorError
+from dockervisor.flows import networks
+from dockervisor.core.errors import DockerCommandFailed, DockervisorError
 from dockervisor.engine.executor import Result
 from dockervisor.config.runoptions import RunOptions
-from dockervisor.switch import NewContainer
+from dockervisor.flows.switch import NewContainer
 
 
 class FakeDocker:

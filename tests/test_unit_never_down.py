@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from dockervisor import streams
+from dockervisor.core import streams
 from dockervisor.cli import main, redact, redact_message
 from dockervisor.commands.status import _flag_restarts
 
@@ -156,13 +156,13 @@ def test_runtime_messages_keep_the_words_they_quote(tmp_path, monkeypatch, capsy
     """Only usage errors are redacted: a lock holder's command line and a path
     with `=` in it are what the admin needs to read."""
     from dockervisor.cli import main
-    from dockervisor.errors import DockervisorError
+    from dockervisor.core.errors import DockervisorError
 
     def refused(*_args, **_kwargs):  # type: ignore[no-untyped-def]
         raise DockervisorError("held by pid 7: dockervisor start new --snapshot app; /srv/b/x=1.tar")
 
     monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path))
-    monkeypatch.setattr("dockervisor.fleet.run", refused)
+    monkeypatch.setattr("dockervisor.flows.fleet.run", refused)
     assert main(["start", "new", "--snapshot", "app", "--env", "A=1"]) == 1
     assert "dockervisor start new --snapshot app; /srv/b/x=1.tar" in capsys.readouterr().err
 

@@ -10,7 +10,7 @@ import pytest
 from dockervisor.config.runconfig import RunConfig
 from dockervisor.config.runoptions import FLAG_ORDER, KEYS, OPTIONS, RunOptions, default_options, parse_options
 from dockervisor.engine import argv as docker_argv
-from dockervisor.fingerprint import run_digest
+from dockervisor.config.fingerprint import run_digest
 
 
 def refuse(key: str, reason: str) -> Exception:

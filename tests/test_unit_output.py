@@ -6,7 +6,7 @@ import io
 
 import pytest
 
-from dockervisor.output import Column, printable, render_table, terminal_width, use_colour
+from dockervisor.core.output import Column, printable, render_table, terminal_width, use_colour
 
 
 def test_table_is_aligned_with_a_header() -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.config.overrides import load_overrides, parse_overrides
 from dockervisor.config.runconfig import Mount, PortMapping, resolve
 

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import ownership
+from dockervisor.flows import ownership
 from dockervisor.engine.contexts import identity_of, resolve
 from dockervisor.engine.query import ContainerSummary, parse_ps_lines
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.store import identity, state
 from dockervisor.store.identity import Identity
 
@@ -151,7 +151,7 @@ def test_adoptions_are_kept_and_only_they_raise_the_schema(tmp_path: Path, monke
     ],
 )
 def test_forget_removes_the_tag_always(tags: list[str], user, removed: list[str], kept: dict) -> None:  # type: ignore[no-untyped-def]
-    from dockervisor.retention import plan_images
+    from dockervisor.config.retention import plan_images
 
     plan = plan_images([{"Id": "sha256:1", "RepoTags": tags}], [user] if user else [], own_tag="app:latest")
     assert (plan.remove, plan.kept) == (removed, kept)

@@ -10,11 +10,11 @@ import pytest
 
 from dockervisor.cli import VERBS, main
 from dockervisor.cli.parsing import parse_verb
-from dockervisor.completion import script
-from dockervisor.errors import DockervisorError
-from dockervisor.manpage import render
+from dockervisor.cli.completion import script
+from dockervisor.core.errors import DockervisorError
+from dockervisor.cli.manpage import render
 from dockervisor.config.names import container_for
-from dockervisor.output import Column, render_table
+from dockervisor.core.output import Column, render_table
 
 
 def parsed(argv: list[str]) -> dict:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor.config import provenance
+from dockervisor.store import provenance
 from dockervisor.config.overrides import load_overrides
 from dockervisor.store.state import FamilyState
 

@@ -6,7 +6,7 @@ import pytest
 
 from dockervisor.engine import argv as docker_argv
 from dockervisor.cli import main
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.config.names import check_image_reference
 
 DIGEST = "sha256:" + "ab" * 32

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from dockervisor import retention
+from dockervisor.config import retention
 from dockervisor.engine.query import names_image
 
 X, R, C, D = "exited", "running", "created", "dead"

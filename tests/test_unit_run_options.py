@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dockervisor.store import state
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.config.mounts import Mount, PortMapping
 from dockervisor.config.overrides import load_overrides
 from dockervisor.config.runconfig import RunConfig, resolve

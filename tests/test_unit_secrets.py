@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import environment
+from dockervisor.flows import environment
 from dockervisor.config import envfile
 from dockervisor.cli import main, redact, redacted_command_line
-from dockervisor.context import Context
-from dockervisor.errors import DockervisorError
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import DockervisorError
 
 SECRET = "pa55-w0rd"
 

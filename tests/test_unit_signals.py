@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from dockervisor import signals
+from dockervisor.core import signals
 from support import REPO
 
 HANDLED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -60,7 +60,7 @@ def test_under_nohup_sighup_stays_ignored_and_the_others_are_handled() -> None:
     """A fresh process that inherits SIG_IGN for SIGHUP from nohup, as cron jobs often do."""
     script = (
         "import signal, sys\n"
-        "from dockervisor import signals\n"
+        "from dockervisor.core import signals\n"
         "signals.install()\n"
         "print(signal.getsignal(signal.SIGHUP) is signal.SIG_IGN,\n"
         "      signal.getsignal(signal.SIGTERM) is signals._handler)\n"

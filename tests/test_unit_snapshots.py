@@ -11,9 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from dockervisor import datacopy, datasteps
+from dockervisor.flows import datacopy
+from dockervisor.flows import datasteps
 from dockervisor.config.datapolicy import DataPolicy
-from dockervisor.store import archive, paths, snapshots
+from dockervisor.store import archive, paths
+from dockervisor.flows import snapshots
 from dockervisor.store.archive import ArchivedMount, Manifest
 from dockervisor.store.history import Entry
 from dockervisor.store.state import FamilyState
@@ -66,7 +68,7 @@ def no_engine(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
     monkeypatch.setattr(datacopy, "write_archive", write_archive)
     monkeypatch.setattr(datacopy, "mounts_to_copy", lambda *a, **k: [DATA])
     monkeypatch.setattr(datacopy, "restore", lambda ctx, path, *rest: restored.append((path, *rest)))
-    monkeypatch.setattr(datasteps.engine, "inspect_container", lambda docker, name: {"Image": "sha256:1", "Id": name})
+    monkeypatch.setattr(datasteps.query, "inspect_container", lambda docker, name: {"Image": "sha256:1", "Id": name})
     return restored
 
 

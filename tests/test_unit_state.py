@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from dockervisor.store import history, state
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.config.runconfig import Mount, PortMapping, RunConfig
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockervisor.timefmt import age, iso_utc, parse_docker_time
+from dockervisor.core.timefmt import age, iso_utc, parse_docker_time
 
 MOMENT = "2026-11-28T16:39:12Z"
 

@@ -18,7 +18,7 @@ import pytest
 
 from dockervisor import cli
 from dockervisor.store import history, state
-from dockervisor.errors import PathError
+from dockervisor.core.errors import PathError
 from dockervisor.store.locking import family_lock
 
 OTHER_UID = 65534

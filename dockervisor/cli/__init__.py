@@ -19,7 +19,7 @@ import sys
 from dockervisor import __version__
 from dockervisor.cli.redaction import redact, redact_message, redacted_command_line
 from dockervisor.cli.verbs import VERBS
-from dockervisor.errors import EXIT_FAILED, EXIT_USAGE, DockervisorError
+from dockervisor.core.errors import EXIT_FAILED, EXIT_USAGE, DockervisorError
 
 # The package's face, for `dockervisor.cli:main` and the tests.
 __all__ = ["VERBS", "main", "redact", "redact_message", "redacted_command_line", "split_global_options"]
@@ -31,7 +31,7 @@ _READ_ONLY = {"status", "list", "history", "config", "snapshots", "completion", 
 
 
 def main(argv: list[str] | None = None) -> int:
-    from dockervisor import streams
+    from dockervisor.core import streams
 
     out, err, put_back = streams.guard()
     try:
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args_list: list[str], out: object, err: object) -> int:
-    from dockervisor import streams
+    from dockervisor.core import streams
 
     rest = split_global_options(args_list)[1]
     # Until the verb is known to change something, a closed reader ends the run.
@@ -75,13 +75,14 @@ def _main(args_list: list[str], out: object, err: object) -> int:
     out.strict = err.strict = read_only  # type: ignore[attr-defined]
     args.contexts = global_contexts + (getattr(args, "contexts", None) or [])
     args.command_line = redacted_command_line(args_list)
-    from dockervisor import fleet, signals
+    from dockervisor.flows import fleet
+    from dockervisor.core import signals
 
     restore = signals.install()
     try:
         return fleet.run(args, rest[0])
     except DockervisorError as error:
-        from dockervisor.output import printable_lines
+        from dockervisor.core.output import printable_lines
 
         # A usage error may quote a word typed where a name goes (`start TOKEN=x`);
         # other messages quote paths and lock holders, which stay as they are.

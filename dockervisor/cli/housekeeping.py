@@ -33,7 +33,7 @@ def declare_prune(p: Parser) -> None:
 
 
 def _keep(text: str) -> int | None:
-    from dockervisor.retention import parse_keep
+    from dockervisor.config.retention import parse_keep
 
     try:
         return parse_keep(text, minimum=0)
@@ -43,7 +43,7 @@ def _keep(text: str) -> int | None:
 
 def run_prune(args: argparse.Namespace) -> int:
     from dockervisor.commands.prune import prune
-    from dockervisor.retention import RECORDED
+    from dockervisor.config.retention import RECORDED
 
     # Without --keep, each family's own retention.
     return prune(context(args), args.images, getattr(args, "keep", RECORDED), args.json)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     import argparse
 
     from dockervisor.cli.parsing import Parser
-    from dockervisor.waiting import WaitPolicy
+    from dockervisor.flows.waiting import WaitPolicy
 
 
 # build ------------------------------------------------------------------------
@@ -145,7 +145,7 @@ def _at_least_one(text: str) -> int:
 
 
 def wait_policy(args: argparse.Namespace) -> WaitPolicy:
-    from dockervisor.waiting import WaitPolicy
+    from dockervisor.flows.waiting import WaitPolicy
 
     policy = WaitPolicy(enabled=not args.no_wait)
     if args.wait is not None:

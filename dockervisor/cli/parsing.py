@@ -11,14 +11,14 @@ import sys
 from dockervisor import __version__
 from dockervisor.cli.redaction import redact_message
 from dockervisor.cli.verbs import VERBS
-from dockervisor.errors import EXIT_USAGE, DockervisorError, exit_codes_help
+from dockervisor.core.errors import EXIT_USAGE, DockervisorError, exit_codes_help
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, NoReturn
 
-    from dockervisor.context import Context
+    from dockervisor.flows.context import Context
 
 DESCRIPTION = """\
 Manage Docker containers by image name, keep their data across upgrades,
@@ -135,7 +135,7 @@ def top_parser(argv: list[str]) -> Parser:
 def _declare(verb: str, parser: argparse.ArgumentParser) -> None:
     module = importlib.import_module(f"dockervisor.cli.{VERBS[verb][0]}")
     getattr(module, f"declare_{verb}")(parser)
-    from dockervisor.fleet import ENGINELESS
+    from dockervisor.flows.fleet import ENGINELESS
 
     if verb not in ENGINELESS:
         add_context(parser, "the docker context to act on (repeatable, or NAME,NAME); also before the verb")
@@ -225,7 +225,7 @@ def add_wide(parser: argparse.ArgumentParser) -> None:
 
 
 def context(args: argparse.Namespace) -> Context:
-    from dockervisor.context import Context
+    from dockervisor.flows.context import Context
 
     stdout, stderr, collected = getattr(args, "streams", None) or (None, None, None)
     ctx = Context(
@@ -243,7 +243,7 @@ def context(args: argparse.Namespace) -> Context:
 
 def _repair_interrupted(ctx: Context, image: str, action: str) -> None:
     """What a run killed mid-way left (its journal): imported only when a family's lock is taken."""
-    from dockervisor.datarecovery import repair_interrupted
+    from dockervisor.flows.datarecovery import repair_interrupted
 
     repair_interrupted(ctx, image, action)
 

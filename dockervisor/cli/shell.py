@@ -21,7 +21,7 @@ def declare_completion(p: Parser) -> None:
 
 
 def run_completion(args: argparse.Namespace) -> int:
-    from dockervisor.completion import script
+    from dockervisor.cli.completion import script
 
     print(script(args.shell), end="")
     return 0

@@ -3,16 +3,16 @@ state directory made on a shared engine (see ownership.py)."""
 
 from __future__ import annotations
 
-from dockervisor.engine import query as engine
+from dockervisor.engine import query
 from dockervisor.store import state
-from dockervisor.context import Context
-from dockervisor.errors import EXIT_OK, DockervisorError
-from dockervisor.ownership import strangers
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import EXIT_OK, DockervisorError
+from dockervisor.flows.ownership import strangers
 
 
 def adopt(ctx: Context, image: str) -> int:
     with ctx.family_change(image, "adopt", creates=True) as entry:
-        labelled = engine.labelled_containers(ctx.docker, image)
+        labelled = query.labelled_containers(ctx.docker, image)
         theirs = strangers(labelled, ctx.docker.members(image, labelled))
         if not theirs:
             if not labelled and not state.family_exists(image):

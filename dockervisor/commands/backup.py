@@ -7,17 +7,18 @@ from __future__ import annotations
 import os
 import time
 
-from dockervisor import datacopy, datarecovery
-from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.flows import datacopy
+from dockervisor.flows import datarecovery
+from dockervisor.engine import argv as docker_argv, query
 from dockervisor.store import paths, state
 from dockervisor.store.archive import Manifest
 from dockervisor.commands.common import active_names
-from dockervisor.context import Context
-from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import EXIT_OK, DockervisorError
 from dockervisor.engine.executor import command_failed
-from dockervisor.output import print_json
+from dockervisor.core.output import print_json
 from dockervisor.store.state import FamilyState
-from dockervisor.timefmt import iso_utc
+from dockervisor.core.timefmt import iso_utc
 
 
 def backup(ctx: Context, image: str, output: str | None, as_json: bool) -> int:
@@ -66,7 +67,7 @@ def _source(ctx: Context, family: FamilyState) -> tuple[str, dict]:
     ps, *inspected = ctx.docker.query_all([docker_argv.list_family(image), *guess], check=False)
     if not ps.ok:
         raise command_failed(ps)
-    containers = engine.parse_ps_lines(ps.stdout)
+    containers = query.parse_ps_lines(ps.stdout)
     running = active_names(containers)
     if running:
         source = last if last in running else running[0]
@@ -77,8 +78,8 @@ def _source(ctx: Context, family: FamilyState) -> tuple[str, dict]:
             f"nothing of {image!r} runs and there is no last container to copy its data from; "
             f"start one with `dockervisor start new {image}`"
         )
-    found = engine.inspected(inspected[0]) if inspected and source == last else []
-    document = found[0] if found else engine.inspect_container(ctx.docker, source)
+    found = query.inspected(inspected[0]) if inspected and source == last else []
+    document = found[0] if found else query.inspect_container(ctx.docker, source)
     if document is None:
         raise DockervisorError(f"{source} no longer exists")
     return source, document

@@ -6,14 +6,15 @@ import os
 import re
 import time
 
-from dockervisor.config import provenance, runconfig
-from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.config import runconfig
+from dockervisor.store import provenance
+from dockervisor.engine import argv as docker_argv, query
 from dockervisor.store import state
-from dockervisor.context import Context
-from dockervisor.errors import EXIT_OK, EXIT_USAGE, DockervisorError
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import EXIT_OK, EXIT_USAGE, DockervisorError
 from dockervisor.store.history import Entry
 from dockervisor.config.overrides import Overrides, load_overrides, overrides_file_for
-from dockervisor.timefmt import iso_utc
+from dockervisor.core.timefmt import iso_utc
 
 
 # Docker's build stage names, and platform strings such as linux/arm64/v8.
@@ -110,7 +111,7 @@ def record_image(
     and where it came from (`source`): what build and pull share. `done` is
     what happened to the image ("built", "pulled"), for the time and errors."""
     image = family.image
-    document = engine.require_image(ctx.docker, image)
+    document = query.require_image(ctx.docker, image)
     config = runconfig.resolve(image, document.get("Config") or {}, overrides)
     entry.image_id = document["Id"]
     family.run_config = config

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from dockervisor import retention
-from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.config import retention
+from dockervisor.engine import argv as docker_argv, query
 from dockervisor.store import state
 from dockervisor.engine.query import ContainerSummary
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.config.names import is_image_name
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from dockervisor.context import Context
+    from dockervisor.flows.context import Context
 
 
 def load_families(names: list[str]) -> tuple[list[state.FamilyState], dict[str, str]]:
@@ -46,7 +46,7 @@ def active_names(containers: list[ContainerSummary]) -> list[str]:
 
 def family_of(name: str, document: dict) -> str:
     """The family of an inspected container; refuses one dockervisor did not create."""
-    image = engine.container_family(document)
+    image = query.container_family(document)
     if not image:
         raise DockervisorError(
             f"{name!r} was not created by dockervisor (it has no "

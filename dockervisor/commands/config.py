@@ -3,20 +3,20 @@ where it came from. Environment variables are shown by name, never by value."""
 
 from __future__ import annotations
 
-from dockervisor.config import provenance
-from dockervisor.engine import query as engine
+from dockervisor.store import provenance
+from dockervisor.engine import query
 from dockervisor.store import state
 from dockervisor.commands.build import describe_config, short_id
 from dockervisor.store.state import require_known_family
-from dockervisor.context import Context
-from dockervisor.errors import EXIT_OK, DockervisorError
-from dockervisor.output import print_json
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import EXIT_OK, DockervisorError
+from dockervisor.core.output import print_json
 from dockervisor.config.runconfig import RunConfig
 
 
 def config(ctx: Context, image: str, as_json: bool) -> int:
     if not state.family_exists(image):  # refused before any file is made for it
-        require_known_family(image, engine.family_containers(ctx.docker, image))
+        require_known_family(image, query.family_containers(ctx.docker, image))
     family = state.load(image)
     if family.run_config is None:
         raise DockervisorError(

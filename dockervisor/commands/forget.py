@@ -14,21 +14,21 @@ from __future__ import annotations
 import os
 import shlex
 
-from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.engine import argv as docker_argv, query
 from dockervisor.store import paths, state
 from dockervisor.commands.common import active_names
-from dockervisor.ownership import strangers
+from dockervisor.flows.ownership import strangers
 from dockervisor.store.state import require_known_family
 from dockervisor.commands.prune import Removal, execute, plan_removal, report_lines, short_reference
-from dockervisor.context import Context
-from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import EXIT_OK, DockervisorError
 from dockervisor.config.names import is_volume_name
 
 
 def forget(ctx: Context, image: str, remove_volumes: bool) -> int:
     with ctx.family_held(image):
         family = state.load(image)
-        everyone, dangling = engine.all_containers_and_dangling(ctx.docker, image)
+        everyone, dangling = query.all_containers_and_dangling(ctx.docker, image)
         labelled = [c for c in everyone if c.family == image]
         members = ctx.docker.members(image, labelled)
         require_known_family(image, members, strangers(labelled, members))
@@ -70,7 +70,7 @@ def _family_volumes(ctx: Context, removal: Removal, family: state.FamilyState) -
     others = _mounted_by_other_families(removal.image, wanted)
     for volume, owner in sorted(others.items()):
         ctx.info(f"{removal.image}: kept volume {volume}: the family {owner} mounts it too")
-    return engine.existing_volumes(ctx.docker, [v for v in wanted if v not in others])
+    return query.existing_volumes(ctx.docker, [v for v in wanted if v not in others])
 
 
 def _volumes(ctx: Context, image: str, existing: list[str], remove: bool) -> None:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from dockervisor.store import history as history_log
-from dockervisor.engine import query as engine
+from dockervisor.engine import query
 from dockervisor.store import paths, state
 from dockervisor.store.state import require_known_family
-from dockervisor.context import Context
-from dockervisor.errors import EXIT_OK
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import EXIT_OK
 from dockervisor.store.files import exists_private
-from dockervisor.ownership import strangers
-from dockervisor.output import Column
+from dockervisor.flows.ownership import strangers
+from dockervisor.core.output import Column
 
 
 def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
@@ -18,7 +18,7 @@ def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
     files = (paths.family_history_file(image), paths.family_previous_history_file(image))
     if not state.family_exists(image) and not any(exists_private(path) for path in files):
         # No record of ours; containers with its label still make it a family.
-        labelled = engine.labelled_containers(ctx.docker, image)
+        labelled = query.labelled_containers(ctx.docker, image)
         mine = ctx.docker.members(image, labelled)
         require_known_family(image, mine, strangers(labelled, mine))
     entries = history_log.read(image, limit)

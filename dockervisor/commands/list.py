@@ -8,22 +8,22 @@ containers costs N requests to the engine.)
 
 from __future__ import annotations
 
-from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.engine import argv as docker_argv, query
 from dockervisor.store import state
 from dockervisor.commands.common import load_families, prunable, report_damaged
 from dockervisor.store.state import require_known_family
-from dockervisor.context import Context
-from dockervisor.errors import EXIT_FAILED, EXIT_OK
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import EXIT_FAILED, EXIT_OK
 from dockervisor.config.names import is_image_name
-from dockervisor.output import Column
-from dockervisor.ownership import strangers
-from dockervisor.timefmt import iso_utc, parse_docker_time
+from dockervisor.core.output import Column
+from dockervisor.flows.ownership import strangers
+from dockervisor.core.timefmt import iso_utc, parse_docker_time
 
 
 def families(ctx: Context, as_json: bool, every: bool = False) -> int:
     """The families this state directory knows; with `every`, also the ones
     other state directories made on the engine, marked as not ours."""
-    labelled = engine.all_labelled_containers(ctx.docker)
+    labelled = query.all_labelled_containers(ctx.docker)
     known = state.known_families()
     others = sorted({c.family for c in labelled if is_image_name(c.family)} - set(known)) if every else []
     _, damaged = load_families(known)
@@ -48,10 +48,10 @@ def families(ctx: Context, as_json: bool, every: bool = False) -> int:
 
 def containers(ctx: Context, image: str, as_json: bool) -> int:
     family = state.load(image)
-    labelled = engine.labelled_containers(ctx.docker, image)
+    labelled = query.labelled_containers(ctx.docker, image)
     members = ctx.docker.members(image, labelled)
     require_known_family(image, members, strangers(labelled, members))
-    images = engine.resolve_images(ctx.docker, [c.image for c in members])
+    images = query.resolve_images(ctx.docker, [c.image for c in members])
     next_pruned = set(prunable(members, family))
     listed = []
     for c in members:  # newest first
@@ -92,11 +92,11 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
 
 def images(ctx: Context, image: str, as_json: bool) -> int:
     # The family's untagged images too, used or not: a build never started, say.
-    members, dangling = engine.family_containers_and_dangling(ctx.docker, image)
+    members, dangling = query.family_containers_and_dangling(ctx.docker, image)
     require_known_family(image, members)
     # One call for every image the containers use, the one the tag points to,
     # and the dangling ones.
-    resolved = engine.resolve_images(
+    resolved = query.resolve_images(
         ctx.docker, [c.image for c in members] + [docker_argv.tag(image)] + dangling
     )
     users: dict[str, list[str]] = {}

@@ -4,11 +4,11 @@ without digging its name out of `status`."""
 
 from __future__ import annotations
 
-from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.engine import argv as docker_argv, query
 from dockervisor.commands.common import the_running_one
 from dockervisor.store.state import require_known_family
-from dockervisor.context import Context
-from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import EXIT_OK, DockervisorError
 from dockervisor.config.names import container_for
 
 
@@ -20,7 +20,7 @@ def logs(
     tail: int | None,
     since: str | None,
 ) -> int:
-    containers = engine.family_containers(ctx.docker, image)
+    containers = query.family_containers(ctx.docker, image)
     require_known_family(image, containers)
     if container is None:
         name = the_running_one(image, containers, "name one with --container")
@@ -36,7 +36,7 @@ def logs(
 
 
 def exec_in(ctx: Context, image: str, command: list[str], interactive: bool, tty: bool) -> int:
-    containers = engine.family_containers(ctx.docker, image)
+    containers = query.family_containers(ctx.docker, image)
     require_known_family(image, containers)
     name = the_running_one(image, containers, "start one first")
     ctx.docker.hand_over(docker_argv.exec_in(name, command, interactive, tty))

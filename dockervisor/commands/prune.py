@@ -14,18 +14,18 @@ from __future__ import annotations
 
 import shlex
 
-from dockervisor import retention
-from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.config import retention
+from dockervisor.engine import argv as docker_argv, query
 from dockervisor.store import state
 from dockervisor.commands.common import recorded_keep
-from dockervisor.ownership import strangers
+from dockervisor.flows.ownership import strangers
 from dockervisor.store.state import require_known_family
-from dockervisor.context import Context
+from dockervisor.flows.context import Context
 from dockervisor.engine.query import ContainerSummary
-from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.core.errors import EXIT_OK, DockervisorError
 from dockervisor.store.history import Entry
-from dockervisor.output import print_json
-from dockervisor.retention import RECORDED, human_size
+from dockervisor.core.output import print_json
+from dockervisor.config.retention import RECORDED, human_size
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -91,7 +91,7 @@ def prune(ctx: Context, images: list[str], keep: int | str | None, as_json: bool
 def prune_family(ctx: Context, image: str, keep: int | str | None) -> Removal:
     with ctx.family_change(image, "prune") as entry:
         family = state.load(image)
-        everyone, dangling = engine.all_containers_and_dangling(ctx.docker, image)
+        everyone, dangling = query.all_containers_and_dangling(ctx.docker, image)
         labelled = [c for c in everyone if c.family == image]
         members = ctx.docker.members(image, labelled)
         require_known_family(image, members, strangers(labelled, members))
@@ -158,7 +158,7 @@ def plan_removal(
     if not doomed and not dangling and own_tag is None:
         return removal
     measure = own_tag is None
-    containers, images, steps = engine.removal_details(
+    containers, images, steps = query.removal_details(
         ctx.docker, [c.id for c in doomed], [c.image for c in doomed] + dangling + [docker_argv.tag(image)],
         docker_argv.tag(image) if measure else None,
     )  # fmt: skip
@@ -176,7 +176,7 @@ def plan_removal(
     )
     if measure:
         removal.sizes = {str(d["Id"]): int(d.get("SizeRw") or 0) for d in containers}
-        current = next((d for d in images if engine.names_image(image, d)), None)
+        current = next((d for d in images if query.names_image(image, d)), None)
         known = retention.cumulative_sizes(retention.layers(current), steps) if current else {}
         going = [d for d in images if d["Id"] in plan.remove]
         staying = [d for d in images if d["Id"] not in plan.remove]
@@ -199,7 +199,7 @@ def execute(ctx: Context, removal: Removal) -> None:
     left = [c for c in removal.containers if c not in removal.removed_containers]
     images = []
     for reference in removal.images:
-        user = next((c.name for c in left if engine.names_image(c.image, {"Id": reference})), None)
+        user = next((c.name for c in left if query.names_image(c.image, {"Id": reference})), None)
         if user is None:
             images.append(reference)
         else:

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import os
 
-from dockervisor.config import provenance
-from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.store import provenance
+from dockervisor.engine import argv as docker_argv, query
 from dockervisor.store import state
 from dockervisor.commands.build import record_image, report, short_id
-from dockervisor.context import Context
-from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import EXIT_OK, DockervisorError
 from dockervisor.config.overrides import load_overrides
 
 
@@ -46,7 +46,7 @@ def pull(ctx: Context, image: str, reference: str, overrides_file: str | None, n
 
 
 def _require_image(ctx: Context, reference: str, no_pull: bool) -> dict:
-    document = engine.inspect_image(ctx.docker, reference)
+    document = query.inspect_image(ctx.docker, reference)
     if document is None:
         hint = "load or tag it first, or pull it without --no-pull" if no_pull else "docker pull left none"
         raise DockervisorError(f"there is no image {reference!r} on the engine; {hint}")

@@ -7,15 +7,16 @@ from __future__ import annotations
 
 import os
 
-from dockervisor import datacopy, signals
-from dockervisor.engine import query as engine
+from dockervisor.flows import datacopy
+from dockervisor.core import signals
+from dockervisor.engine import query
 from dockervisor.store import state
 from dockervisor.commands.common import active_names
-from dockervisor.context import Context
-from dockervisor.datasteps import DataStep, checked
-from dockervisor.errors import EXIT_OK, EXIT_ROLLBACK_FAILED, DockervisorError, StartFailed
-from dockervisor.switch import bring_up
-from dockervisor.waiting import WaitPolicy
+from dockervisor.flows.context import Context
+from dockervisor.flows.datasteps import DataStep, checked
+from dockervisor.core.errors import EXIT_OK, EXIT_ROLLBACK_FAILED, DockervisorError, StartFailed
+from dockervisor.flows.switch import bring_up
+from dockervisor.flows.waiting import WaitPolicy
 
 
 def restore(ctx: Context, image: str, path: str, policy: WaitPolicy) -> int:
@@ -24,7 +25,7 @@ def restore(ctx: Context, image: str, path: str, policy: WaitPolicy) -> int:
         family = state.load(image)
         if family.run_config is None:
             raise DockervisorError(f"no run configuration is recorded for {image!r}; build it first")
-        containers = engine.family_containers(ctx.docker, image)
+        containers = query.family_containers(ctx.docker, image)
         running = active_names(containers)
         target = (family.last if family.last in running else running[0]) if running else (
             family.last if family.last in {c.name for c in containers} else None

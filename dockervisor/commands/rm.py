@@ -7,12 +7,12 @@ is checked before anything is removed: a refusal removes nothing.
 
 from __future__ import annotations
 
-from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.engine import argv as docker_argv, query
 from dockervisor.store import state
 from dockervisor.commands.common import family_of
-from dockervisor.context import Context
+from dockervisor.flows.context import Context
 from dockervisor.engine.query import ContainerSummary
-from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.core.errors import EXIT_OK, DockervisorError
 
 
 def rm(ctx: Context, names: list[str], force: bool) -> int:
@@ -42,16 +42,16 @@ def rm(ctx: Context, names: list[str], force: bool) -> int:
 
 def _by_family(ctx: Context, names: list[str]) -> dict[str, list[str]]:
     """Canonical names grouped by family, from one inspect of them all."""
-    documents = engine.inspect_containers(ctx.docker, names)
+    documents = query.inspect_containers(ctx.docker, names)
     families: dict[str, list[str]] = {}
     for name in dict.fromkeys(names):
         document = next(
-            (d for d in documents if engine.container_name(d) == name or str(d.get("Id", "")).startswith(name)),
+            (d for d in documents if query.container_name(d) == name or str(d.get("Id", "")).startswith(name)),
             None,
         )
         if document is None:
             raise DockervisorError(f"there is no container named {name!r}")
-        canonical = engine.container_name(document)
+        canonical = query.container_name(document)
         members = families.setdefault(family_of(canonical, document), [])
         if canonical not in members:
             members.append(canonical)
@@ -59,7 +59,7 @@ def _by_family(ctx: Context, names: list[str]) -> dict[str, list[str]]:
 
 
 def _check(ctx: Context, image: str, family: state.FamilyState, names: list[str], force: bool) -> list[ContainerSummary]:
-    labelled = engine.labelled_containers(ctx.docker, image)
+    labelled = query.labelled_containers(ctx.docker, image)
     current = ctx.docker.members(image, labelled)
     by_name = {c.name: c for c in current}
     strangers = {c.name for c in labelled} - set(by_name)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from dockervisor.engine import query as engine
-from dockervisor.store import snapshots, state
+from dockervisor.engine import query
+from dockervisor.store import state
+from dockervisor.flows import snapshots
 from dockervisor.store.state import require_known_family
-from dockervisor.context import Context
-from dockervisor.datacopy import size_text
-from dockervisor.errors import EXIT_FAILED, EXIT_OK
-from dockervisor.output import Column, print_json, print_table
+from dockervisor.flows.context import Context
+from dockervisor.flows.datacopy import size_text
+from dockervisor.core.errors import EXIT_FAILED, EXIT_OK
+from dockervisor.core.output import Column, print_json, print_table
 
 
 def list_snapshots(ctx: Context, image: str, as_json: bool) -> int:
     if not state.family_exists(image):
-        require_known_family(image, engine.family_containers(ctx.docker, image))
+        require_known_family(image, query.family_containers(ctx.docker, image))
     family = state.load(image)
     found, damaged = snapshots.existing(image)
     if as_json:

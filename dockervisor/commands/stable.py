@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dockervisor.engine import query as engine
+from dockervisor.engine import query
 from dockervisor.store import state
 from dockervisor.commands.common import active_names
 from dockervisor.store.state import require_known_family
-from dockervisor.context import Context
-from dockervisor.errors import EXIT_FAILED, EXIT_OK, DockervisorError
-from dockervisor.output import plural
-from dockervisor.waiting import has_healthcheck
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import EXIT_FAILED, EXIT_OK, DockervisorError
+from dockervisor.core.output import plural
+from dockervisor.flows.waiting import has_healthcheck
 
 
 def mark(ctx: Context, image: str, container: str | None = None, force: bool = False) -> int:
@@ -17,11 +17,11 @@ def mark(ctx: Context, image: str, container: str | None = None, force: bool = F
     seen_when_typed: list[list[str]] = []
 
     def before_waiting() -> None:  # another run holds the lock: note what runs now
-        seen_when_typed.append(active_names(engine.family_containers(ctx.docker, image)))
+        seen_when_typed.append(active_names(query.family_containers(ctx.docker, image)))
 
     with ctx.family_change(image, "stable mark", on_wait=before_waiting) as entry:
         family = state.load(image)
-        containers = engine.family_containers(ctx.docker, image)
+        containers = query.family_containers(ctx.docker, image)
         running = active_names(containers)
         if container is None:
             target = _the_running_one(image, running, seen_when_typed)
@@ -71,7 +71,7 @@ def _the_running_one(image: str, running: list[str], seen_when_typed: list[list[
 def _not_up(ctx: Context, name: str) -> str | None:
     """Why `name` is not up (running, not restarting, healthy if it has a
     HEALTHCHECK), or None."""
-    document = engine.inspect_container(ctx.docker, name)
+    document = query.inspect_container(ctx.docker, name)
     if document is None:
         return "gone"
     status = (document.get("State") or {}).get("Status")
@@ -89,7 +89,7 @@ def _not_up(ctx: Context, name: str) -> str | None:
 
 def show(ctx: Context, image: str, as_json: bool) -> int:
     family = state.load(image)
-    containers = engine.family_containers(ctx.docker, image)
+    containers = query.family_containers(ctx.docker, image)
     require_known_family(image, containers)
     found = {c.name: c for c in containers}.get(family.stable or "")
     if as_json:

@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from dockervisor import environment, networks
-from dockervisor.config import envfile, provenance
-from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.flows import environment
+from dockervisor.flows import networks
+from dockervisor.config import envfile
+from dockervisor.store import provenance
+from dockervisor.engine import argv as docker_argv, query
 from dockervisor.store import state
 from dockervisor.store.identity import state_id
 from dockervisor.commands.common import family_of
-from dockervisor.context import Context
-from dockervisor.errors import EXIT_OK, DockervisorError
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import EXIT_OK, DockervisorError
 from dockervisor.config.names import is_image_name, new_container_name
-from dockervisor.switch import NewContainer, bring_up
-from dockervisor.waiting import WaitPolicy
+from dockervisor.flows.switch import NewContainer, bring_up
+from dockervisor.flows.waiting import WaitPolicy
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from dockervisor.datasteps import DataStep
+    from dockervisor.flows.datasteps import DataStep
     from dockervisor.store.history import Entry
     from dockervisor.engine.query import ContainerSummary
 
@@ -37,7 +39,7 @@ def start_new(
     the old container leaves."""
     # Imported here: the other starts need neither.
     from dockervisor.commands.prune import after_start_new
-    from dockervisor.fingerprint import run_digest
+    from dockervisor.config.fingerprint import run_digest
 
     extra_from_files: dict[str, str] = {}
     for path in env_files:
@@ -51,10 +53,10 @@ def start_new(
         notice = provenance.change_notice(family)  # an edit since build is not in effect
         if notice:
             ctx.info(notice)
-        containers, image_document = engine.family_containers_and_image(ctx.docker, image)
+        containers, image_document = query.family_containers_and_image(ctx.docker, image)
         # Checked before anything is stopped: a missing image changes nothing.
         if image_document is None:
-            raise engine.no_such_image(image)
+            raise query.no_such_image(image)
         entry.image_id = image_document["Id"]
         config = family.run_config
         recorded = envfile.read_env_file(config.env_file) if config.env_file else {}
@@ -102,7 +104,7 @@ def start_stable(ctx: Context, image: str, policy: WaitPolicy, with_data: bool =
 def _start_marked(ctx: Context, image: str, mark: str, policy: WaitPolicy, with_data: bool = False) -> int:
     with ctx.family_change(image, f"start {mark}") as entry:
         family = state.load(image)
-        containers = engine.family_containers(ctx.docker, image)
+        containers = query.family_containers(ctx.docker, image)
         target = family.last if mark == "last" else family.stable
         if target is None:
             hint = "start one with `dockervisor start new`" if mark == "last" else (
@@ -119,7 +121,7 @@ def _start_marked(ctx: Context, image: str, mark: str, policy: WaitPolicy, with_
 
 
 def start_container(ctx: Context, name: str, policy: WaitPolicy, with_data: bool = False) -> int:
-    document = engine.inspect_container(ctx.docker, name)
+    document = query.inspect_container(ctx.docker, name)
     if document is None:
         hint = ""
         if is_image_name(name):  # `start app`, the verb forgotten
@@ -130,10 +132,10 @@ def start_container(ctx: Context, name: str, policy: WaitPolicy, with_data: bool
         raise DockervisorError(f"there is no container named {name!r}{hint}")
     image = family_of(name, document)
     # Address it by its canonical name from here on, not by an ID prefix.
-    name = engine.container_name(document)
+    name = query.container_name(document)
     with ctx.family_change(image, "start container") as entry:
         family = state.load(image)
-        containers = engine.family_containers(ctx.docker, image)
+        containers = query.family_containers(ctx.docker, image)
         if not any(c.name == name for c in containers):
             raise DockervisorError(
                 f"{name} was not made by this state directory, nor adopted here; dockervisor "
@@ -152,7 +154,7 @@ def _snapshot_step(
     """`start new --snapshot`, or "snapshot": true in the family's dcv file."""
     if not (asked or (family.data and family.data.snapshot)):
         return None
-    from dockervisor import datasteps
+    from dockervisor.flows import datasteps
 
     return datasteps.upgrade(ctx, family, containers, entry)
 
@@ -165,7 +167,7 @@ def _with_data_step(
         return None
     if family.run_config is None:
         raise _not_built(family.image)
-    from dockervisor import datasteps
+    from dockervisor.flows import datasteps
 
     return datasteps.with_data(ctx, family, containers, target, entry)
 
@@ -182,7 +184,7 @@ def already_current(
     running = [c for c in containers if c.state == "running"]
     if len(running) != 1:
         return False
-    document = engine.inspect_container(ctx.docker, running[0].id)
+    document = query.inspect_container(ctx.docker, running[0].id)
     if document is None or document.get("Image") != image_id:
         return False
     if ((document.get("Config") or {}).get("Labels") or {}).get(docker_argv.CONFIG_LABEL) != digest:

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import time
 
-from dockervisor.engine import query as engine
+from dockervisor.engine import query
 from dockervisor.store import state
 from dockervisor.commands.common import load_families, prunable, report_damaged
 from dockervisor.store.state import require_known_family
-from dockervisor.context import Context
+from dockervisor.flows.context import Context
 from dockervisor.engine.query import ContainerSummary
-from dockervisor.errors import EXIT_FAILED, EXIT_NOT_RUNNING, EXIT_OK
+from dockervisor.core.errors import EXIT_FAILED, EXIT_NOT_RUNNING, EXIT_OK
 from dockervisor.config.names import CONTAINER_PREFIX, is_image_name
-from dockervisor.output import Column, plural
-from dockervisor.ownership import strangers
-from dockervisor.config.provenance import config_changed
-from dockervisor.timefmt import age, iso_utc, parse_docker_time
-from dockervisor.waiting import has_healthcheck
+from dockervisor.core.output import Column, plural
+from dockervisor.flows.ownership import strangers
+from dockervisor.store.provenance import config_changed
+from dockervisor.core.timefmt import age, iso_utc, parse_docker_time
+from dockervisor.flows.waiting import has_healthcheck
 
 _STATE_COLOURS = {
     "running": "green", "healthy": "green",
@@ -29,12 +29,12 @@ def status(ctx: Context, image: str | None, as_json: bool, every: bool = False) 
     the ones other state directories made on the engine, shown as not ours and
     never counted in the exit code: `status || alert` is about your own."""
     if image is not None:
-        labelled = engine.labelled_containers(ctx.docker, image)
+        labelled = query.labelled_containers(ctx.docker, image)
         containers = ctx.docker.members(image, labelled)
         require_known_family(image, containers, strangers(labelled, containers))
         names = [image]
     else:
-        labelled = engine.all_labelled_containers(ctx.docker)
+        labelled = query.all_labelled_containers(ctx.docker)
         names = state.known_families()
         containers = [c for name in names for c in ctx.docker.members(name, [c for c in labelled if c.family == name])]
     families, damaged = load_families(names)
@@ -42,10 +42,10 @@ def status(ctx: Context, image: str | None, as_json: bool, every: bool = False) 
     running = {f.image: _running_one(containers, f.image, f.last) for f in families}
     documents = {
         d["Id"]: d
-        for d in engine.inspect_containers(ctx.docker, [c.id for c in running.values() if c])
+        for d in query.inspect_containers(ctx.docker, [c.id for c in running.values() if c])
     }
     image_ids = sorted({d.get("Image") for d in documents.values()} - {None, ""})
-    tags = {d["Id"]: d.get("RepoTags") or [] for d in engine.inspect_images(ctx.docker, image_ids)}
+    tags = {d["Id"]: d.get("RepoTags") or [] for d in query.inspect_images(ctx.docker, image_ids)}
     now = time.time()
     reports = [_report(f, running[f.image], documents, tags, now) for f in families]
     for family, report in zip(families, reports):

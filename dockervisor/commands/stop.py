@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.engine import argv as docker_argv, query
 from dockervisor.commands.common import active_names
-from dockervisor.context import Context
-from dockervisor.errors import EXIT_OK
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import EXIT_OK
 
 
 def stop(ctx: Context, image: str) -> int:
     with ctx.family_change(image, "stop") as entry:
-        containers = engine.family_containers(ctx.docker, image)
+        containers = query.family_containers(ctx.docker, image)
         running = active_names(containers)
         if not running:
             ctx.info(f"nothing of {image!r} is running")

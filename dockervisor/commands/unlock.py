@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import time
 
-from dockervisor.engine import lock as engine_lock
+from dockervisor.flows import enginelock as engine_lock
 from dockervisor.store import history, state
-from dockervisor.context import Context
-from dockervisor.errors import EXIT_OK
+from dockervisor.flows.context import Context
+from dockervisor.core.errors import EXIT_OK
 
 
 def unlock(ctx: Context, image: str) -> int:

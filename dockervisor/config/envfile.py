@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 
-from dockervisor.errors import EXIT_USAGE, DockervisorError
+from dockervisor.core.errors import EXIT_USAGE, DockervisorError
 from dockervisor.config.names import ENV_KEY
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True

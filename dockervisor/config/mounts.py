@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import posixpath
 
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 
 PROTOCOLS = ("tcp", "udp", "sctp")
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 
-from dockervisor.errors import EXIT_USAGE, DockervisorError
+from dockervisor.core.errors import EXIT_USAGE, DockervisorError
 
 # Docker's grammar for one path component of a repository name: lowercase
 # letters and digits, separated by ".", "_", "__" or a run of "-".

@@ -21,7 +21,7 @@ import json
 import os
 
 from dockervisor.config import datapolicy
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.config.mounts import (
     Mount,
     PortMapping,
@@ -32,7 +32,7 @@ from dockervisor.config.mounts import (
 )
 from dockervisor.config.names import ENV_KEY, is_env_value, is_volume_name
 from dockervisor.config.digests import digest
-from dockervisor.retention import DEFAULT_KEEP, parse_keep
+from dockervisor.config.retention import DEFAULT_KEEP, parse_keep
 from dockervisor.config.runoptions import KEYS as OPTION_KEYS
 from dockervisor.config.runoptions import RunOptions, default_options, parse_options
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import posixpath
 
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.config.mounts import (  # PortMapping, Mount and brief: imported from here too
     PROTOCOLS,
     Mount,
@@ -26,7 +26,7 @@ from dockervisor.config.mounts import (  # PortMapping, Mount and brief: importe
 )
 from dockervisor.config.names import ENV_KEY, is_env_value, is_volume_name, volume_name_for
 from dockervisor.config.runoptions import RunOptions, default_options, parse_options
-from dockervisor.retention import DEFAULT_KEEP, keep_to_json, parse_keep
+from dockervisor.config.retention import DEFAULT_KEEP, keep_to_json, parse_keep
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:

@@ -17,7 +17,7 @@ import json
 import os
 import re
 
-from dockervisor.errors import EXIT_USAGE, DockervisorError
+from dockervisor.core.errors import EXIT_USAGE, DockervisorError
 
 DEFAULT_CONTEXT = "default"
 DEFAULT_ENDPOINT = "unix:///var/run/docker.sock"

@@ -32,8 +32,8 @@ import subprocess
 import sys
 import time
 
-from dockervisor import signals
-from dockervisor.errors import DockerCommandFailed, DockerTimeout, DockervisorError
+from dockervisor.core import signals
+from dockervisor.core.errors import DockerCommandFailed, DockerTimeout, DockervisorError
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -361,7 +361,7 @@ def describe(argv: list[str]) -> str:
 
 def first_line(text: str) -> str:
     """Docker's first meaningful line: no blank lines, no "Run 'docker --help'"."""
-    from dockervisor.output import printable
+    from dockervisor.core.output import printable
 
     for line in text.splitlines():
         line = line.strip()

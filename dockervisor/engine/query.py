@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from dockervisor.engine import argv as docker_argv
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.config.names import names_image
 from dockervisor.engine.executor import QUERY_TIMEOUT, Executor, Result, command_failed, docker_said
 
@@ -64,7 +64,7 @@ def parse_ps_lines(output: str) -> list[ContainerSummary]:
 def unreadable(command: str, text: str) -> DockervisorError:
     """Output docker gave that is not what was asked for (a client too old or
     too new, a wrapper printing extra lines)."""
-    from dockervisor.output import printable
+    from dockervisor.core.output import printable
 
     shown = printable(text.strip()[:80])
     return DockervisorError(f"`{command}` printed something dockervisor cannot read: {shown!r}")

@@ -32,7 +32,7 @@ from contextlib import contextmanager
 
 from dockervisor import __version__
 from dockervisor.store import paths
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.config.names import is_container_name, is_image_name, is_volume_name
 from dockervisor.config.runconfig import brief, is_host_path, is_mount_point
 from dockervisor.store.members import ArchivedMount, MountMembers  # ArchivedMount: archive.ArchivedMount too

@@ -12,7 +12,7 @@ import stat
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from dockervisor.errors import PathError
+from dockervisor.core.errors import PathError
 from dockervisor.store.paths import ensure_private_dir, existing_private_dir, is_a_link, reported
 
 _PRIVATE = 0o600

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from dockervisor.store import paths
 from dockervisor.store.files import append_durably, replace_durably
-from dockervisor.timefmt import iso_utc
+from dockervisor.core.timefmt import iso_utc
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ import os
 import re
 import time
 
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.store import paths
 from dockervisor.store.files import read_private, write_atomically
 

@@ -33,7 +33,7 @@ import os
 import re
 
 from dockervisor.store import paths
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.store.files import read_private, write_atomically
 from dockervisor.config.names import is_container_name, is_image_name
 

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from dockervisor.store import paths
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -139,7 +139,7 @@ def _holder(fd: int) -> str:
         text = os.pread(fd, 4096, 0).decode("utf-8", "replace").strip()
     except OSError:
         text = ""
-    from dockervisor.output import printable  # another run wrote it: it may not drive our terminal
+    from dockervisor.core.output import printable  # another run wrote it: it may not drive our terminal
 
     return printable(text) or "another dockervisor run"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import posixpath
 import tarfile
 
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.config.runconfig import brief
 
 

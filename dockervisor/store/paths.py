@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from dockervisor.errors import PathError
+from dockervisor.core.errors import PathError
 
 _engine_key: ContextVar[str | None] = ContextVar("engine_key", default=None)
 

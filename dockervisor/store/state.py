@@ -13,7 +13,7 @@ import re
 
 from dockervisor.store import paths
 from dockervisor.config.datapolicy import DataPolicy
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.store.files import exists_private, read_private, write_atomically
 from dockervisor.config.names import is_container_name, is_image_name
 from dockervisor.config.runconfig import RunConfig, brief

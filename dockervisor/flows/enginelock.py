@@ -26,9 +26,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from dockervisor import signals
+from dockervisor.core import signals
 from dockervisor.engine import argv as docker_argv
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.engine.executor import QUERY_TIMEOUT, Executor, command_failed, docker_said, first_line
 from dockervisor.store.locking import lock_timeout, wait_for
 
@@ -90,7 +90,7 @@ def engine_lock(
 
 
 def describe_holder(labels: dict[str, str]) -> str:
-    from dockervisor.output import printable  # labels anyone on the engine may have set
+    from dockervisor.core.output import printable  # labels anyone on the engine may have set
 
     holder = labels.get(f"{docker_argv.LOCK_LABEL}.holder") or "an unknown client"
     since = labels.get(f"{docker_argv.LOCK_LABEL}.since")

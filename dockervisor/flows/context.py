@@ -8,9 +8,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from dockervisor import signals
+from dockervisor.core import signals
 from dockervisor.store import history, state
-from dockervisor.errors import (
+from dockervisor.core.errors import (
     EXIT_FAILED,
     EXIT_ROLLBACK_FAILED,
     EXIT_ROLLED_BACK,
@@ -56,7 +56,7 @@ class Context:
         """Of the containers labelled as `image`'s, those this state directory
         may act on (see ownership.py). The state is read only when some
         container says another directory made it: adoption is the exception."""
-        from dockervisor import ownership
+        from dockervisor.flows import ownership
         from dockervisor.store.identity import identity
 
         me = identity(create=False)  # none yet: nothing here was made with one
@@ -73,7 +73,7 @@ class Context:
         if self.collected is not None:
             self.collected.append(("table", (columns, rows, colours)))
             return
-        from dockervisor.output import print_table
+        from dockervisor.core.output import print_table
 
         print_table(self.stdout, columns, rows, colours, wide=self.wide)
 
@@ -82,7 +82,7 @@ class Context:
         if self.collected is not None:
             self.collected.append(("json", document))
             return
-        from dockervisor.output import print_json
+        from dockervisor.core.output import print_json
 
         print_json(self.stdout, document)
 
@@ -94,7 +94,7 @@ class Context:
     def info(self, message: str) -> None:
         """Progress for the person or the cron mail; stdout stays for results.
         What it quotes from outside (paths, docker's words) cannot drive the terminal."""
-        from dockervisor.output import printable_lines
+        from dockervisor.core.output import printable_lines
 
         print(f"dockervisor: {printable_lines(message)}", file=self.stderr, flush=True)
 
@@ -123,7 +123,7 @@ class Context:
         nothing: it must leave no trace.
         """
         if not creates and not state.family_exists(image):
-            from dockervisor.ownership import strangers
+            from dockervisor.flows.ownership import strangers
             from dockervisor.store.state import require_known_family
             from dockervisor.engine.query import labelled_containers
 
@@ -195,7 +195,7 @@ class Context:
         local = endpoint.startswith(("unix://", "npipe://")) or not endpoint
         if setting == "off" or (setting != "on" and local):
             return nullcontext()
-        from dockervisor.engine.lock import engine_lock
+        from dockervisor.flows.enginelock import engine_lock
 
         name = self.engine.name if self.engine else "default"
         return engine_lock(self.docker, image, self.command_line, name, self.unlock_hint(image),

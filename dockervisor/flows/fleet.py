@@ -24,10 +24,10 @@ import io
 import sys
 import threading
 
-from dockervisor import signals
+from dockervisor.core import signals
 from dockervisor.engine import contexts
 from dockervisor.store import paths
-from dockervisor.errors import (
+from dockervisor.core.errors import (
     EXIT_NOT_RUNNING,
     EXIT_OK,
     EXIT_ROLLBACK_FAILED,
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace, verb: str) -> int:
 
 def _adopt_round_one(names: list[str], engines: list[contexts.Engine]) -> None:
     """State from before engines had their own belongs to the default engine."""
-    from dockervisor.store import adoption
+    from dockervisor.flows import adoption
 
     if not adoption.needed():
         return
@@ -209,7 +209,7 @@ _OUTCOMES = {EXIT_OK: "started", EXIT_ROLLED_BACK: "failed: rolled back",
 
 def _summary(args: argparse.Namespace, engines: list[contexts.Engine], runs: list[Run]) -> None:
     """Which hosts run what: stdout gets the table, as one host gets the name."""
-    from dockervisor.output import Column, print_table
+    from dockervisor.core.output import Column, print_table
 
     if args.dry_run:
         for each in runs:
@@ -252,7 +252,7 @@ def _show(args: argparse.Namespace, runs: list[Run]) -> None:
 
 
 def _show_tables(runs: list[Run], wide: bool) -> None:
-    from dockervisor.output import Column, print_table
+    from dockervisor.core.output import Column, print_table
 
     columns: list | None = None
     rows: list[list[str]] = []
@@ -276,7 +276,7 @@ def _show_json(runs: list[Run]) -> None:
     """One document: rows of every list get an `engine` field; values the
     engines agree on stay on top; the others, and each engine's error, go in
     `engines`, one entry per engine."""
-    from dockervisor.output import print_json
+    from dockervisor.core.output import print_json
 
     documents = {}
     for each in runs:

@@ -1,6 +1,6 @@
 """The man page, dockervisor.1, generated from the parser.
 
-    python3 -m dockervisor.manpage > dockervisor.1     (install.sh does this)
+    python3 -m dockervisor.cli.manpage > dockervisor.1     (install.sh does this)
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from dockervisor import __version__
 
 def render() -> str:
     from dockervisor.cli.parsing import DESCRIPTION
-    from dockervisor.errors import exit_codes_help
-    from dockervisor.reference import argument_name, documented, split_epilog, top_level, verbs
+    from dockervisor.core.errors import exit_codes_help
+    from dockervisor.cli.reference import argument_name, documented, split_epilog, top_level, verbs
 
     lines = [
         f'.TH DOCKERVISOR 1 "" "dockervisor {__version__}" "User Commands"',

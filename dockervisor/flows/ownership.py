@@ -14,7 +14,7 @@ stopped, removed, pruned, marked or recorded.
 from __future__ import annotations
 
 from dockervisor.config.names import CONTAINER_PREFIX
-from dockervisor.timefmt import parse_docker_time
+from dockervisor.core.timefmt import parse_docker_time
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:

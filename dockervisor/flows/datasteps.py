@@ -17,16 +17,17 @@ repaired by the family's next command (datarecovery.py).
 
 from __future__ import annotations
 
-from dockervisor import datacopy, datarecovery
+from dockervisor.flows import datacopy
+from dockervisor.flows import datarecovery
 from dockervisor.store import archive
-from dockervisor.engine import query as engine
-from dockervisor.store import snapshots
+from dockervisor.engine import query
+from dockervisor.flows import snapshots
 from dockervisor.store.archive import ArchivedMount, Manifest
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from dockervisor.context import Context
+    from dockervisor.flows.context import Context
     from dockervisor.engine.query import ContainerSummary
     from dockervisor.store.history import Entry
     from dockervisor.store.journal import Journal
@@ -92,7 +93,7 @@ class DataStep:
         if source is None:
             ctx.info(f"no container of {self.family.image!r} to copy the current data from: no snapshot taken")
         else:
-            document = engine.inspect_container(ctx.docker, source)
+            document = query.inspect_container(ctx.docker, source)
             if document is None:
                 raise DockervisorError(f"{source} no longer exists, so its data cannot be copied")
             protect = (self.restore.path,) if self.restore else ()
@@ -183,7 +184,7 @@ def checked(ctx: Context, family: FamilyState, path: str, container: str | None,
             f"{path} is an archive of {manifest.family!r}, not of {family.image!r}; nothing was changed"
         )
     assert family.run_config is not None
-    document = engine.inspect_container(ctx.docker, container) if container else None
+    document = query.inspect_container(ctx.docker, container) if container else None
     if container and document is None:
         raise DockervisorError(f"{container} no longer exists")
     into = datacopy.destinations(family.image, manifest, family.run_config, container, document)

@@ -66,7 +66,7 @@ autoload -U +X bashcompinit && bashcompinit
 
 def script(shell: str) -> str:
     """The completion script for `shell` ("bash" or "zsh")."""
-    from dockervisor.reference import verbs
+    from dockervisor.cli.reference import verbs
 
     cases = []
     names = []

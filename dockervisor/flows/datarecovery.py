@@ -51,14 +51,14 @@ import os
 import re
 import time
 
-from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.engine import argv as docker_argv, query
 from dockervisor.store import history, journal, paths, state
 from dockervisor.store.journal import Journal
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from dockervisor.context import Context
+    from dockervisor.flows.context import Context
     from dockervisor.store.archive import ArchivedMount
 
 # datacopy and archive (tarfile) are imported only for a repair: every change
@@ -136,9 +136,9 @@ def _repair(ctx: Context, interrupted: Journal) -> str:
         done.append(f"unpaused {interrupted.pause}")
     source, into = _data_to_put_back(interrupted)
     if source is not None:
-        from dockervisor import datacopy
+        from dockervisor.flows import datacopy
 
-        running = [c.name for c in engine.family_containers(ctx.docker, image) if c.active]
+        running = [c.name for c in query.family_containers(ctx.docker, image) if c.active]
         if running:  # nothing may write into the volumes meanwhile
             ctx.docker.change(docker_argv.stop(running))
             done.append(f"stopped {', '.join(running)}")
@@ -172,7 +172,7 @@ def _data_to_put_back(interrupted: Journal) -> tuple[str | None, list[tuple[int,
 
 def _start_again(ctx: Context, name: str, image: str) -> list[str]:
     """Start what ran before, unless something of the family runs (or it is gone)."""
-    containers = engine.family_containers(ctx.docker, image)
+    containers = query.family_containers(ctx.docker, image)
     if any(c.active for c in containers) or not any(c.name == name for c in containers):
         return []
     ctx.docker.change(docker_argv.start(name))
@@ -187,7 +187,7 @@ def _start_again(ctx: Context, name: str, image: str) -> list[str]:
 
 
 def _is_paused(ctx: Context, name: str) -> bool:
-    document = engine.inspect_container(ctx.docker, name)
+    document = query.inspect_container(ctx.docker, name)
     return bool(document and (document.get("State") or {}).get("Paused"))
 
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 
-from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.engine import argv as docker_argv, query
 from dockervisor.engine.executor import command_failed
-from dockervisor.switch import NewContainer
+from dockervisor.flows.switch import NewContainer
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from dockervisor.context import Context
+    from dockervisor.flows.context import Context
     from dockervisor.config.runoptions import RunOptions
 
 
@@ -44,9 +44,9 @@ def _existing(ctx: Context, names: list[str]) -> set[str]:
         try:
             name = json.loads(line)
         except ValueError:
-            raise engine.unreadable("docker network ls", line) from None
+            raise query.unreadable("docker network ls", line) from None
         if not isinstance(name, str):
-            raise engine.unreadable("docker network ls", line)
+            raise query.unreadable("docker network ls", line)
         found.add(name)
     return found & set(names)
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import time
 
-from dockervisor.engine import argv as docker_argv, query as engine
+from dockervisor.engine import argv as docker_argv, query
 from dockervisor.engine.executor import QUERY_TIMEOUT, Executor
-from dockervisor.output import plural, printable
+from dockervisor.core.output import plural, printable
 
 DEFAULT_TIMEOUT_SECONDS = 60.0
 DEFAULT_SETTLE_SECONDS = 3.0
@@ -66,7 +66,7 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
         # engine fails the start soon after --wait instead of holding it.
         left = max(deadline - time.monotonic(), policy.settle if up_since is not None else 0.0)
         timeout = min(left + _ANSWER_GRACE_SECONDS, QUERY_TIMEOUT)
-        document = engine.inspect_container(docker, name, timeout)
+        document = query.inspect_container(docker, name, timeout)
         if document is None:
             return "it no longer exists"
         with_health = has_healthcheck(document)
@@ -114,7 +114,7 @@ def report_failure(docker: Executor, name: str, stderr: TextIO) -> None:
     logs, inspected = docker.query_all(
         [docker_argv.logs(name, LOG_LINES), docker_argv.inspect_containers([name])], check=False
     )
-    documents = engine.inspected(inspected) if inspected.ok else []
+    documents = query.inspected(inspected) if inspected.ok else []
     state = (documents[0].get("State") or {}) if documents else {}
     if state.get("Status") in ("exited", "dead", "restarting"):
         print(f"dockervisor: {name} exited with code {state.get('ExitCode')}", file=stderr)
@@ -135,7 +135,7 @@ def report_failure(docker: Executor, name: str, stderr: TextIO) -> None:
 
 
 def _utc(docker_time: object) -> str:
-    from dockervisor.timefmt import iso_utc, parse_docker_time
+    from dockervisor.core.timefmt import iso_utc, parse_docker_time
 
     epoch = parse_docker_time(str(docker_time or ""))
     return iso_utc(epoch) if epoch is not None else "?"

@@ -18,12 +18,12 @@ import os
 import re
 import time
 
-from dockervisor import signals
+from dockervisor.core import signals
 from dockervisor.store import archive
 from dockervisor.engine import argv as docker_argv
 from dockervisor.store import paths
 from dockervisor.store.archive import ArchivedMount, Manifest
-from dockervisor.errors import DockervisorError
+from dockervisor.core.errors import DockervisorError
 from dockervisor.engine.executor import CHANGE_TIMEOUT, docker_said, first_line
 from dockervisor.config.names import is_volume_name
 from dockervisor.config.runconfig import RunConfig, is_host_path, is_mount_point
@@ -32,7 +32,7 @@ TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see T
 if TYPE_CHECKING:
     from typing import TextIO
 
-    from dockervisor.context import Context
+    from dockervisor.flows.context import Context
 
 HELPER_ENV = "DOCKERVISOR_HELPER_IMAGE"
 # A local image reference: name[:tag] or name@digest, possibly with a registry host.

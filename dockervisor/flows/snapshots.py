@@ -20,17 +20,17 @@ import os
 import stat
 import time
 
-from dockervisor import datacopy
+from dockervisor.flows import datacopy
 from dockervisor.store import archive
 from dockervisor.store import paths
 from dockervisor.store.archive import Manifest
 from dockervisor.config.datapolicy import DEFAULT_KEEP
-from dockervisor.errors import DockervisorError
-from dockervisor.timefmt import iso_utc
+from dockervisor.core.errors import DockervisorError
+from dockervisor.core.timefmt import iso_utc
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
-    from dockervisor.context import Context
+    from dockervisor.flows.context import Context
     from dockervisor.store.state import FamilyState
 
 SUFFIX = ".tar"

@@ -14,11 +14,11 @@ back before the container that ran before comes back.
 
 from __future__ import annotations
 
-from dockervisor import signals
-from dockervisor.engine import argv as docker_argv, query as engine
-from dockervisor.context import Context
+from dockervisor.core import signals
+from dockervisor.engine import argv as docker_argv, query
+from dockervisor.flows.context import Context
 from dockervisor.engine.query import ContainerSummary
-from dockervisor.errors import (
+from dockervisor.core.errors import (
     EXIT_OK,
     EXIT_ROLLBACK_FAILED,
     EXIT_ROLLED_BACK,
@@ -29,14 +29,14 @@ from dockervisor.errors import (
 from dockervisor.engine.executor import first_line
 from dockervisor.store.history import Entry
 from dockervisor.store.state import FamilyState
-from dockervisor.waiting import WaitPolicy, report_failure, wait_until_up
+from dockervisor.flows.waiting import WaitPolicy, report_failure, wait_until_up
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from typing import NoReturn
 
-    from dockervisor.datasteps import DataStep
+    from dockervisor.flows.datasteps import DataStep
 
 
 # The history's outcome when the previous container could not be brought back.
@@ -267,14 +267,14 @@ def _report(ctx: Context, failed: str) -> None:
 def _put_away(ctx: Context, target: str, created: bool) -> str:
     """Stop the failed target, or remove it if it never started; say which."""
     try:
-        document = engine.inspect_container(ctx.docker, target)
+        document = query.inspect_container(ctx.docker, target)
         if document is None:
             return f"{target} was never created" if created else f"{target} no longer exists"
         status = (document.get("State") or {}).get("Status")
         if created and status == "created":
             ctx.docker.change(docker_argv.remove(target))
             return f"{target} never started and was removed"
-        if status in engine.ACTIVE_STATES:
+        if status in query.ACTIVE_STATES:
             ctx.docker.change(docker_argv.stop([target]))
         return f"{target} is stopped and kept for inspection"
     except Exception as error:  # DockervisorError, or a bug: the rollback goes on
@@ -301,7 +301,7 @@ def _running_now(ctx: Context, image: str) -> str:
     """What of the family runs after a failed rollback, said in the message
     and named on stdout, as a start names what runs afterwards."""
     try:
-        running = [c.name for c in engine.family_containers(ctx.docker, image) if c.active]
+        running = [c.name for c in query.family_containers(ctx.docker, image) if c.active]
     except Exception as error:  # the message it is for must still be said
         return f"unknown ({error.message if isinstance(error, DockervisorError) else _unexpected(error)})"
     _say_running(ctx, running)
