@@ -7,14 +7,14 @@ whether every `start new` takes a snapshot, and how many snapshots to keep.
 from __future__ import annotations
 
 KEYS = ("snapshot", "snapshots_keep")
-DEFAULT_KEEP = 3
+DEFAULT_SNAPSHOTS_KEEP = 3
 _MOST_KEPT = 1000
 
 
 class DataPolicy:
     __slots__ = ("snapshot", "keep")
 
-    def __init__(self, snapshot: bool = False, keep: int = DEFAULT_KEEP) -> None:
+    def __init__(self, snapshot: bool = False, keep: int = DEFAULT_SNAPSHOTS_KEEP) -> None:
         self.snapshot = snapshot
         self.keep = keep
 

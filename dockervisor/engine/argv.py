@@ -181,7 +181,7 @@ def inspect_volumes(names: list[str]) -> list[str]:
     return [DOCKER, "volume", "inspect", "--format", "{{.Name}}", *names]
 
 
-# run options (issue 12) -------------------------------------------------------
+# run options (config/runoptions.py declares them) -----------------------------
 
 
 def run_options(image: str, options: RunOptions) -> list[str]:
@@ -226,7 +226,7 @@ def as_create(run_argv: list[str]) -> list[str]:
     return [DOCKER, "create", *run_argv[3:]]
 
 
-# pull (issue 12) --------------------------------------------------------------
+# pull ------------------------------------------------------------------------
 
 
 def pull(reference: str) -> list[str]:
@@ -238,7 +238,7 @@ def tag_as_family(source: str, image: str) -> list[str]:
     return [DOCKER, "tag", source, tag(image)]
 
 
-# The engine's own lock on a family (see engine_lock.py) --------------------
+# The engine's own lock on a family (see flows/enginelock.py) ---------------
 
 LOCK_LABEL = "dockervisor.lock"
 # A tiny image of no files that lock containers are created from (never run).
@@ -252,7 +252,7 @@ def lock_name(image: str) -> str:
 def create_lock(image: str, holder: str, since: str, owner: str) -> list[str]:
     """A container that is never started: its name is the lock, since the
     engine lets only one client create a name; its labels say who holds it
-    (`owner`: which machine and state directory, see engine_lock.py)."""
+    (`owner`: which machine and state directory, see flows/enginelock.py)."""
     return [
         DOCKER, "container", "create",
         "--name", lock_name(image),

@@ -131,7 +131,7 @@ class Executor:
             self._show(shown or argv)
             return Result(argv, 0, "", "")
         signals.raise_pending()
-        waiting = f"letting `{describe(argv)}` finish first"
+        waiting = f"letting `{command_name(argv)}` finish first"
         with signals.deferred(waiting, resume=False):
             process = self._spawn(argv, subprocess.PIPE, (*self.inherit_fds, *pass_fds))
             try:
@@ -162,7 +162,7 @@ class Executor:
         if process.returncode != 0 and keep_errors:
             raise command_failed(Result(argv, process.returncode, "", errors or ""))
         if process.returncode != 0:
-            raise DockerCommandFailed(describe(argv), process.returncode, "see docker's output above")
+            raise DockerCommandFailed(command_name(argv), process.returncode, "see docker's output above")
 
     def copy_out(self, argv: list[str], fd: int, progress: Callable[[int], None] | None = None) -> None:
         """Run a long copy (`docker cp C:/path -`) whose output goes straight
@@ -207,7 +207,7 @@ class Executor:
                 returncode = process.wait(timeout=STALL_TIMEOUT)
             except subprocess.TimeoutExpired:
                 _kill(process)
-                raise DockerTimeout(describe(argv), STALL_TIMEOUT) from None
+                raise DockerTimeout(command_name(argv), STALL_TIMEOUT) from None
             except BaseException:
                 _kill(process)
                 raise
@@ -278,7 +278,7 @@ def _collect(argv: list[str], process: subprocess.Popen, timeout: float) -> Resu
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill(process)
-        raise DockerTimeout(describe(argv), timeout) from None
+        raise DockerTimeout(command_name(argv), timeout) from None
     return Result(argv, process.returncode, stdout or "", stderr or "")
 
 
@@ -302,7 +302,7 @@ def _wait_for_copy(
             if progress is not None:
                 progress(size)
         elif now - still_since > STALL_TIMEOUT:
-            raise DockerTimeout(describe(argv), STALL_TIMEOUT)
+            raise DockerTimeout(command_name(argv), STALL_TIMEOUT)
 
 
 def _feed(argv: list[str], process: subprocess.Popen, chunks: Iterable[bytes]) -> None:
@@ -318,7 +318,7 @@ def _feed(argv: list[str], process: subprocess.Popen, chunks: Iterable[bytes]) -
             view = memoryview(chunk)
             while view:
                 if not select.select([], [fd], [], STALL_TIMEOUT)[1]:
-                    raise DockerTimeout(describe(argv), STALL_TIMEOUT)
+                    raise DockerTimeout(command_name(argv), STALL_TIMEOUT)
                 try:
                     view = view[os.write(fd, view) :]
                 except BlockingIOError:
@@ -345,7 +345,7 @@ def _kill(process: subprocess.Popen) -> None:
         pass
 
 
-def describe(argv: list[str]) -> str:
+def command_name(argv: list[str]) -> str:
     """A short name for a docker command in messages: `docker ps`, `docker stop
     NAME`, `docker run (dcv_app_...)`; never its format template or values."""
     words = []
@@ -382,7 +382,7 @@ def command_failed(result: Result) -> DockerCommandFailed:
     detail = first_line(result.stderr)
     if "Cannot connect to the Docker daemon" in detail or "permission denied" in detail:
         detail += _DAEMON_DOWN_HINT
-    return DockerCommandFailed(describe(result.argv), result.returncode, detail)
+    return DockerCommandFailed(command_name(result.argv), result.returncode, detail)
 
 
 def _not_runnable(argv: list[str], error: OSError) -> DockervisorError:

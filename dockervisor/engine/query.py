@@ -155,16 +155,16 @@ def inspected(result: Result) -> list[dict]:
     # ones it found, so a missing object is not an error here.
     if not result.ok and not docker_said(result.stderr, "No such"):
         raise command_failed(result)
-    from dockervisor.engine.executor import describe
+    from dockervisor.engine.executor import command_name
 
     try:
         documents = json.loads(result.stdout or "[]")
     except ValueError:
-        raise unreadable(describe(result.argv), result.stdout) from None
+        raise unreadable(command_name(result.argv), result.stdout) from None
     if not isinstance(documents, list) or not all(
         isinstance(d, dict) and isinstance(d.get("Id"), str) for d in documents
     ):
-        raise unreadable(describe(result.argv), result.stdout)
+        raise unreadable(command_name(result.argv), result.stdout)
     return documents
 
 

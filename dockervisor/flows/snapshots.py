@@ -24,7 +24,7 @@ from dockervisor.flows import datacopy
 from dockervisor.store import archive
 from dockervisor.store import paths
 from dockervisor.store.archive import Manifest
-from dockervisor.config.datapolicy import DEFAULT_KEEP
+from dockervisor.config.datapolicy import DEFAULT_SNAPSHOTS_KEEP
 from dockervisor.core.errors import DockervisorError
 from dockervisor.core.timefmt import iso_utc
 
@@ -144,7 +144,7 @@ def _new_path(directory: str, container: str, now: float) -> str:
 def prune(ctx: Context, family: FamilyState, protect: tuple[str, ...] = ()) -> list[Snapshot]:
     """Remove snapshots beyond the newest `snapshots_keep`, except the newest
     one linked to the stable container and those in `protect`; the removed."""
-    keep = family.data.keep if family.data else DEFAULT_KEEP
+    keep = family.data.keep if family.data else DEFAULT_SNAPSHOTS_KEEP
     found, damaged = existing(family.image)
     for message in damaged.values():  # never removed: what it holds is for a person to judge
         ctx.info(f"warning: skipped a damaged snapshot: {message}")

@@ -46,7 +46,7 @@ def has_healthcheck(document: dict) -> bool:
     return bool(test) and test[0] != "NONE"
 
 
-def describe(document: dict, with_health: bool) -> str:
+def state_text(document: dict, with_health: bool) -> str:
     state = document.get("State") or {}
     text = str(state.get("Status", "unknown"))
     if with_health:
@@ -82,7 +82,7 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
         state = document.get("State") or {}
         exit_code = int(state.get("ExitCode") or 0) or exit_code
         now = time.monotonic()
-        description = describe(document, with_health)
+        description = state_text(document, with_health)
         if description != said:
             print(f"dockervisor: {name}: {description}", file=stderr, flush=True)
             said = description

@@ -352,8 +352,3 @@ def _opened(path: str) -> Iterator[BinaryIO]:
 
 def _damaged(path: str, reason: str) -> DockervisorError:
     return DockervisorError(f"the archive {path} is damaged: {reason}")
-
-
-def file_size(path: str) -> int:
-    with paths.reported("read", path):
-        return os.stat(path).st_size
