@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from support import CLI, docker, running_names, wait_for
+from support import CLI, docker, docker_wrapper, running_names, wait_for
 
 FAST = ("--settle", "0.2")
 SLEEP = "exec sleep 100000"
@@ -120,3 +120,20 @@ def test_containers_of_an_older_version_stay_managed(project, cli, base_image) -
     assert running_names(app.family) == [newer]
     cli("prune", app.family, "--keep", "0")
     assert older not in all_names(app.family)
+
+
+def test_forget_takes_the_engines_lock_like_every_change(project, cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """forget took the family's local lock only, never the engine's (which
+    ssh:// and tcp:// engines take by default): now it takes both."""
+    app = project("forgetlock")
+    app.build(cmd=SLEEP, expose=())
+    cli("start", "new", app.family, *FAST)
+    cli("stop", app.family)
+    log = tmp_path / "calls"
+    env = docker_wrapper(tmp_path / "shim", f'echo "$*" >> {log}')
+    cli("forget", app.family, env={**env, "DOCKERVISOR_ENGINE_LOCK": "on"})
+    calls = log.read_text().splitlines()
+    created = [i for i, c in enumerate(calls) if "create" in c.split()[:2] and f"dockervisor-lock-{app.family}" in c]
+    removed = [i for i, c in enumerate(calls) if "rm" in c.split()[:2] and "dockervisor-lock" not in c]
+    assert created and removed and created[0] < removed[0], calls  # held while the family's containers go
+    assert docker("inspect", f"dockervisor-lock-{app.family}", check=False).returncode != 0  # and let go
