@@ -162,7 +162,7 @@ def test_runtime_messages_keep_the_words_they_quote(tmp_path, monkeypatch, capsy
         raise DockervisorError("held by pid 7: dockervisor start new --snapshot app; /srv/b/x=1.tar")
 
     monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path))
-    monkeypatch.setattr("dockervisor.flows.fleet.run", refused)
+    monkeypatch.setattr("dockervisor.cli._dispatch", refused)
     assert main(["start", "new", "--snapshot", "app", "--env", "A=1"]) == 1
     assert "dockervisor start new --snapshot app; /srv/b/x=1.tar" in capsys.readouterr().err
 

@@ -75,12 +75,11 @@ def _main(args_list: list[str], out: object, err: object) -> int:
     out.strict = err.strict = read_only  # type: ignore[attr-defined]
     args.contexts = global_contexts + (getattr(args, "contexts", None) or [])
     args.command_line = redacted_command_line(args_list)
-    from dockervisor.flows import fleet
     from dockervisor.core import signals
 
     restore = signals.install()
     try:
-        return fleet.run(args, rest[0])
+        return _dispatch(args, rest[0])
     except DockervisorError as error:
         from dockervisor.core.output import printable_lines
 
@@ -103,6 +102,28 @@ def _main(args_list: list[str], out: object, err: object) -> int:
         return getattr(bug, "dockervisor_exit_code", EXIT_FAILED)
     finally:
         restore()
+
+
+def _dispatch(args: object, verb: str) -> int:
+    """Straight to the verb on its engine; the fleet only when several are named."""
+    from dockervisor.cli.verbs import ENGINELESS
+
+    if verb in ENGINELESS:
+        return int(args.handler(args))  # type: ignore[attr-defined]
+    from dockervisor.engine import contexts
+    from dockervisor.flows.adoption import adopt_round_one
+    from dockervisor.store import paths
+
+    names = contexts.split_names(args.contexts)  # type: ignore[attr-defined]
+    engines = contexts.resolve(names)
+    adopt_round_one(names, engines, sys.stderr)
+    if len(engines) > 1:
+        from dockervisor.flows import fleet
+
+        return fleet.run(args, verb, engines)  # type: ignore[arg-type]
+    args.engine = engines[0]  # type: ignore[attr-defined]
+    with paths.engine_state(engines[0].key):
+        return int(args.handler(args))  # type: ignore[attr-defined]
 
 
 def split_global_options(argv: list[str]) -> tuple[list[str], list[str]]:

@@ -135,7 +135,7 @@ def top_parser(argv: list[str]) -> Parser:
 def _declare(verb: str, parser: argparse.ArgumentParser) -> None:
     module = importlib.import_module(f"dockervisor.cli.{VERBS[verb][0]}")
     getattr(module, f"declare_{verb}")(parser)
-    from dockervisor.flows.fleet import ENGINELESS
+    from dockervisor.cli.verbs import ENGINELESS
 
     if verb not in ENGINELESS:
         add_context(parser, "the docker context to act on (repeatable, or NAME,NAME); also before the verb")

@@ -1,5 +1,8 @@
 """The verbs: where each is declared, and what it is for (the top-level help)."""
 
+# Verbs that talk to no engine: no --context, no state.
+ENGINELESS = ("completion",)
+
 # verb -> (the module under dockervisor.cli that declares it, its summary)
 VERBS = {
     "build": ("lifecycle", "build IMAGENAME from a Dockerfile and record how its containers run"),

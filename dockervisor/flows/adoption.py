@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import os
 
+from dockervisor.core.errors import DockervisorError
 from dockervisor.store import paths
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
@@ -29,6 +30,23 @@ def needed() -> bool:
     """One lstat each: cheap enough for every run."""
     top = paths.home()
     return any(os.path.lexists(os.path.join(top, name)) for name in ROUND_ONE)
+
+
+def adopt_round_one(names: list[str], engines: list[Engine], stderr: TextIO) -> None:
+    """State from before engines had their own belongs to the default engine:
+    the one named when none is (`engines[0]`), else the one docker would use."""
+    if not needed():
+        return
+    if not names:
+        adopt(engines[0], stderr)
+        return
+    from dockervisor.engine.contexts import default_engine
+
+    try:
+        default = default_engine()
+    except DockervisorError:
+        return  # the default cannot be known now; a later command adopts
+    adopt(default, stderr)
 
 
 def adopt(engine: Engine, stderr: TextIO) -> None:

@@ -44,7 +44,6 @@ if TYPE_CHECKING:
 ASK, EACH, ROLLING, ONE = "ask", "each", "rolling", "one"
 # How a verb covers several engines; any other goes engine by engine (EACH).
 MODES = {"start": ROLLING, "status": ASK, "list": ASK, "history": ASK, "logs": ONE, "exec": ONE}
-ENGINELESS = ("completion",)
 
 
 class Run:
@@ -61,17 +60,9 @@ class Run:
         self.collected: list[tuple[str, object]] = []
 
 
-def run(args: argparse.Namespace, verb: str) -> int:
-    if verb in ENGINELESS:
-        return int(args.handler(args))
+def run(args: argparse.Namespace, verb: str, engines: list[contexts.Engine]) -> int:
+    """The verb on several engines (cli/__init__.py runs it on one itself)."""
     mode = MODES.get(verb, EACH)
-    names = contexts.split_names(args.contexts)
-    engines = contexts.resolve(names)
-    _adopt_round_one(names, engines)
-    if len(engines) == 1:
-        args.engine = engines[0]
-        with paths.engine_state(engines[0].key):
-            return int(args.handler(args))
     if mode == ONE:
         raise DockervisorError(f"`dockervisor {verb}` works on one engine; name one with --context", EXIT_USAGE)
     if verb == "stable" and args.words[:1] == ["show"]:
@@ -87,22 +78,6 @@ def run(args: argparse.Namespace, verb: str) -> int:
             runs.append(_one(args, engine))
             _show(args, runs[-1:])
     return combined_code([r.code for r in runs])
-
-
-def _adopt_round_one(names: list[str], engines: list[contexts.Engine]) -> None:
-    """State from before engines had their own belongs to the default engine."""
-    from dockervisor.flows import adoption
-
-    if not adoption.needed():
-        return
-    if not names:
-        adoption.adopt(engines[0], sys.stderr)
-        return
-    try:
-        default = contexts.default_engine()
-    except DockervisorError:
-        return  # the default cannot be known now; a later command adopts
-    adoption.adopt(default, sys.stderr)
 
 
 def _one(args: argparse.Namespace, engine: contexts.Engine) -> Run:
