@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 def _main(args_list: list[str], out: object, err: object) -> int:
     from dockervisor.core import streams
 
-    rest = split_global_options(args_list)[1]
+    global_contexts, rest = split_global_options(args_list)
     # Until the verb is known to change something, a closed reader ends the run.
     out.strict = err.strict = True  # type: ignore[attr-defined]
     if args_list == ["--version"]:  # answered before argparse loads: cron and scripts ask often
@@ -63,7 +63,6 @@ def _main(args_list: list[str], out: object, err: object) -> int:
         return 0
     from dockervisor.cli import parsing
 
-    global_contexts = split_global_options(args_list)[0]
     if rest and rest[0] in VERBS:
         args = parsing.parse_verb(rest)
     else:

@@ -75,7 +75,7 @@ def _not_up(ctx: Context, name: str) -> str | None:
     if document is None:
         return "gone"
     status = (document.get("State") or {}).get("Status")
-    restarts = document.get("RestartCount") or 0
+    restarts = query.restarts(document)
     if status == "restarting" or (document.get("State") or {}).get("Restarting") or restarts:
         # Between two restarts a crash loop looks "running": the count tells.
         return f"restarting (it exited and was restarted {plural(restarts, 'time')} since it was started)"

@@ -172,8 +172,7 @@ def _flag_restarts(report: dict, document: dict) -> None:
     """A container docker has restarted since it was last started (`docker
     start` counts from 0 again) is in a restart loop, even in the seconds it
     runs between two crashes: never ok, however often it is sampled."""
-    restarts = document.get("RestartCount")
-    restarts = restarts if isinstance(restarts, int) and restarts > 0 else 0
+    restarts = query.restarts(document)
     report["restarts"] = restarts
     if restarts and report["state"] == "running":
         report["state"] = "restarting"

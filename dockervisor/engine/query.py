@@ -122,6 +122,14 @@ def resolve_images(docker: Executor, references: list[str]) -> dict[str, dict]:
     return resolved
 
 
+def restarts(document: dict) -> int:
+    """How often docker restarted an inspected container since it was last
+    started (`docker start` counts from 0 again): a crash loop, even in the
+    seconds it runs between two crashes. 0 for anything docker did not give."""
+    count = document.get("RestartCount")
+    return count if isinstance(count, int) and not isinstance(count, bool) and count > 0 else 0
+
+
 def inspect_containers(
     docker: Executor, references: list[str], timeout: float = QUERY_TIMEOUT
 ) -> list[dict]:

@@ -71,7 +71,7 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
             return "it no longer exists"
         with_health = has_healthcheck(document)
         if restarts_at_start is None:
-            restarts_at_start = int(document.get("RestartCount") or 0)
+            restarts_at_start = query.restarts(document)
             goal = "running and healthy" if with_health else "running"
             print(
                 f"dockervisor: waiting up to {policy.timeout:g}s for {name} to be {goal} "
@@ -88,7 +88,7 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
             said = description
         if state.get("Status") in ("exited", "dead"):
             return f"it exited with code {state.get('ExitCode')}"
-        if state.get("Restarting") or int(document.get("RestartCount") or 0) > restarts_at_start:
+        if state.get("Restarting") or query.restarts(document) > restarts_at_start:
             code = f" (exit code {exit_code})" if exit_code else ""
             return f"it keeps exiting{code} and being restarted"
         health = (state.get("Health") or {}).get("Status")
