@@ -92,8 +92,9 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
 
 def images(ctx: Context, image: str, as_json: bool) -> int:
     # The family's untagged images too, used or not: a build never started, say.
-    members, dangling = query.family_containers_and_dangling(ctx.docker, image)
-    require_known_family(image, members)
+    labelled, dangling = query.family_containers_and_dangling(ctx.docker, image)
+    members = ctx.docker.members(image, labelled)
+    require_known_family(image, members, strangers(labelled, members))
     # One call for every image the containers use, the one the tag points to,
     # and the dangling ones.
     resolved = query.resolve_images(

@@ -81,14 +81,6 @@ def labelled_containers(docker: Executor, image: str) -> list[ContainerSummary]:
     return parse_ps_lines(docker.query(docker_argv.list_family(image)).stdout)
 
 
-def all_family_containers(docker: Executor) -> list[ContainerSummary]:
-    """The containers of every family on the engine that this state directory may act on."""
-    found = all_labelled_containers(docker)
-    families = sorted({c.family for c in found})
-    mine = {c.id for family in families for c in docker.members(family, [c for c in found if c.family == family])}
-    return [c for c in found if c.id in mine]
-
-
 def all_labelled_containers(docker: Executor) -> list[ContainerSummary]:
     return parse_ps_lines(docker.query(docker_argv.list_all_families()).stdout)
 
