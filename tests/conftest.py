@@ -87,12 +87,16 @@ def base_image(engine: None, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         pytest.fail(f"{BUSYBOX} is missing: install busybox-static")
     directory = tmp_path_factory.mktemp("base")
     shutil.copy(BUSYBOX, directory / "busybox")  # keeps the exec bit
+    name = f"dcvtest-base-{uuid.uuid4().hex[:8]}"
+    # The label makes the image this run's own: another run on the engine
+    # builds the same layers, and its `rmi -f` of an image both tags named
+    # would delete it under this run's builds.
     (directory / "Dockerfile").write_text(
         "FROM scratch\n"
         "COPY busybox /bin/busybox\n"
         'RUN ["/bin/busybox", "--install", "-s", "/bin"]\n'
+        f"LABEL dcvtest.base={name}\n"
     )
-    name = f"dcvtest-base-{uuid.uuid4().hex[:8]}"
     docker("build", "-q", "-t", name, str(directory))
     yield name
     docker("rmi", "-f", name, check=False)

@@ -383,7 +383,7 @@ MUTANTS = [
       "with open(os.devnull):",
       f"{SHARED}::test_forget_takes_the_engines_lock_like_every_change"),
     M("adopt-records-nothing", "commands/adopt.py",
-      "family.adopted = sorted({*family.adopted, *(c.id for c in theirs)})", "pass",
+      "family.adopted = sorted({*family.adopted, *found})", "pass",
       f"{SHARED}::test_adopt_lets_another_state_directory_manage_the_family"),
 ]  # fmt: skip
 

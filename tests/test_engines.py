@@ -194,6 +194,9 @@ def test_two_state_directories_on_one_engine_wait_for_its_lock(app, fleet_cli, c
         second.env["DOCKERVISOR_ENGINE_LOCK"] = "on"
     first("--context", contexts["one"], "build", app.family, str(app.dir), "-q")
     second("--context", way_in, "build", app.family, str(app.dir), "-q")
+    # Two admins manage one family on purpose (issue 19): the second adopts the first's.
+    first("--context", contexts["one"], "start", "new", app.family, *FAST)
+    second("--context", way_in, "adopt", app.family)
 
     slow = first.popen("--context", contexts["one"], "start", "new", app.family, "--settle", "4", "--wait", "20")
     try:
@@ -247,11 +250,10 @@ def test_round_one_state_is_adopted_by_the_default_engine_once(app, cli, context
     app.cli("build", app.family, str(app.dir), "-q")
     app.cli("start", "new", app.family, *FAST)
     app.cli("stable", app.family)
-    # Put it back where round 1 kept it: at the top of the home.
-    engines = cli.home / "engines"
+    # Put it back where round 1 kept it: at the top of the home. (The engine's
+    # directory keeps its ID, issue 19: the container carries it.)
     for name in ("families", "history", "locks"):
         shutil.move(str(cli.state_dir / name), str(cli.home / name))
-    shutil.rmtree(engines)
     before = (cli.home / "families" / f"{app.family}.json").read_text()
 
     # Naming another engine adopts it for the default one all the same.

@@ -69,14 +69,19 @@ def test_adopt_lets_another_state_directory_manage_the_family(shared, cli) -> No
     assert b("adopt", family).out == ""  # a second time: nothing more to adopt
     state = json.loads((b.state_dir / "families" / f"{family}.json").read_text())
     assert state["schema"] == 3 and (state["last"], state["stable"]) == (None, None)
+    assert state["adopted"] == [json.loads((cli.state_dir / "id").read_text())["id"]]  # A, not each container
     b("stable", "mark", family, c3, "--force")
     b("start", "stable", family, *FAST)
     assert running_names(family) == [c3] and b.state(family)["last"] == c3
-    assert [(e["action"], e["outcome"]) for e in b.history(family)] == [
+    assert [(e["action"], e["outcome"]) for e in b.history(family)][:4] == [
         ("adopt", "ok"), ("adopt", "no-op"), ("stable mark", "ok"), ("start stable", "ok")
     ]
     # A still sees its own (the engine changed, its records did not).
     assert cli.state(family)["last"] == c2 and cli.state(family)["stable"] == c1
+    # What A makes afterwards is shared too: B's next start stops it.
+    c4 = cli("start", "new", family, *FAST).out.strip()
+    assert b("start", "last", family, *FAST).out.strip() == c3 and running_names(family) == [c3]
+    assert c4 in b("list", "containers", family).out
 
 
 def test_a_hand_made_container_and_its_volume_survive_the_familys_housekeeping(project, cli, base_image) -> None:  # type: ignore[no-untyped-def]

@@ -36,6 +36,8 @@ def container(name: str = "dcv_app_1", family: str = "app", owner: str = ME.id, 
         (container(family="other"), ME, True, [], False),  # the label says another family
         (container(owner=OTHER), ME, True, [], False),  # another state directory made it
         (container(owner=OTHER), ME, True, ["1" * 64], True),  # ... and it was adopted here
+        (container(owner=OTHER), ME, True, [OTHER], True),  # ... or all that directory makes
+        (container(owner="", created=AFTER), ME, True, ["1" * 64], True),  # one made by hand, adopted
         (container(owner=OTHER), None, True, [], False),  # no ID here yet: still not ours
         (container(owner="", created=BEFORE), ME, True, [], True),  # an older version's, recorded family
         (container(owner="", created=BEFORE), ME, False, [], False),  # ... of a family unknown here
@@ -133,7 +135,7 @@ def test_adoptions_are_kept_and_only_they_raise_the_schema(tmp_path: Path, monke
     assert json.loads(path.read_text())["schema"] == state.ADOPTION_SCHEMA
     assert state.load("app").adopted == ["c" * 64]
     path.write_text(path.read_text().replace("c" * 64, "../etc"))
-    with pytest.raises(DockervisorError, match="adopted must be a list of container IDs"):
+    with pytest.raises(DockervisorError, match="adopted must be a list of state directory or container IDs"):
         state.load("app")
     os.unlink(path)
 

@@ -21,7 +21,10 @@ def adopt(ctx: Context, image: str) -> int:
             ctx.info(f"every container of {image!r} on this engine is already this state directory's")
             return EXIT_OK
         family = state.load(image)
-        family.adopted = sorted({*family.adopted, *(c.id for c in theirs)})
+        # The state directories that made them, so that what they make later is
+        # shared too; a container made by hand (no owner) by its own ID.
+        found = {c.owner or c.id for c in theirs}
+        family.adopted = sorted({*family.adopted, *found})
         entry.container = ", ".join(c.name for c in theirs)
         if ctx.dry_run:
             ctx.info(f"would adopt {entry.container}")

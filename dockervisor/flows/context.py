@@ -55,13 +55,13 @@ class Context:
     def _members(self, image: str, containers: list) -> list:
         """Of the containers labelled as `image`'s, those this state directory
         may act on (see ownership.py). The state is read only when some
-        container says another directory made it: adoption is the exception."""
+        container is not plainly this directory's: adoption is the exception."""
         from dockervisor.flows import ownership
         from dockervisor.store.identity import identity
 
         me = identity(create=False)  # none yet: nothing here was made with one
         known, adopted = state.family_exists(image), []
-        if known and any(c.owner and (me is None or c.owner != me.id) for c in containers):
+        if known and any(c.owner != (me.id if me else "") for c in containers):
             try:
                 adopted = state.load(image).adopted
             except DockervisorError:

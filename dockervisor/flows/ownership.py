@@ -2,8 +2,9 @@
 
 A container is a member of family X for this state directory when its name
 (`dcv_X_...`), its family label and its owner label all agree: the owner is
-this directory's ID (store/identity.py), or the container was adopted here
-(`dockervisor adopt X`), or it has no owner label at all, this directory knows
+this directory's ID (store/identity.py), or the directory that made it was
+adopted here (`dockervisor adopt X`: then what it makes later is shared too),
+or the container itself was (one made by hand), or it has no owner label at all, this directory knows
 the family, and it was made before the directory had an ID (by a version of
 dockervisor from before owners: adopted on first sight, so an upgrade loses
 nothing). Anything else that looks like a member (made by hand, or by another
@@ -30,6 +31,8 @@ def is_member(
     if container.family != family or not container.name.startswith(f"{CONTAINER_PREFIX}{family}_"):
         return False
     if (me is not None and container.owner == me.id) or container.id in adopted:
+        return True
+    if container.owner and container.owner in adopted:  # another directory's, adopted here
         return True
     if container.owner or not known:
         return False

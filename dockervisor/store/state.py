@@ -29,7 +29,7 @@ SCHEMA_VERSION = 2
 # 3: containers adopted from another state directory (`adopted`). Written
 # only by a family that has some, so that older versions still read the rest.
 ADOPTION_SCHEMA = 3
-_CONTAINER_ID = re.compile(r"[0-9a-f]{64}")
+_ADOPTED = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")  # a state directory's ID, or a container's
 
 
 class FamilyState:
@@ -53,7 +53,8 @@ class FamilyState:
         self.build = build or {}
         # Snapshots at upgrade and how many to keep (dcv-IMAGENAME); None: the defaults.
         self.data = data
-        # IDs of containers another state directory made, taken over by `adopt`.
+        # Taken over by `adopt`: IDs of the state directories that made the
+        # family's other containers, and of containers made by hand.
         self.adopted = adopted or []
 
     def to_dict(self) -> dict[str, object]:
@@ -129,8 +130,8 @@ def _from_document(image: str, document: object) -> FamilyState:
     raw_data = document.get("data")  # optional: files from before snapshots have none
     data = None if raw_data is None else DataPolicy.from_dict(raw_data)
     adopted = document.get("adopted", [])
-    if not (isinstance(adopted, list) and all(isinstance(i, str) and _CONTAINER_ID.fullmatch(i) for i in adopted)):
-        raise ValueError("adopted must be a list of container IDs")
+    if not (isinstance(adopted, list) and all(isinstance(i, str) and _ADOPTED.fullmatch(i) for i in adopted)):
+        raise ValueError("adopted must be a list of state directory or container IDs")
     return FamilyState(image, last, stable, run_config, build, data, adopted)
 
 
