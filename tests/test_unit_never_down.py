@@ -185,3 +185,19 @@ def test_a_stream_that_cannot_encode_a_name_gets_it_escaped() -> None:
     guarded.write("dcv_café\n")
     guarded.flush()
     assert target.buffer.getvalue() == b"dcv_caf\\xe9\n" and not guarded.broken
+
+
+def test_a_usage_error_on_one_of_several_engines_is_redacted_too(capsys) -> None:  # type: ignore[no-untyped-def]
+    import argparse
+
+    from dockervisor.core.errors import EXIT_USAGE, DockervisorError
+    from dockervisor.engine.contexts import Engine
+    from dockervisor.flows import fleet
+
+    def handler(args):  # type: ignore[no-untyped-def]
+        raise DockervisorError(f"invalid container name 'TOKEN={SECRET}'", EXIT_USAGE)
+
+    args = argparse.Namespace(handler=handler, argv=["start", f"TOKEN={SECRET}"])
+    run = fleet._one(args, Engine("web1", "unix:///run/web1.sock", named=True))
+    err = capsys.readouterr().err
+    assert run.code == EXIT_USAGE and "web1" in err and "TOKEN=***" in err and SECRET not in err

@@ -17,7 +17,7 @@ from __future__ import annotations
 import sys
 
 from dockervisor import __version__
-from dockervisor.cli.redaction import redact, redact_message, redacted_command_line
+from dockervisor.core.redaction import redact, redact_message, redacted_command_line
 from dockervisor.cli.verbs import VERBS
 from dockervisor.core.errors import EXIT_FAILED, EXIT_USAGE, DockervisorError
 
@@ -74,6 +74,7 @@ def _main(args_list: list[str], out: object, err: object) -> int:
     out.strict = err.strict = read_only  # type: ignore[attr-defined]
     args.contexts = global_contexts + (getattr(args, "contexts", None) or [])
     args.command_line = redacted_command_line(args_list)
+    args.argv = args_list  # for redacting a usage error a handler raises on one of several engines
     from dockervisor.core import signals
 
     restore = signals.install()

@@ -9,7 +9,7 @@ import os
 import sys
 
 from dockervisor import __version__
-from dockervisor.cli.redaction import redact_message
+from dockervisor.core.redaction import redact_message
 from dockervisor.cli.verbs import VERBS
 from dockervisor.core.errors import EXIT_USAGE, DockervisorError, exit_codes_help
 

@@ -27,6 +27,8 @@ import threading
 from dockervisor.core import signals
 from dockervisor.engine import contexts
 from dockervisor.store import paths
+from dockervisor.core.output import printable_lines
+from dockervisor.core.redaction import redact_message
 from dockervisor.core.errors import (
     EXIT_NOT_RUNNING,
     EXIT_OK,
@@ -94,7 +96,9 @@ def _one(args: argparse.Namespace, engine: contexts.Engine) -> Run:
         except DockervisorError as error:
             run.code, run.error = error.exit_code, error.message
             run.running = getattr(error, "running", None)
-            print(f"dockervisor: error: {engine.name}: {error.message}", file=sys.stderr, flush=True)
+            # A usage error may quote a word typed where a name goes (`start TOKEN=x`).
+            said = redact_message(error.message, args.argv) if error.exit_code == EXIT_USAGE else error.message
+            print(f"dockervisor: error: {engine.name}: {printable_lines(said)}", file=sys.stderr, flush=True)
     return run
 
 
