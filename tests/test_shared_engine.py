@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from support import CLI, docker, docker_wrapper, running_names, wait_for
+from support import CLI, docker, docker_wrapper, holding_lock, running_names, wait_for
 
 FAST = ("--settle", "0.2")
 SLEEP = "exec sleep 100000"
@@ -38,6 +38,9 @@ def all_names(family: str) -> set[str]:
 def test_another_state_directory_touches_nothing_and_says_why(shared, cli) -> None:  # type: ignore[no-untyped-def]
     app, b, (c1, c2, c3) = shared
     family = app.family
+    mine = json.loads((cli.state_dir / "id").read_text())["id"]
+    assert {docker("inspect", "--format", '{{index .Config.Labels "dockervisor.owner"}}', c).stdout.strip()
+            for c in (c1, c2, c3)} == {mine}  # fmt: skip
     before = (all_names(family), cli.state(family), cli.history(family))
     for args in (["prune", family, "--keep", "0"], ["rm", c3], ["rm", c1, "--force"], ["forget", family, "--volumes"],
                  ["stop", family], ["start", "last", family], ["start", c3], ["stable", "mark", family, c3]):  # fmt: skip
@@ -134,6 +137,9 @@ def test_forget_takes_the_engines_lock_like_every_change(project, cli, tmp_path)
     app.build(cmd=SLEEP, expose=())
     cli("start", "new", app.family, *FAST)
     cli("stop", app.family)
+    with holding_lock(cli.state_dir / "locks" / f"{app.family}.lock"):  # a dry run takes neither lock
+        dry = cli("forget", app.family, "--dry-run", env={"DOCKERVISOR_LOCK_TIMEOUT": "5"})
+        assert "waiting" not in dry.err
     log = tmp_path / "calls"
     env = docker_wrapper(tmp_path / "shim", f'echo "$*" >> {log}')
     cli("forget", app.family, env={**env, "DOCKERVISOR_ENGINE_LOCK": "on"})

@@ -242,7 +242,14 @@ def context(args: argparse.Namespace) -> Context:
 
 
 def _repair_interrupted(ctx: Context, image: str, action: str) -> None:
-    """What a run killed mid-way left (its journal): imported only when a family's lock is taken."""
+    """What a run killed mid-way left (its journal, partial archives): looked
+    for only where such files can be, and the repair imported only then, so a
+    family without data steps pays a few lstat calls for it."""
+    from dockervisor.store import journal, paths
+
+    where = (journal.journal_dir(), paths.snapshots_dir(image), paths.backups_dir(image))
+    if not any(os.path.lexists(path) for path in where):
+        return
     from dockervisor.flows.datarecovery import repair_interrupted
 
     repair_interrupted(ctx, image, action)
