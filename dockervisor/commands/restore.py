@@ -15,7 +15,7 @@ from dockervisor.commands.common import active_names
 from dockervisor.flows.context import Context
 from dockervisor.flows.datasteps import DataStep, checked
 from dockervisor.core.errors import EXIT_OK, EXIT_ROLLBACK_FAILED, DockervisorError, StartFailed
-from dockervisor.flows.switch import bring_up
+from dockervisor.flows.switch import Switch
 from dockervisor.flows.waiting import WaitPolicy
 
 
@@ -37,7 +37,7 @@ def restore(ctx: Context, image: str, path: str, policy: WaitPolicy) -> int:
         step.begin(ctx, containers)
         if running:
             assert target is not None
-            return bring_up(ctx, family, containers, target, policy, entry, data=step, restart=True)
+            return Switch(ctx, family, containers, target, policy, entry, data=step, restart=True).run()
         entry.container = target
         _while_stopped(ctx, step)
     if target is not None:

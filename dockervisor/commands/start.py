@@ -13,7 +13,7 @@ from dockervisor.commands.common import family_of
 from dockervisor.flows.context import Context
 from dockervisor.core.errors import EXIT_OK, DockervisorError
 from dockervisor.config.names import is_image_name, new_container_name
-from dockervisor.flows.switch import NewContainer, bring_up
+from dockervisor.flows.switch import NewContainer, Switch
 from dockervisor.flows.waiting import WaitPolicy
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
@@ -80,7 +80,7 @@ def start_new(
             )
             new = networks.joining(new, name, image, config.options)
             networks.ensure_networks(ctx, config.options.networks)  # before anything is stopped
-            code = bring_up(ctx, family, containers, name, policy, entry, new, data)
+            code = Switch(ctx, family, containers, name, policy, entry, new, data).run()
     if code == EXIT_OK:  # retention, once the new container is up
         after_start_new(ctx, image, containers, name)
     return code
@@ -117,7 +117,7 @@ def _start_marked(ctx: Context, image: str, mark: str, policy: WaitPolicy, with_
                 f"(removed outside dockervisor?); see `dockervisor list containers {image}`"
             )
         data = _with_data_step(ctx, family, containers, target, entry, with_data)
-        return bring_up(ctx, family, containers, target, policy, entry, data=data)
+        return Switch(ctx, family, containers, target, policy, entry, data=data).run()
 
 
 def start_container(ctx: Context, name: str, policy: WaitPolicy, with_data: bool = False) -> int:
@@ -142,7 +142,7 @@ def start_container(ctx: Context, name: str, policy: WaitPolicy, with_data: bool
                 f"leaves it alone (`dockervisor adopt {image}` takes the family over)"
             )
         data = _with_data_step(ctx, family, containers, name, entry, with_data)
-        return bring_up(ctx, family, containers, name, policy, entry, data=data)
+        return Switch(ctx, family, containers, name, policy, entry, data=data).run()
 
 
 # The family's data (dockervisor/datasteps.py) ---------------------------------

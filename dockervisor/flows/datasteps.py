@@ -1,6 +1,6 @@
 """What a start does to the family's data, between stopping the container
 that ran and starting its target; and how the data goes back if the target
-does not come up (see switch.bring_up, which calls `before_start` and
+does not come up (see switch.Switch, which calls `before_start` and
 `put_back`).
 
 - `start new --snapshot`: a snapshot of the data the old container left,
@@ -73,7 +73,7 @@ class DataStep:
 
     def begin(self, ctx: Context, containers: list[ContainerSummary]) -> DataStep:
         """The journal, before the start changes anything (it stops what runs
-        first): naming what runs, as switch.bring_up will come back to it."""
+        first): naming what runs, as the Switch will come back to it."""
         self.journal = datarecovery.begin(ctx, self.family.image, self.entry.action)
         if self.journal is not None:
             active = [c.name for c in containers if c.active]

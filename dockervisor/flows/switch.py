@@ -64,28 +64,13 @@ class NewContainer:
         self.then = then
 
 
-def bring_up(
-    ctx: Context,
-    family: FamilyState,
-    containers: list[ContainerSummary],
-    target: str,
-    policy: WaitPolicy,
-    entry: Entry,
-    new: NewContainer | None = None,
-    data: DataStep | None = None,
-    restart: bool = False,
-) -> int:
-    """Run `target` as the family's one container; `new` creates it first.
-    `data` acts on the data while nothing runs; `restart` stops the target
-    too if it runs, and comes back to it on failure (a restore)."""
-    return Switch(ctx, family, containers, target, policy, entry, new, data, restart).run()
-
-
 class Switch:
     """One start, as a step: what runs now (`others`, stopped first), the
     `target`, the container to come back to (`previous`), how the target is
     created (`new`), the `data` step and the wait `policy`. `run()` goes
-    forward; any failure after the first change goes to `roll_back()`."""
+    forward; any failure after the first change goes to `roll_back()`.
+    `restart` stops the target too if it runs, and comes back to it on
+    failure (a restore of what runs)."""
 
     def __init__(
         self,
