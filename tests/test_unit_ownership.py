@@ -157,3 +157,21 @@ def test_forget_removes_the_tag_always(tags: list[str], user, removed: list[str]
 
     plan = plan_images([{"Id": "sha256:1", "RepoTags": tags}], [user] if user else [], own_tag="app:latest")
     assert (plan.remove, plan.kept) == (removed, kept)
+
+
+def test_forget_volumes_are_the_run_configurations_alone(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A volume a member container mounts that the run configuration does not
+    (a container made by hand and adopted, or from before the mounts changed)
+    is never forget --volumes' to remove."""
+    from dockervisor.commands import forget
+    from dockervisor.commands.prune import Removal
+    from dockervisor.config.mounts import Mount
+    from dockervisor.config.runconfig import RunConfig
+
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path))
+    monkeypatch.setattr(forget.query, "existing_volumes", lambda docker, names: names)
+    removal = Removal("app")
+    removal.volumes = ["app_data", "precious"]
+    family = state.FamilyState("app", run_config=RunConfig([], [Mount("app_data", "/data")]))
+    ctx = type("Ctx", (), {"docker": None, "info": lambda self, message: None})()
+    assert forget._family_volumes(ctx, removal, family) == ["app_data"]  # type: ignore[arg-type]
