@@ -129,7 +129,7 @@ MUTANTS = [
     M("lock-shared", "store/locking.py",
       "fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)", "fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)",
       "test_errors_and_concurrency.py::test_two_starts_at_once_wait_for_each_other"),
-    M("lock-taken-under-dry-run", "flows/context.py", "if self.dry_run:", "if False:",
+    M("dry-run-recorded-in-history", "flows/context.py", "if self.dry_run:", "if False:",
       f"{OBSERVE}::test_a_dry_run_takes_no_lock_and_never_waits",
       after="entry = history.Entry(action, self.command_line)"),
     M("forget-dry-run-takes-the-lock", "flows/context.py", "if self.dry_run:", "if False:",

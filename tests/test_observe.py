@@ -231,12 +231,14 @@ def test_a_dry_run_takes_no_lock_and_never_waits(past, cli, tmp_path) -> None:
         ["build", app.family, str(app.dir)], ["start", "new", app.family], ["start", "last", app.family],
         ["start", "stable", app.family], ["start", c1], ["stop", app.family], ["stable", app.family],
     ]  # fmt: skip
+    history = cli.history(app.family)
     with holding_lock(cli.state_dir / "locks" / f"{app.family}.lock"):
         for argv in dry_runs:
             # A dry run that waited for the lock would give up after 5 s and exit 1, which
             # cli() takes as a failure: the outcome says it, no clock on a loaded machine.
             result = cli(*argv, "--dry-run", env={"DOCKERVISOR_LOCK_TIMEOUT": "5"})
             assert "waiting" not in result.err and "gave up" not in result.err, argv
+    assert cli.history(app.family) == history  # and records nothing
 
 
 def pasted(text: str, env: dict[str, str] | None = None) -> None:
