@@ -175,3 +175,14 @@ def test_forget_volumes_are_the_run_configurations_alone(tmp_path: Path, monkeyp
     family = state.FamilyState("app", run_config=RunConfig([], [Mount("app_data", "/data")]))
     ctx = type("Ctx", (), {"docker": None, "info": lambda self, message: None})()
     assert forget._family_volumes(ctx, removal, family) == ["app_data"]  # type: ignore[arg-type]
+
+
+def test_two_runs_making_the_identity_at_once_agree_on_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first start of two families at once (cron): one ID, never one replaced."""
+    from dockervisor.store.files import create_once
+
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path))
+    path = str(tmp_path / "id")
+    assert create_once(path, b"first\n") is True
+    assert create_once(path, b"second\n") is False
+    assert Path(path).read_bytes() == b"first\n" and sorted(p.name for p in tmp_path.iterdir()) == ["id"]

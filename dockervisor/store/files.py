@@ -59,6 +59,24 @@ def write_atomically(path: str, data: bytes) -> None:
         _fsync_directory(directory)
 
 
+def create_once(path: str, data: bytes) -> bool:
+    """Make `path` hold `data` whole, unless it exists: whether this call made
+    it. Two runs making it at once agree on one (a link never replaces)."""
+    directory = ensure_private_dir(os.path.dirname(path))
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with reported("write", path):
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, _PRIVATE)
+        try:
+            _write_and_close(fd, data, sync=True)
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+        finally:
+            os.unlink(temporary)
+        _fsync_directory(directory)
+    return True
+
+
 def append_durably(path: str, data: bytes) -> None:
     """Append `data` in one write and flush it to disk before returning.
 

@@ -20,7 +20,7 @@ import time
 
 from dockervisor.core.errors import DockervisorError
 from dockervisor.store import paths
-from dockervisor.store.files import read_private, write_atomically
+from dockervisor.store.files import create_once, read_private
 
 _ID = re.compile(r"[0-9a-f]{32}")
 _known: dict[str, Identity] = {}  # state directory -> its identity, read once a run
@@ -45,7 +45,7 @@ def identity(create: bool = True) -> Identity | None:
             if not create:
                 return None
             made = {"id": os.urandom(16).hex(), "since": time.time()}
-            write_atomically(path, (json.dumps(made) + "\n").encode())
+            create_once(path, (json.dumps(made) + "\n").encode())  # a run beside us may have made it first
             raw = read_private(path)
         _known[home] = _parse(path, raw or b"")
     return _known[home]
