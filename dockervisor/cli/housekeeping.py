@@ -109,10 +109,11 @@ def declare_adopt(p: Parser) -> None:
         "  dockervisor adopt myapp\n"
         "  dockervisor stable mark myapp dcv_myapp_20261128093000   (marks are yours to set)\n\n"
         "On a shared engine each state directory acts only on the containers it\n"
-        "made. adopt records the family's other containers here, so that this\n"
-        "directory may start, stop, mark and prune them too; their last and\n"
-        "stable marks stay unknown here until you set them. Nothing on the engine\n"
-        "changes, and the other directory keeps seeing them as its own.",
+        "made. adopt records here the state directories that made the family's\n"
+        "other containers, so that this one may start, stop, mark and prune\n"
+        "them, and what those make later, too; their last and stable marks stay\n"
+        "unknown here until you set them. Nothing on the engine changes, and the\n"
+        "other directory keeps seeing them as its own.",
     )
     p.add_argument("image", metavar="IMAGENAME", type=image_name)
     add_dry_run(p)
