@@ -241,18 +241,18 @@ def context(args: argparse.Namespace) -> Context:
     return ctx
 
 
-def _repair_interrupted(ctx: Context, image: str, action: str) -> None:
+def _repair_interrupted(ctx: Context, family: str, action: str) -> None:
     """What a run killed mid-way left (its journal, partial archives): looked
     for only where such files can be, and the repair imported only then, so a
     family without data steps pays a few lstat calls for it."""
     from dockervisor.store import journal, paths
 
-    where = (journal.journal_dir(), paths.snapshots_dir(image), paths.backups_dir(image))
+    where = (journal.journal_dir(), paths.snapshots_dir(family), paths.backups_dir(family))
     if not any(os.path.lexists(path) for path in where):
         return
     from dockervisor.flows.datarecovery import repair_interrupted
 
-    repair_interrupted(ctx, image, action)
+    repair_interrupted(ctx, family, action)
 
 
 def usage_error(message: str) -> DockervisorError:

@@ -10,32 +10,32 @@ from dockervisor.core.errors import EXIT_OK, DockervisorError
 from dockervisor.flows.ownership import strangers
 
 
-def adopt(ctx: Context, image: str) -> int:
-    with ctx.family_change(image, "adopt", creates=True) as entry:
-        labelled = query.labelled_containers(ctx.docker, image)
-        theirs = strangers(labelled, ctx.docker.members(image, labelled))
+def adopt(ctx: Context, family: str) -> int:
+    with ctx.family_change(family, "adopt", creates=True) as entry:
+        labelled = query.labelled_containers(ctx.docker, family)
+        theirs = strangers(labelled, ctx.docker.members(family, labelled))
         if not theirs:
-            if not labelled and not state.family_exists(image):
-                raise state.unknown_family(image)
+            if not labelled and not state.family_exists(family):
+                raise state.unknown_family(family)
             entry.outcome = "no-op"
-            ctx.info(f"every container of {image!r} on this engine is already this state directory's")
+            ctx.info(f"every container of {family!r} on this engine is already this state directory's")
             return EXIT_OK
-        family = state.load(image)
+        recorded = state.load(family)
         # The state directories that made them, so that what they make later is
         # shared too; a container made by hand (no owner) by its own ID.
         found = {c.owner or c.id for c in theirs}
-        family.adopted = sorted({*family.adopted, *found})
+        recorded.adopted = sorted({*recorded.adopted, *found})
         entry.container = ", ".join(c.name for c in theirs)
         if ctx.dry_run:
             ctx.info(f"would adopt {entry.container}")
             return EXIT_OK
         try:
-            state.save(family)
+            state.save(recorded)
         except DockervisorError as error:
             raise DockervisorError(f"nothing was adopted: {error.message}") from None
     for container in theirs:
         print(container.name, file=ctx.stdout)
     marks = "its last and stable marks are unknown here: set them with `dockervisor stable mark`"
-    ctx.info(f"adopted {len(theirs)} container(s) of {image!r}; {marks if not family.last else 'its marks stay'}")
+    ctx.info(f"adopted {len(theirs)} container(s) of {family!r}; {marks if not recorded.last else 'its marks stay'}")
     ctx.stdout.flush()
     return EXIT_OK

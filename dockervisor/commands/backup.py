@@ -21,27 +21,27 @@ from dockervisor.store.state import FamilyState
 from dockervisor.core.timefmt import iso_utc
 
 
-def backup(ctx: Context, image: str, output: str | None, as_json: bool) -> int:
+def backup(ctx: Context, family: str, output: str | None, as_json: bool) -> int:
     chosen = _chosen_path(output) if output is not None else None
-    with ctx.family_change(image, "backup") as entry:
-        family = state.load(image)
-        config = family.run_config
+    with ctx.family_change(family, "backup") as entry:
+        recorded = state.load(family)
+        config = recorded.run_config
         if config is None:
-            raise DockervisorError(f"no run configuration is recorded for {image!r}; build it first")
+            raise DockervisorError(f"no run configuration is recorded for {family!r}; build it first")
         if not config.mounts:
-            raise DockervisorError(f"{image!r} mounts no volume or host directory: there is no data to back up")
-        source, document = _source(ctx, family)
+            raise DockervisorError(f"{family!r} mounts no volume or host directory: there is no data to back up")
+        source, document = _source(ctx, recorded)
         now = time.time()
         mounts = datacopy.mounts_to_copy(source, document, config, strict=True)
-        manifest = Manifest(image, source, document.get("Image"), mounts, iso_utc(now), "backup")
-        path = _default_path(image, now, chosen)
+        manifest = Manifest(family, source, document.get("Image"), mounts, iso_utc(now), "backup")
+        path = _default_path(family, now, chosen)
         paused = datacopy.is_running(document)
-        _journal(ctx, image, path, source if paused else None)
+        _journal(ctx, family, path, source if paused else None)
         size = datacopy.write_archive(ctx, path, manifest, pause=paused)
         entry.container, entry.image_id = source, manifest.image_id
         entry.message = f"wrote {path} ({datacopy.size_text(size)})"
     if as_json:
-        document = {"image": image, "path": path, "size": size, "paused": paused, **manifest.to_dict()}
+        document = {"image": family, "path": path, "size": size, "paused": paused, **manifest.to_dict()}
         print_json(ctx.stdout, document)
     else:
         print(path, file=ctx.stdout, flush=True)
@@ -50,9 +50,9 @@ def backup(ctx: Context, image: str, output: str | None, as_json: bool) -> int:
     return EXIT_OK
 
 
-def _journal(ctx: Context, image: str, path: str, paused: str | None) -> None:
+def _journal(ctx: Context, family: str, path: str, paused: str | None) -> None:
     """Before the pause: what the next run unpauses and sweeps if this one is killed."""
-    journal = datarecovery.begin(ctx, image, "backup")
+    journal = datarecovery.begin(ctx, family, "backup")
     if journal is not None:
         journal.pause, journal.partial = paused, datacopy.partial_path(path)
         journal.write()
@@ -98,20 +98,20 @@ def _chosen_path(output: str) -> str:
     return path
 
 
-def _default_path(image: str, now: float, chosen: str | None) -> str:
+def _default_path(family: str, now: float, chosen: str | None) -> str:
     """`IMAGENAME-YYYYmmddTHHMMSSZ.tar`, in `backups/IMAGENAME/` of the state
     directory or in the directory chosen; the file chosen as it is."""
     if chosen is not None and not chosen.endswith(os.sep):
         return chosen
     if chosen is None:
-        directory = paths.backups_dir(image)
+        directory = paths.backups_dir(family)
         paths.ensure_private_dir(os.path.dirname(directory))
         paths.ensure_private_dir(directory)
     else:
         directory = chosen.rstrip(os.sep) or os.sep
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime(now))
-    path, counter = os.path.join(directory, f"{image}-{stamp}.tar"), 1
+    path, counter = os.path.join(directory, f"{family}-{stamp}.tar"), 1
     while os.path.lexists(path):
         counter += 1
-        path = os.path.join(directory, f"{image}-{stamp}-{counter}.tar")
+        path = os.path.join(directory, f"{family}-{stamp}-{counter}.tar")
     return path

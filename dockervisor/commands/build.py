@@ -65,7 +65,7 @@ class BuildOptions:
 
 def build(
     ctx: Context,
-    image: str,
+    family: str,
     context_dir: str,
     dockerfile: str | None,
     options: BuildOptions | None = None,
@@ -79,23 +79,23 @@ def build(
     if not os.path.isfile(dockerfile_path):
         raise DockervisorError(f"no Dockerfile at {dockerfile_path}")
     # Checked before building: a mistake in the overrides costs no build.
-    overrides_path = overrides_file_for(dockerfile_path, image)
+    overrides_path = overrides_file_for(dockerfile_path, family)
     overrides = load_overrides(overrides_path)
 
-    with ctx.family_change(image, "build", creates=True) as entry:
-        family = state.load(image)  # a damaged state file stops us before docker runs
+    with ctx.family_change(family, "build", creates=True) as entry:
+        recorded = state.load(family)  # a damaged state file stops us before docker runs
         ctx.docker.stream(
-            docker_argv.build(image, context_dir, dockerfile_path if dockerfile else None, flags),
+            docker_argv.build(family, context_dir, dockerfile_path if dockerfile else None, flags),
             quiet=options.quiet,
         )
         if ctx.dry_run:
             return EXIT_OK
         source = {"source": "build", "context": context_dir, "dockerfile": dockerfile_path}
         source.update(provenance.record(overrides_path, overrides.sha256 if overrides else None))
-        config = record_image(ctx, family, entry, overrides, "built", source)
-    print(family.build["image_id"], file=ctx.stdout, flush=True)  # the result; the log went to stderr
+        config = record_image(ctx, recorded, entry, overrides, "built", source)
+    print(recorded.build["image_id"], file=ctx.stdout, flush=True)  # the result; the log went to stderr
     if not options.quiet:
-        report(ctx, f"built {image} ({short_id(str(family.build['image_id']))})", config, overrides)
+        report(ctx, f"built {family} ({short_id(str(recorded.build['image_id']))})", config, overrides)
     return EXIT_OK
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dockervisor.config import retention
 from dockervisor.engine import argv as docker_argv, query
 from dockervisor.store import state
-from dockervisor.engine.query import ContainerSummary
+from dockervisor.engine.query import ContainerSummary, active_names
 from dockervisor.core.errors import DockervisorError
 from dockervisor.config.names import is_image_name
 
@@ -31,17 +31,13 @@ def report_damaged(ctx: Context, damaged: dict[str, str]) -> None:
         print(f"dockervisor: error: {message}", file=ctx.stderr, flush=True)
 
 
-def the_running_one(image: str, containers: list[ContainerSummary], hint: str) -> str:
+def the_running_one(family: str, containers: list[ContainerSummary], hint: str) -> str:
     """The family's running container; with several (a problem `status`
     reports), the newest."""
     running = active_names(containers)
     if not running:
-        raise DockervisorError(f"nothing of {image!r} is running; {hint}")
+        raise DockervisorError(f"nothing of {family!r} is running; {hint}")
     return running[0]
-
-
-def active_names(containers: list[ContainerSummary]) -> list[str]:
-    return [c.name for c in containers if c.active]
 
 
 def family_of(name: str, document: dict) -> str:

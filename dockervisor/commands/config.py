@@ -14,21 +14,21 @@ from dockervisor.core.output import print_json
 from dockervisor.config.runconfig import RunConfig
 
 
-def config(ctx: Context, image: str, as_json: bool) -> int:
-    if not state.family_exists(image):  # refused before any file is made for it
-        require_known_family(image, query.family_containers(ctx.docker, image))
-    family = state.load(image)
-    if family.run_config is None:
+def config(ctx: Context, family: str, as_json: bool) -> int:
+    if not state.family_exists(family):  # refused before any file is made for it
+        require_known_family(family, query.family_containers(ctx.docker, family))
+    recorded = state.load(family)
+    if recorded.run_config is None:
         raise DockervisorError(
-            f"no run configuration is recorded for {image!r}; record one with "
-            f"`dockervisor build {image} PATH` or `dockervisor pull {image} REFERENCE`"
+            f"no run configuration is recorded for {family!r}; record one with "
+            f"`dockervisor build {family} PATH` or `dockervisor pull {family} REFERENCE`"
         )
-    source = _source(family)
+    source = _source(recorded)
     if as_json:
-        print_json(ctx.stdout, {"image": image, "source": source, **_settings(image, family.run_config)})
+        print_json(ctx.stdout, {"image": family, "source": source, **_settings(family, recorded.run_config)})
         return EXIT_OK
-    lines = [_origin(image, source), _overrides_line(source)]
-    lines += [f"  {line}" for line in describe_config(family.run_config)]
+    lines = [_origin(family, source), _overrides_line(source)]
+    lines += [f"  {line}" for line in describe_config(recorded.run_config)]
     print("\n".join(lines), file=ctx.stdout, flush=True)
     return EXIT_OK
 
@@ -51,7 +51,7 @@ def _source(family: state.FamilyState) -> dict[str, object]:
     }
 
 
-def _settings(image: str, config: RunConfig) -> dict[str, object]:
+def _settings(family: str, config: RunConfig) -> dict[str, object]:
     options = config.options
     return {
         "ports": [
@@ -63,18 +63,18 @@ def _settings(image: str, config: RunConfig) -> dict[str, object]:
              "type": "bind" if m.is_host_directory else "volume"}
             for m in config.mounts
         ],  # fmt: skip
-        **options.settings(image),
+        **options.settings(family),
         "env": sorted(config.env),  # names only: values may be secrets
         "env_file": config.env_file,
     }
 
 
-def _origin(image: str, source: dict[str, object]) -> str:
+def _origin(family: str, source: dict[str, object]) -> str:
     image_id = short_id(str(source["image_id"])) if source["image_id"] else "unknown image"
     when = f" at {source['recorded_at']}" if source["recorded_at"] else ""
     if source["kind"] == "pull":
-        return f"{image}: pulled from {source['reference']}{when} ({image_id})"
-    return f"{image}: built from {source['dockerfile'] or source['context']}{when} ({image_id})"
+        return f"{family}: pulled from {source['reference']}{when} ({image_id})"
+    return f"{family}: built from {source['dockerfile'] or source['context']}{when} ({image_id})"
 
 
 def _overrides_line(source: dict[str, object]) -> str:

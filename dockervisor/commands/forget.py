@@ -25,21 +25,21 @@ from dockervisor.core.errors import EXIT_OK, DockervisorError
 from dockervisor.config.names import is_volume_name
 
 
-def forget(ctx: Context, image: str, remove_volumes: bool) -> int:
-    with ctx.family_held(image):
-        family = state.load(image)
-        everyone, dangling = query.all_containers_and_dangling(ctx.docker, image)
-        labelled = [c for c in everyone if c.family == image]
-        members = ctx.docker.members(image, labelled)
-        require_known_family(image, members, strangers(labelled, members))
+def forget(ctx: Context, family: str, remove_volumes: bool) -> int:
+    with ctx.family_held(family):
+        recorded = state.load(family)
+        everyone, dangling = query.all_containers_and_dangling(ctx.docker, family)
+        labelled = [c for c in everyone if c.family == family]
+        members = ctx.docker.members(family, labelled)
+        require_known_family(family, members, strangers(labelled, members))
         running = active_names(members)
         if running:
             raise DockervisorError(
-                f"{', '.join(running)} of {image!r} is running; stop it first with "
-                f"`dockervisor stop {image}`, then forget the family"
+                f"{', '.join(running)} of {family!r} is running; stop it first with "
+                f"`dockervisor stop {family}`, then forget the family"
             )
-        removal = plan_removal(ctx, image, members, everyone, dangling, own_tag=f"{image}:latest")
-        volumes = _family_volumes(ctx, removal, family)
+        removal = plan_removal(ctx, family, members, everyone, dangling, own_tag=f"{family}:latest")
+        volumes = _family_volumes(ctx, removal, recorded)
         execute(ctx, removal)
         for line in report_lines(removal, ctx.dry_run):
             print(line, file=ctx.stdout)
@@ -48,14 +48,14 @@ def forget(ctx: Context, image: str, remove_volumes: bool) -> int:
                 print(shlex.join(argv), file=ctx.stdout)
         notes = [f"kept image {short_reference(i)}: {why}" for i, why in removal.kept_images.items()]
         for note in notes + removal.skipped:
-            ctx.info(f"{image}: {note}")
+            ctx.info(f"{family}: {note}")
         if len(removal.removed_containers) < len(members):
             raise DockervisorError(
-                f"not every container of {image!r} could be removed (see above); its state "
+                f"not every container of {family!r} could be removed (see above); its state "
                 "and history are kept. Run `dockervisor forget` again once they are stopped"
             )
-        _volumes(ctx, image, volumes, remove_volumes)
-        _remove_files(ctx, image)
+        _volumes(ctx, family, volumes, remove_volumes)
+        _remove_files(ctx, family)
     ctx.stdout.flush()
     return EXIT_OK
 
@@ -73,7 +73,7 @@ def _family_volumes(ctx: Context, removal: Removal, family: state.FamilyState) -
     return query.existing_volumes(ctx.docker, [v for v in wanted if v not in others])
 
 
-def _volumes(ctx: Context, image: str, existing: list[str], remove: bool) -> None:
+def _volumes(ctx: Context, family: str, existing: list[str], remove: bool) -> None:
     """The family's named volumes: removed with --volumes, otherwise listed."""
     if not existing:
         return
@@ -90,14 +90,14 @@ def _volumes(ctx: Context, image: str, existing: list[str], remove: bool) -> Non
             print(f"  volume     {volume}", file=ctx.stdout)
         else:
             line = next((l for l in result.stderr.splitlines() if volume in l), result.stderr.strip())
-            ctx.info(f"{image}: kept volume {volume}: {line}")
+            ctx.info(f"{family}: kept volume {volume}: {line}")
 
 
-def _mounted_by_other_families(image: str, volumes: list[str]) -> dict[str, str]:
+def _mounted_by_other_families(family: str, volumes: list[str]) -> dict[str, str]:
     """Volumes that another family's run configuration mounts: its data too."""
     owners = {}
     for other in state.known_families():
-        if other == image:
+        if other == family:
             continue
         config = state.load(other).run_config
         for mount in config.mounts if config else []:
@@ -106,15 +106,15 @@ def _mounted_by_other_families(image: str, volumes: list[str]) -> dict[str, str]
     return owners
 
 
-def _remove_files(ctx: Context, image: str) -> None:
+def _remove_files(ctx: Context, family: str) -> None:
     from dockervisor.store import journal
 
-    history = paths.family_history_file(image)
+    history = paths.family_history_file(family)
     # Journals of killed runs: what they would repair is gone with the family.
-    journals, damaged = journal.found(image)
+    journals, damaged = journal.found(family)
     # The lock file goes last: this run holds it until it returns.
-    files = [paths.family_state_file(image), history, f"{history}.1",
-             *(j.path for j in journals), *damaged, paths.family_lock_file(image)]  # fmt: skip
+    files = [paths.family_state_file(family), history, f"{history}.1",
+             *(j.path for j in journals), *damaged, paths.family_lock_file(family)]  # fmt: skip
     for path in files:
         if ctx.dry_run:
             if os.path.exists(path):

@@ -13,17 +13,17 @@ from dockervisor.flows.ownership import strangers
 from dockervisor.core.output import Column
 
 
-def history(ctx: Context, image: str, limit: int, as_json: bool) -> int:
+def history(ctx: Context, family: str, limit: int, as_json: bool) -> int:
     # The history's own directory is checked too, before history_log reads it.
-    files = (paths.family_history_file(image), paths.family_previous_history_file(image))
-    if not state.family_exists(image) and not any(exists_private(path) for path in files):
+    files = (paths.family_history_file(family), paths.family_previous_history_file(family))
+    if not state.family_exists(family) and not any(exists_private(path) for path in files):
         # No record of ours; containers with its label still make it a family.
-        labelled = query.labelled_containers(ctx.docker, image)
-        mine = ctx.docker.members(image, labelled)
-        require_known_family(image, mine, strangers(labelled, mine))
-    entries = history_log.read(image, limit)
+        labelled = query.labelled_containers(ctx.docker, family)
+        mine = ctx.docker.members(family, labelled)
+        require_known_family(family, mine, strangers(labelled, mine))
+    entries = history_log.read(family, limit)
     if as_json:
-        ctx.document({"image": image, "entries": entries})
+        ctx.document({"image": family, "entries": entries})
         return EXIT_OK
     rows = [
         [

@@ -46,13 +46,13 @@ def families(ctx: Context, as_json: bool, every: bool = False) -> int:
     return EXIT_FAILED if damaged else EXIT_OK
 
 
-def containers(ctx: Context, image: str, as_json: bool) -> int:
-    family = state.load(image)
-    labelled = query.labelled_containers(ctx.docker, image)
-    members = ctx.docker.members(image, labelled)
-    require_known_family(image, members, strangers(labelled, members))
+def containers(ctx: Context, family: str, as_json: bool) -> int:
+    recorded = state.load(family)
+    labelled = query.labelled_containers(ctx.docker, family)
+    members = ctx.docker.members(family, labelled)
+    require_known_family(family, members, strangers(labelled, members))
     images = query.resolve_images(ctx.docker, [c.image for c in members])
-    next_pruned = set(prunable(members, family))
+    next_pruned = set(prunable(members, recorded))
     listed = []
     for c in members:  # newest first
         created = parse_docker_time(c.created)
@@ -64,13 +64,13 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
                 "created": iso_utc(created) if created is not None else None,
                 "state": c.state,
                 "running": c.active,
-                "last": c.name == family.last,
-                "stable": c.name == family.stable,
+                "last": c.name == recorded.last,
+                "stable": c.name == recorded.stable,
                 "prunable": c.name in next_pruned,
             }
         )
     if as_json:
-        ctx.document({"image": image, "containers": listed})
+        ctx.document({"image": family, "containers": listed})
         return EXIT_OK
     rows = [
         [
@@ -90,21 +90,21 @@ def containers(ctx: Context, image: str, as_json: bool) -> int:
     return EXIT_OK
 
 
-def images(ctx: Context, image: str, as_json: bool) -> int:
+def images(ctx: Context, family: str, as_json: bool) -> int:
     # The family's untagged images too, used or not: a build never started, say.
-    labelled, dangling = query.family_containers_and_dangling(ctx.docker, image)
-    members = ctx.docker.members(image, labelled)
-    require_known_family(image, members, strangers(labelled, members))
+    labelled, dangling = query.family_containers_and_dangling(ctx.docker, family)
+    members = ctx.docker.members(family, labelled)
+    require_known_family(family, members, strangers(labelled, members))
     # One call for every image the containers use, the one the tag points to,
     # and the dangling ones.
     resolved = query.resolve_images(
-        ctx.docker, [c.image for c in members] + [docker_argv.tag(image)] + dangling
+        ctx.docker, [c.image for c in members] + [docker_argv.tag(family)] + dangling
     )
     users: dict[str, list[str]] = {}
     for c in reversed(members):  # oldest first within each image
         image_id = resolved.get(c.image, {}).get("Id", c.image)
         users.setdefault(image_id, []).append(c.name)
-    current_tag = f"{image}:latest"
+    current_tag = f"{family}:latest"
     listed, seen = [], set()
     for document in resolved.values():
         if document["Id"] in seen:
@@ -122,7 +122,7 @@ def images(ctx: Context, image: str, as_json: bool) -> int:
         )
     listed.sort(key=lambda i: i["created"] or "", reverse=True)
     if as_json:
-        ctx.document({"image": image, "images": listed})
+        ctx.document({"image": family, "images": listed})
         return EXIT_OK
     rows = [
         [

@@ -14,30 +14,30 @@ from dockervisor.config.names import container_for
 
 def logs(
     ctx: Context,
-    image: str,
+    family: str,
     container: str | None,
     follow: bool,
     tail: int | None,
     since: str | None,
 ) -> int:
-    containers = query.family_containers(ctx.docker, image)
-    require_known_family(image, containers)
+    containers = query.family_containers(ctx.docker, family)
+    require_known_family(family, containers)
     if container is None:
-        name = the_running_one(image, containers, "name one with --container")
+        name = the_running_one(family, containers, "name one with --container")
     else:
-        name = container_for(image, container)
+        name = container_for(family, container)
         if name not in {c.name for c in containers}:
             raise DockervisorError(
-                f"{container!r} is not a container of {image!r}; see "
-                f"`dockervisor list containers {image}`"
+                f"{container!r} is not a container of {family!r}; see "
+                f"`dockervisor list containers {family}`"
             )
     ctx.docker.hand_over(docker_argv.logs(name, tail, follow, since))
     return EXIT_OK
 
 
-def exec_in(ctx: Context, image: str, command: list[str], interactive: bool, tty: bool) -> int:
-    containers = query.family_containers(ctx.docker, image)
-    require_known_family(image, containers)
-    name = the_running_one(image, containers, "start one first")
+def exec_in(ctx: Context, family: str, command: list[str], interactive: bool, tty: bool) -> int:
+    containers = query.family_containers(ctx.docker, family)
+    require_known_family(family, containers)
+    name = the_running_one(family, containers, "start one first")
     ctx.docker.hand_over(docker_argv.exec_in(name, command, interactive, tty))
     return EXIT_OK

@@ -40,8 +40,8 @@ class Removal:
         "removed_containers", "removed_images", "skipped", "commands",
     )  # fmt: skip
 
-    def __init__(self, image: str) -> None:
-        self.image = image
+    def __init__(self, family: str) -> None:
+        self.image = family
         self.containers: list[ContainerSummary] = []  # to remove
         self.images: list[str] = []  # references for `docker rmi`
         self.kept_images: dict[str, str] = {}  # image ID -> why it stays
@@ -88,25 +88,25 @@ def prune(ctx: Context, images: list[str], keep: int | str | None, as_json: bool
     return EXIT_OK
 
 
-def prune_family(ctx: Context, image: str, keep: int | str | None) -> Removal:
-    with ctx.family_change(image, "prune") as entry:
-        family = state.load(image)
-        everyone, dangling = query.all_containers_and_dangling(ctx.docker, image)
-        labelled = [c for c in everyone if c.family == image]
-        members = ctx.docker.members(image, labelled)
-        require_known_family(image, members, strangers(labelled, members))
-        retain = recorded_keep(family) if keep == RECORDED else keep
+def prune_family(ctx: Context, family: str, keep: int | str | None) -> Removal:
+    with ctx.family_change(family, "prune") as entry:
+        recorded = state.load(family)
+        everyone, dangling = query.all_containers_and_dangling(ctx.docker, family)
+        labelled = [c for c in everyone if c.family == family]
+        members = ctx.docker.members(family, labelled)
+        require_known_family(family, members, strangers(labelled, members))
+        retain = recorded_keep(recorded) if keep == RECORDED else keep
         plan = retention.plan_containers(
-            [(c.name, c.state) for c in members], family.last, family.stable, retain  # type: ignore[arg-type]
+            [(c.name, c.state) for c in members], recorded.last, recorded.stable, retain  # type: ignore[arg-type]
         )
         doomed = [c for c in members if c.name in set(plan.remove)]
-        removal = plan_removal(ctx, image, doomed, everyone, dangling)
+        removal = plan_removal(ctx, family, doomed, everyone, dangling)
         execute(ctx, removal)
         _record(entry, removal)
     return removal
 
 
-def after_start_new(ctx: Context, image: str, before: list[ContainerSummary], started: str) -> None:
+def after_start_new(ctx: Context, family: str, before: list[ContainerSummary], started: str) -> None:
     """The family's retention, applied once a `start new` has succeeded.
 
     `before` are the family's containers as the start found them, newest
@@ -114,23 +114,23 @@ def after_start_new(ctx: Context, image: str, before: list[ContainerSummary], st
     starts leave nothing beyond the retention; they cost no docker call, no
     lock and no history line. A failure of the prune is reported, but the start
     it follows stands."""
-    family = state.load(image)
-    keep = recorded_keep(family)
+    recorded = state.load(family)
+    keep = recorded_keep(recorded)
     if keep is None:
         return  # "keep": "all"
     now = [(started, "running")] + [(c.name, "exited" if c.active else c.state) for c in before]
-    beyond = retention.plan_containers(now, family.last, family.stable, keep).remove
+    beyond = retention.plan_containers(now, recorded.last, recorded.stable, keep).remove
     if not beyond:
         return
     if ctx.dry_run:
-        ctx.info(f"then {image} is pruned to its {keep} newest stopped containers: {', '.join(beyond)} would go")
+        ctx.info(f"then {family} is pruned to its {keep} newest stopped containers: {', '.join(beyond)} would go")
         return
     try:
-        removal = prune_family(ctx, image, keep)
+        removal = prune_family(ctx, family, keep)
     except DockervisorError as error:
-        ctx.info(f"warning: {image} was not pruned after the start: {error.message}")
+        ctx.info(f"warning: {family} was not pruned after the start: {error.message}")
         return
-    for line in [f"{image}: {note}" for note in removal.skipped] + report_lines(removal, dry_run=False):
+    for line in [f"{family}: {note}" for note in removal.skipped] + report_lines(removal, dry_run=False):
         ctx.info(line)
 
 
@@ -144,7 +144,7 @@ def _every_family(ctx: Context) -> list[str]:
 
 def plan_removal(
     ctx: Context,
-    image: str,
+    family: str,
     doomed: list[ContainerSummary],
     everyone: list[ContainerSummary],
     dangling: list[str],
@@ -153,14 +153,14 @@ def plan_removal(
     """Which images go along with the `doomed` containers: the untagged ones no
     other container on the engine uses (and, given `own_tag`, the family's tag).
     Sizes are measured unless `own_tag` is given: they need an image that stays."""
-    removal = Removal(image)
+    removal = Removal(family)
     removal.containers = doomed
     if not doomed and not dangling and own_tag is None:
         return removal
     measure = own_tag is None
     containers, images, steps = query.removal_details(
-        ctx.docker, [c.id for c in doomed], [c.image for c in doomed] + dangling + [docker_argv.tag(image)],
-        docker_argv.tag(image) if measure else None,
+        ctx.docker, [c.id for c in doomed], [c.image for c in doomed] + dangling + [docker_argv.tag(family)],
+        docker_argv.tag(family) if measure else None,
     )  # fmt: skip
     doomed_ids = {c.id for c in doomed}
     users = [(c.name, c.image) for c in everyone if c.id not in doomed_ids]
@@ -176,7 +176,7 @@ def plan_removal(
     )
     if measure:
         removal.sizes = {str(d["Id"]): int(d.get("SizeRw") or 0) for d in containers}
-        current = next((d for d in images if query.names_image(image, d)), None)
+        current = next((d for d in images if query.names_image(family, d)), None)
         known = retention.cumulative_sizes(retention.layers(current), steps) if current else {}
         going = [d for d in images if d["Id"] in plan.remove]
         staying = [d for d in images if d["Id"] not in plan.remove]

@@ -15,7 +15,7 @@ from dockervisor.core.errors import EXIT_OK, DockervisorError
 from dockervisor.config.overrides import load_overrides
 
 
-def pull(ctx: Context, image: str, reference: str, overrides_file: str | None, no_pull: bool) -> int:
+def pull(ctx: Context, family: str, reference: str, overrides_file: str | None, no_pull: bool) -> int:
     # Checked before pulling: a mistake in the overrides costs no download.
     overrides = None
     if overrides_file is not None:
@@ -31,17 +31,17 @@ def pull(ctx: Context, image: str, reference: str, overrides_file: str | None, n
     # Looked at before the lock, too: a reference that names nothing leaves no trace.
     document = None if ctx.dry_run and not no_pull else _require_image(ctx, reference, no_pull)
 
-    with ctx.family_change(image, "pull", creates=True) as entry:
-        family = state.load(image)  # a damaged state file stops us before the tag moves
+    with ctx.family_change(family, "pull", creates=True) as entry:
+        recorded = state.load(family)  # a damaged state file stops us before the tag moves
         # The ID, not the reference: exactly the image inspected, even if the tag moves meanwhile.
-        ctx.docker.change(docker_argv.tag_as_family(document["Id"] if document else reference, image))
+        ctx.docker.change(docker_argv.tag_as_family(document["Id"] if document else reference, family))
         if ctx.dry_run:
             return EXIT_OK
         source = {"source": "pull", "reference": reference, "pulled": "no" if no_pull else "yes"}
         source.update(provenance.record(overrides_file, overrides.sha256 if overrides else None))
-        config = record_image(ctx, family, entry, overrides, "pulled", source)
+        config = record_image(ctx, recorded, entry, overrides, "pulled", source)
     how = "tagged" if no_pull else "pulled"
-    report(ctx, f"{how} {reference} as {image} ({short_id(family.build['image_id'])})", config, overrides)
+    report(ctx, f"{how} {reference} as {family} ({short_id(recorded.build['image_id'])})", config, overrides)
     return EXIT_OK
 
 

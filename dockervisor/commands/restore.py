@@ -19,30 +19,30 @@ from dockervisor.flows.switch import Switch
 from dockervisor.flows.waiting import WaitPolicy
 
 
-def restore(ctx: Context, image: str, path: str, policy: WaitPolicy) -> int:
+def restore(ctx: Context, family: str, path: str, policy: WaitPolicy) -> int:
     path = os.path.abspath(path)
-    with ctx.family_change(image, "restore") as entry:
-        family = state.load(image)
-        if family.run_config is None:
-            raise DockervisorError(f"no run configuration is recorded for {image!r}; build it first")
-        containers = query.family_containers(ctx.docker, image)
+    with ctx.family_change(family, "restore") as entry:
+        recorded = state.load(family)
+        if recorded.run_config is None:
+            raise DockervisorError(f"no run configuration is recorded for {family!r}; build it first")
+        containers = query.family_containers(ctx.docker, family)
         running = active_names(containers)
-        target = (family.last if family.last in running else running[0]) if running else (
-            family.last if family.last in {c.name for c in containers} else None
+        target = (recorded.last if recorded.last in running else running[0]) if running else (
+            recorded.last if recorded.last in {c.name for c in containers} else None
         )
         # Checked whole before anything changes: the family, its mount points, the helper.
-        restore_ = checked(ctx, family, path, target, f"the archive {path}")
-        helper = datacopy.helper_image(ctx, image)
-        step = DataStep(family, containers, entry, helper, target, restore_, comes_back=bool(running))
+        restore_ = checked(ctx, recorded, path, target, f"the archive {path}")
+        helper = datacopy.helper_image(ctx, family)
+        step = DataStep(recorded, containers, entry, helper, target, restore_, comes_back=bool(running))
         step.begin(ctx, containers)
         if running:
             assert target is not None
-            return Switch(ctx, family, containers, target, policy, entry, data=step, restart=True).run()
+            return Switch(ctx, recorded, containers, target, policy, entry, data=step, restart=True).run()
         entry.container = target
         _while_stopped(ctx, step)
     if target is not None:
-        ctx.info(f"nothing of {image!r} was running, so nothing was started; `dockervisor start last "
-                 f"{image}` starts {target} on this data")  # fmt: skip
+        ctx.info(f"nothing of {family!r} was running, so nothing was started; `dockervisor start last "
+                 f"{family}` starts {target} on this data")  # fmt: skip
     return EXIT_OK
 
 

@@ -12,15 +12,15 @@ from dockervisor.core.errors import EXIT_FAILED, EXIT_OK
 from dockervisor.core.output import Column, print_json, print_table
 
 
-def list_snapshots(ctx: Context, image: str, as_json: bool) -> int:
-    if not state.family_exists(image):
-        require_known_family(image, query.family_containers(ctx.docker, image))
-    family = state.load(image)
-    found, damaged = snapshots.existing(image)
+def list_snapshots(ctx: Context, family: str, as_json: bool) -> int:
+    if not state.family_exists(family):
+        require_known_family(family, query.family_containers(ctx.docker, family))
+    recorded = state.load(family)
+    found, damaged = snapshots.existing(family)
     if as_json:
         print_json(ctx.stdout, {
-            "image": image,
-            "snapshots": [snapshot.to_dict(family.stable) for snapshot in found],
+            "image": family,
+            "snapshots": [snapshot.to_dict(recorded.stable) for snapshot in found],
             "damaged": [{"path": path, "error": message} for path, message in damaged.items()],
         })  # fmt: skip
     else:
@@ -29,7 +29,7 @@ def list_snapshots(ctx: Context, image: str, as_json: bool) -> int:
                 s.manifest.time,
                 s.container,
                 size_text(s.size),
-                ",".join(m for m in ("last", "stable") if getattr(family, m) == s.container) or "-",
+                ",".join(m for m in ("last", "stable") if getattr(recorded, m) == s.container) or "-",
                 s.path,
             ]
             for s in found

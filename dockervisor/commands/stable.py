@@ -12,25 +12,25 @@ from dockervisor.core.output import plural
 from dockervisor.flows.waiting import has_healthcheck
 
 
-def mark(ctx: Context, image: str, container: str | None = None, force: bool = False) -> int:
+def mark(ctx: Context, family: str, container: str | None = None, force: bool = False) -> int:
     """Mark the running container (or `container`) stable, if it is up."""
     seen_when_typed: list[list[str]] = []
 
     def before_waiting() -> None:  # another run holds the lock: note what runs now
-        seen_when_typed.append(active_names(query.family_containers(ctx.docker, image)))
+        seen_when_typed.append(active_names(query.family_containers(ctx.docker, family)))
 
-    with ctx.family_change(image, "stable mark", on_wait=before_waiting) as entry:
-        family = state.load(image)
-        containers = query.family_containers(ctx.docker, image)
+    with ctx.family_change(family, "stable mark", on_wait=before_waiting) as entry:
+        recorded = state.load(family)
+        containers = query.family_containers(ctx.docker, family)
         running = active_names(containers)
         if container is None:
-            target = _the_running_one(image, running, seen_when_typed)
+            target = _the_running_one(family, running, seen_when_typed)
         elif container in {c.name for c in containers}:
             target = container
         else:
             raise DockervisorError(
-                f"{container!r} is not a container of {image!r}; see "
-                f"`dockervisor list containers {image}`"
+                f"{container!r} is not a container of {family!r}; see "
+                f"`dockervisor list containers {family}`"
             )
         problem = _not_up(ctx, target)
         if problem and not force:
@@ -38,31 +38,31 @@ def mark(ctx: Context, image: str, container: str | None = None, force: bool = F
                 f"{target} is {problem}, so it is not marked stable: a rollback to it "
                 "would not come up; mark it anyway with --force"
             )
-        entry.container = family.stable = target
+        entry.container = recorded.stable = target
         if problem:
             entry.message = f"marked with --force while {problem}"
-        ctx.save(family)
+        ctx.save(recorded)
     ctx.done(f"would mark {target} stable (no docker command: the state only)",
-             f"{target} is now the stable container of {image}")  # fmt: skip
+             f"{target} is now the stable container of {family}")  # fmt: skip
     return EXIT_OK
 
 
-def _the_running_one(image: str, running: list[str], seen_when_typed: list[list[str]]) -> str:
+def _the_running_one(family: str, running: list[str], seen_when_typed: list[list[str]]) -> str:
     if seen_when_typed and seen_when_typed[0] != running:
         now = ", ".join(running) or "nothing"
         raise DockervisorError(
-            f"while this waited for the lock, what runs of {image!r} changed from "
+            f"while this waited for the lock, what runs of {family!r} changed from "
             f"{', '.join(seen_when_typed[0]) or 'nothing'} to {now}; nothing is marked. "
             f"To mark what runs now, run the command again"
         )
     if not running:
         raise DockervisorError(
-            f"nothing of {image!r} is running, so there is nothing to mark stable; "
+            f"nothing of {family!r} is running, so there is nothing to mark stable; "
             "start the container you trust first"
         )
     if len(running) > 1:
         raise DockervisorError(
-            f"several containers of {image!r} are running ({', '.join(running)}); "
+            f"several containers of {family!r} are running ({', '.join(running)}); "
             "start the one you trust with dockervisor, then mark it"
         )
     return running[0]
@@ -87,24 +87,24 @@ def _not_up(ctx: Context, name: str) -> str | None:
     return None
 
 
-def show(ctx: Context, image: str, as_json: bool) -> int:
-    family = state.load(image)
-    containers = query.family_containers(ctx.docker, image)
-    require_known_family(image, containers)
-    found = {c.name: c for c in containers}.get(family.stable or "")
+def show(ctx: Context, family: str, as_json: bool) -> int:
+    recorded = state.load(family)
+    containers = query.family_containers(ctx.docker, family)
+    require_known_family(family, containers)
+    found = {c.name: c for c in containers}.get(recorded.stable or "")
     if as_json:
         ctx.document(
             {
-                "image": image,
-                "stable": family.stable,
+                "image": family,
+                "stable": recorded.stable,
                 "exists": found is not None,
                 "state": found.state if found else None,
             },
         )
-        return EXIT_OK if family.stable else EXIT_FAILED
-    if family.stable is None:
-        raise DockervisorError(f"no container of {image!r} is marked stable")
-    print(family.stable, file=ctx.stdout)
+        return EXIT_OK if recorded.stable else EXIT_FAILED
+    if recorded.stable is None:
+        raise DockervisorError(f"no container of {family!r} is marked stable")
+    print(recorded.stable, file=ctx.stdout)
     if found is None:
-        ctx.info(f"warning: {family.stable} no longer exists")
+        ctx.info(f"warning: {recorded.stable} no longer exists")
     return EXIT_OK

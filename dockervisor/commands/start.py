@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 def start_new(
     ctx: Context,
-    image: str,
+    family: str,
     policy: WaitPolicy,
     env: dict[str, str],
     env_files: list[str],
@@ -44,80 +44,80 @@ def start_new(
     extra_from_files: dict[str, str] = {}
     for path in env_files:
         extra_from_files.update(envfile.read_env_file(path))
-    if not state.family_exists(image):  # refused before any file is made for it
-        raise _not_built(image)
-    with ctx.family_change(image, "start new") as entry:
-        family = state.load(image)
-        if family.run_config is None:
-            raise _not_built(image)
-        notice = provenance.change_notice(family)  # an edit since build is not in effect
+    if not state.family_exists(family):  # refused before any file is made for it
+        raise _not_built(family)
+    with ctx.family_change(family, "start new") as entry:
+        recorded = state.load(family)
+        if recorded.run_config is None:
+            raise _not_built(family)
+        notice = provenance.change_notice(recorded)  # an edit since build is not in effect
         if notice:
             ctx.info(notice)
-        containers, image_document = query.family_containers_and_image(ctx.docker, image)
+        containers, image_document = query.family_containers_and_image(ctx.docker, family)
         # Checked before anything is stopped: a missing image changes nothing.
         if image_document is None:
-            raise query.no_such_image(image)
+            raise query.no_such_image(family)
         entry.image_id = image_document["Id"]
-        config = family.run_config
-        recorded = envfile.read_env_file(config.env_file) if config.env_file else {}
-        merged = {**recorded, **config.env, **extra_from_files, **env}
+        config = recorded.run_config
+        from_file = envfile.read_env_file(config.env_file) if config.env_file else {}
+        merged = {**from_file, **config.env, **extra_from_files, **env}
         digest = run_digest(config, merged)
         if if_changed and already_current(ctx, containers, image_document["Id"], digest, entry):
             return EXIT_OK
         if not ctx.dry_run:
             environment.sweep_leftovers()
         # Never a name a mark still points to, even if that container is gone.
-        taken = {c.name for c in containers} | ({family.last, family.stable} - {None})
-        name = new_container_name(image, taken)  # type: ignore[arg-type]
-        data = _snapshot_step(ctx, family, containers, entry, snapshot)
+        taken = {c.name for c in containers} | ({recorded.last, recorded.stable} - {None})
+        name = new_container_name(family, taken)  # type: ignore[arg-type]
+        data = _snapshot_step(ctx, recorded, containers, entry, snapshot)
         # The containers it makes say which state directory made them (a dry run makes no ID).
         owner = state_id(create=not ctx.dry_run)
         with environment.env_source(ctx, merged) as (env_args, shown_env, fds):
             new = NewContainer(
-                docker_argv.run(name, image, config, env_args, digest, owner),
-                docker_argv.run(name, image, config, shown_env, digest, owner),
+                docker_argv.run(name, family, config, env_args, digest, owner),
+                docker_argv.run(name, family, config, shown_env, digest, owner),
                 fds,
             )
-            new = networks.joining(new, name, image, config.options)
+            new = networks.joining(new, name, family, config.options)
             networks.ensure_networks(ctx, config.options.networks)  # before anything is stopped
-            code = Switch(ctx, family, containers, name, policy, entry, new, data).run()
+            code = Switch(ctx, recorded, containers, name, policy, entry, new, data).run()
     if code == EXIT_OK:  # retention, once the new container is up
-        after_start_new(ctx, image, containers, name)
+        after_start_new(ctx, family, containers, name)
     return code
 
 
-def _not_built(image: str) -> DockervisorError:
+def _not_built(family: str) -> DockervisorError:
     return DockervisorError(
-        f"no run configuration is recorded for {image!r}; build it first with "
-        f"`dockervisor build {image} PATH`"
+        f"no run configuration is recorded for {family!r}; build it first with "
+        f"`dockervisor build {family} PATH`"
     )
 
 
-def start_last(ctx: Context, image: str, policy: WaitPolicy, with_data: bool = False) -> int:
-    return _start_marked(ctx, image, "last", policy, with_data)
+def start_last(ctx: Context, family: str, policy: WaitPolicy, with_data: bool = False) -> int:
+    return _start_marked(ctx, family, "last", policy, with_data)
 
 
-def start_stable(ctx: Context, image: str, policy: WaitPolicy, with_data: bool = False) -> int:
-    return _start_marked(ctx, image, "stable", policy, with_data)
+def start_stable(ctx: Context, family: str, policy: WaitPolicy, with_data: bool = False) -> int:
+    return _start_marked(ctx, family, "stable", policy, with_data)
 
 
-def _start_marked(ctx: Context, image: str, mark: str, policy: WaitPolicy, with_data: bool = False) -> int:
-    with ctx.family_change(image, f"start {mark}") as entry:
-        family = state.load(image)
-        containers = query.family_containers(ctx.docker, image)
-        target = family.last if mark == "last" else family.stable
+def _start_marked(ctx: Context, family: str, mark: str, policy: WaitPolicy, with_data: bool = False) -> int:
+    with ctx.family_change(family, f"start {mark}") as entry:
+        recorded = state.load(family)
+        containers = query.family_containers(ctx.docker, family)
+        target = recorded.last if mark == "last" else recorded.stable
         if target is None:
             hint = "start one with `dockervisor start new`" if mark == "last" else (
                 "mark the running one with `dockervisor stable`"
             )
-            raise DockervisorError(f"no container of {image!r} is marked {mark}; {hint}")
+            raise DockervisorError(f"no container of {family!r} is marked {mark}; {hint}")
         if not any(c.name == target for c in containers):
             raise DockervisorError(
-                f"the {mark} container of {image!r}, {target}, no longer exists "
-                f"(removed outside dockervisor?); see `dockervisor list containers {image}`"
+                f"the {mark} container of {family!r}, {target}, no longer exists "
+                f"(removed outside dockervisor?); see `dockervisor list containers {family}`"
             )
-        data = _with_data_step(ctx, family, containers, target, entry, with_data)
-        return Switch(ctx, family, containers, target, policy, entry, data=data).run()
+        data = _with_data_step(ctx, recorded, containers, target, entry, with_data)
+        return Switch(ctx, recorded, containers, target, policy, entry, data=data).run()
 
 
 def start_container(ctx: Context, name: str, policy: WaitPolicy, with_data: bool = False) -> int:

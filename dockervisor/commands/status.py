@@ -24,15 +24,15 @@ _STATE_COLOURS = {
 }  # fmt: skip
 
 
-def status(ctx: Context, image: str | None, as_json: bool, every: bool = False) -> int:
-    """The families this state directory knows (or `image`); with `every`, also
+def status(ctx: Context, family: str | None, as_json: bool, every: bool = False) -> int:
+    """The families this state directory knows (or `family`); with `every`, also
     the ones other state directories made on the engine, shown as not ours and
     never counted in the exit code: `status || alert` is about your own."""
-    if image is not None:
-        labelled = query.labelled_containers(ctx.docker, image)
-        containers = ctx.docker.members(image, labelled)
-        require_known_family(image, containers, strangers(labelled, containers))
-        names = [image]
+    if family is not None:
+        labelled = query.labelled_containers(ctx.docker, family)
+        containers = ctx.docker.members(family, labelled)
+        require_known_family(family, containers, strangers(labelled, containers))
+        names = [family]
     else:
         labelled = query.all_labelled_containers(ctx.docker)
         names = state.known_families()
@@ -48,8 +48,8 @@ def status(ctx: Context, image: str | None, as_json: bool, every: bool = False) 
     tags = {d["Id"]: d.get("RepoTags") or [] for d in query.inspect_images(ctx.docker, image_ids)}
     now = time.time()
     reports = [_report(f, running[f.image], documents, tags, now) for f in families]
-    for family, report in zip(families, reports):
-        report["prunable"] = prunable(containers, family)  # what `prune` would remove next
+    for recorded, report in zip(families, reports):
+        report["prunable"] = prunable(containers, recorded)  # what `prune` would remove next
     reports += [_damaged_report(name, message) for name, message in damaged.items()]
     for report in reports:
         _flag_several_running(report, containers)
@@ -95,9 +95,9 @@ def _note_paused(ctx: Context, reports: list[dict]) -> None:
             )
 
 
-def _damaged_report(image: str, message: str) -> dict:
+def _damaged_report(family: str, message: str) -> dict:
     """A family whose state file cannot be read: shown, never guessed at."""
-    report = _report(state.FamilyState(image), None, {}, {}, 0)
+    report = _report(state.FamilyState(family), None, {}, {}, 0)
     report.update(state="damaged", error=message, prunable=[])
     return report
 
@@ -113,9 +113,9 @@ def _flag_several_running(report: dict, containers: list[ContainerSummary]) -> N
 
 
 def _running_one(
-    containers: list[ContainerSummary], image: str, last: str | None
+    containers: list[ContainerSummary], family: str, last: str | None
 ) -> ContainerSummary | None:
-    active = [c for c in containers if c.family == image and c.active]
+    active = [c for c in containers if c.family == family and c.active]
     preferred = [c for c in active if c.name == last]
     if preferred or active:
         return (preferred or active)[0]
@@ -241,14 +241,14 @@ def _port_cell(port: dict) -> str:
     return text if port["protocol"] == "tcp" else f"{text}/{port['protocol']}"
 
 
-def _mark(marked: str | None, running: str | None, image: str) -> str:
+def _mark(marked: str | None, running: str | None, family: str) -> str:
     if marked is not None and marked == running:
         return "running"
-    return _short_name(marked, image)
+    return _short_name(marked, family)
 
 
-def _short_name(name: str | None, image: str) -> str:
+def _short_name(name: str | None, family: str) -> str:
     """The FAMILY column already says `dcv_FAMILY_`: show what tells containers apart."""
     if name is None:
         return "-"
-    return name.removeprefix(f"{CONTAINER_PREFIX}{image}_")
+    return name.removeprefix(f"{CONTAINER_PREFIX}{family}_")

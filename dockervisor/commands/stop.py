@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from dockervisor.engine import argv as docker_argv, query
-from dockervisor.commands.common import active_names
 from dockervisor.flows.context import Context
 from dockervisor.core.errors import EXIT_OK
 
 
-def stop(ctx: Context, image: str) -> int:
-    with ctx.family_change(image, "stop") as entry:
-        containers = query.family_containers(ctx.docker, image)
-        running = active_names(containers)
+def stop(ctx: Context, family: str) -> int:
+    with ctx.family_change(family, "stop") as entry:
+        containers = query.family_containers(ctx.docker, family)
+        running = query.active_names(containers)
         if not running:
-            ctx.info(f"nothing of {image!r} is running")
+            ctx.info(f"nothing of {family!r} is running")
             entry.outcome = "no-op"
             return EXIT_OK
         entry.container = ", ".join(running)

@@ -10,15 +10,15 @@ from dockervisor.flows.context import Context
 from dockervisor.core.errors import EXIT_OK
 
 
-def unlock(ctx: Context, image: str) -> int:
+def unlock(ctx: Context, family: str) -> int:
     name = ctx.engine.name if ctx.engine else "default"
-    holder = engine_lock.unlock(ctx.docker, image, name)
+    holder = engine_lock.unlock(ctx.docker, family, name)
     if holder is None:
-        ctx.info(f"the engine {name} holds no lock on {image!r}; nothing to do")
+        ctx.info(f"the engine {name} holds no lock on {family!r}; nothing to do")
         return EXIT_OK
-    ctx.info(f"removed the lock on {image!r} that the engine {name} held for {holder}")
-    if state.family_exists(image):  # the history says who broke whose lock
+    ctx.info(f"removed the lock on {family!r} that the engine {name} held for {holder}")
+    if state.family_exists(family):  # the history says who broke whose lock
         entry = history.Entry("unlock", ctx.command_line)
         entry.message = f"broke the engine's lock held by {holder}"
-        history.append(image, entry, time.time())
+        history.append(family, entry, time.time())
     return EXIT_OK

@@ -58,11 +58,11 @@ def is_suffix(word: str) -> bool:
     return bool(_SUFFIX.fullmatch(word))
 
 
-def container_for(image: str, word: str) -> str:
-    """A container of `image` as a person types it: its full name, or the
+def container_for(family: str, word: str) -> str:
+    """A container of `family` as a person types it: its full name, or the
     suffix the tables show (`20261129041012`, `20261129041012_2`)."""
     if is_suffix(word):
-        return f"{CONTAINER_PREFIX}{image}_{word}"
+        return f"{CONTAINER_PREFIX}{family}_{word}"
     return check_container_name(word)
 
 
@@ -70,10 +70,10 @@ def is_volume_name(name: str) -> bool:
     return is_container_name(name)  # docker holds volume names to the same rule
 
 
-def new_container_name(image: str, taken: set[str], now: float | None = None) -> str:
+def new_container_name(family: str, taken: set[str], now: float | None = None) -> str:
     """`dcv_IMAGE_YYYYmmddHHMMSS`, with `_2`, `_3`... when that second is taken."""
     stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime(time.time() if now is None else now))
-    base = f"{CONTAINER_PREFIX}{image}_{stamp}"
+    base = f"{CONTAINER_PREFIX}{family}_{stamp}"
     name, counter = base, 1
     while name in taken:
         counter += 1
@@ -81,9 +81,9 @@ def new_container_name(image: str, taken: set[str], now: float | None = None) ->
     return name
 
 
-def volume_name_for(image: str, mount_point: str) -> str:
+def volume_name_for(family: str, mount_point: str) -> str:
     """The named volume for an image's VOLUME: `/var/www` in `app` gives `app_var_www`."""
-    return f"{image}_{mount_point.strip('/').replace('/', '_')}"
+    return f"{family}_{mount_point.strip('/').replace('/', '_')}"
 
 
 def is_env_value(value: object) -> bool:

@@ -62,8 +62,8 @@ class Overrides:
         self.data: datapolicy.DataPolicy | None = None  # snapshot, snapshots_keep
 
 
-def overrides_file_for(dockerfile: str, image: str) -> str:
-    return os.path.join(os.path.dirname(os.path.abspath(dockerfile)), f"dcv-{image}")
+def overrides_file_for(dockerfile: str, family: str) -> str:
+    return os.path.join(os.path.dirname(os.path.abspath(dockerfile)), f"dcv-{family}")
 
 
 def load_overrides(path: str) -> Overrides | None:

@@ -138,14 +138,14 @@ def _options_from_dict(data: object) -> RunOptions:
     return parse_options(data, lambda key, reason: ValueError(f"run_config: options: {key}: {reason}"))
 
 
-def resolve(image: str, image_config: dict, overrides: Overrides | None) -> RunConfig:
+def resolve(family: str, image_config: dict, overrides: Overrides | None) -> RunConfig:
     """Merge what the image declares with the overrides file.
 
     An override replaces the default for its container port or mount point;
     ports and mount points the image does not declare are added.
     """
     ports = _resolve_ports(image_config.get("ExposedPorts") or {}, overrides)
-    mounts = _resolve_mounts(image, image_config.get("Volumes") or {}, overrides)
+    mounts = _resolve_mounts(family, image_config.get("Volumes") or {}, overrides)
     if overrides is None:
         return RunConfig(ports, mounts, options=default_options())
     return RunConfig(
@@ -189,7 +189,7 @@ def _refuse_shared_host_ports(ports: list[PortMapping], overrides: Overrides | N
             )
 
 
-def _resolve_mounts(image: str, volumes: dict, overrides: Overrides | None) -> list[Mount]:
+def _resolve_mounts(family: str, volumes: dict, overrides: Overrides | None) -> list[Mount]:
     overridden = list(overrides.mounts) if overrides else []
     replaced = {m.target for m in overridden}
     mounts = []
@@ -198,11 +198,11 @@ def _resolve_mounts(image: str, volumes: dict, overrides: Overrides | None) -> l
         if target in replaced:
             continue
         check_mount_point(target, where="the image's VOLUME")
-        source = volume_name_for(image, target)
+        source = volume_name_for(family, target)
         if not is_volume_name(source):
             raise DockervisorError(
                 f"the image's VOLUME {declared!r} gives no valid volume name; "
-                f"name one in the \"volumes\" overrides of dcv-{image}"
+                f"name one in the \"volumes\" overrides of dcv-{family}"
             )
         mounts.append(Mount(source, target))
     mounts.extend(overridden)
@@ -213,7 +213,7 @@ def _resolve_mounts(image: str, volumes: dict, overrides: Overrides | None) -> l
             raise DockervisorError(
                 f"volume {mount.source!r} would be mounted at both "
                 f"{sources[mount.source]} and {mount.target}; name one of them in the "
-                f"\"volumes\" overrides of dcv-{image}"
+                f"\"volumes\" overrides of dcv-{family}"
             )
         sources[mount.source] = mount.target
     return mounts

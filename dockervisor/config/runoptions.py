@@ -96,19 +96,19 @@ class RunOptions:
         """What of the options decides how a container runs (see Option.fingerprint)."""
         return {key: value for key, value in self.to_dict().items() if _BY_KEY[key].fingerprint}
 
-    def flags(self, image: str) -> list[str]:
+    def flags(self, family: str) -> list[str]:
         """The `docker run` flags of the options that are set, in FLAG_ORDER."""
-        return [word for option in _in_flag_order() for word in option.flags(image, getattr(self, option.attribute))]
+        return [word for option in _in_flag_order() for word in option.flags(family, getattr(self, option.attribute))]
 
     def describe(self) -> list[str]:
         """One line per option set, for `build` and `config`, in FLAG_ORDER."""
         return [line for option in _in_flag_order() for line in option.describe(getattr(self, option.attribute))]
 
-    def settings(self, image: str) -> dict[str, object]:
+    def settings(self, family: str) -> dict[str, object]:
         """Every option, set or not, as `config --json` shows them."""
         shown: dict[str, object] = {}
         for option in OPTIONS:
-            shown.update(option.settings(image, getattr(self, option.attribute)))
+            shown.update(option.settings(family, getattr(self, option.attribute)))
         return shown
 
 
@@ -324,7 +324,7 @@ def _line(text: str) -> Callable[[Any], list[str]]:
     return lambda value: [text.format(value)] if value else []
 
 
-def _log_flags(image: str, log: dict[str, str] | None) -> list[str]:
+def _log_flags(family: str, log: dict[str, str] | None) -> list[str]:
     if log is None:
         return []
     return ["--log-driver", log["driver"]] + [

@@ -35,19 +35,19 @@ _PS_FORMAT = (
 )
 
 
-def tag(image: str) -> str:
+def tag(family: str) -> str:
     """The family's image, never a bare name: `docker run cafe` would take an
     image whose ID starts with cafe when the tag is gone."""
-    return f"{image}:latest"
+    return f"{family}:latest"
 
 
-def family_filter(image: str) -> str:
-    return f"label={FAMILY_LABEL}={image}"
+def family_filter(family: str) -> str:
+    return f"label={FAMILY_LABEL}={family}"
 
 
-def list_family(image: str) -> list[str]:
+def list_family(family: str) -> list[str]:
     """Every container of one family, running or not, one JSON object per line."""
-    return [DOCKER, "ps", "--all", "--no-trunc", "--filter", family_filter(image), "--format", _PS_FORMAT]
+    return [DOCKER, "ps", "--all", "--no-trunc", "--filter", family_filter(family), "--format", _PS_FORMAT]
 
 
 def list_all_families() -> list[str]:
@@ -64,11 +64,11 @@ def inspect_images(references: list[str]) -> list[str]:
 
 
 def build(
-    image: str, context: str, dockerfile: str | None = None, options: list[str] | None = None
+    family: str, context: str, dockerfile: str | None = None, options: list[str] | None = None
 ) -> list[str]:
     """`options`: docker build flags passed through (see commands/build.BuildOptions).
     The label finds the family's images a failed build left dangling."""
-    argv = [DOCKER, "build", "-t", tag(image), "--label", f"{BUILT_LABEL}={image}"]
+    argv = [DOCKER, "build", "-t", tag(family), "--label", f"{BUILT_LABEL}={family}"]
     if dockerfile is not None:
         argv += ["-f", dockerfile]
     return argv + (options or []) + [context]
@@ -81,7 +81,7 @@ CONFIG_LABEL = "dockervisor.config"
 
 def run(
     name: str,
-    image: str,
+    family: str,
     config: RunConfig,
     env_args: list[str] | None = None,
     config_digest: str | None = None,
@@ -93,7 +93,7 @@ def run(
     argv = [
         DOCKER, "run", "--detach",
         "--name", name,
-        "--label", f"{FAMILY_LABEL}={image}",
+        "--label", f"{FAMILY_LABEL}={family}",
         *(["--label", f"{OWNER_LABEL}={owner}"] if owner else []),
         *(["--label", f"{CONFIG_LABEL}={config_digest}"] if config_digest else []),
         "--restart", RESTART_POLICY,
@@ -104,8 +104,8 @@ def run(
         argv += ["--publish", port.flag_value()]
     for mount in config.mounts:
         argv += ["--volume", mount.flag_value()]
-    argv += run_options(image, config.options)
-    return argv + (env_args or []) + [tag(image), *config.options.command]
+    argv += run_options(family, config.options)
+    return argv + (env_args or []) + [tag(family), *config.options.command]
 
 
 def start(name: str) -> list[str]:
@@ -145,11 +145,11 @@ def list_all_containers() -> list[str]:
     return [DOCKER, "ps", "--all", "--no-trunc", "--format", _PS_FORMAT]
 
 
-def list_dangling_built(image: str) -> list[str]:
+def list_dangling_built(family: str) -> list[str]:
     """IDs of the untagged images built for the family, used or not."""
     return [
         DOCKER, "image", "ls", "--quiet", "--no-trunc",
-        "--filter", "dangling=true", "--filter", f"label={BUILT_LABEL}={image}",
+        "--filter", "dangling=true", "--filter", f"label={BUILT_LABEL}={family}",
     ]  # fmt: skip
 
 
@@ -157,9 +157,9 @@ def inspect_containers_with_sizes(references: list[str]) -> list[str]:
     return [DOCKER, "container", "inspect", "--size", *references]
 
 
-def layer_sizes(image: str) -> list[str]:
+def layer_sizes(family: str) -> list[str]:
     """The size in bytes of each build step of an image, newest first."""
-    return [DOCKER, "history", "--human=false", "--format", "{{.Size}}", image]
+    return [DOCKER, "history", "--human=false", "--format", "{{.Size}}", family]
 
 
 def remove_containers(references: list[str]) -> list[str]:
@@ -184,12 +184,12 @@ def inspect_volumes(names: list[str]) -> list[str]:
 # run options (config/runoptions.py declares them) -----------------------------
 
 
-def run_options(image: str, options: RunOptions) -> list[str]:
+def run_options(family: str, options: RunOptions) -> list[str]:
     """The `docker run` flags of the options that are set, in a fixed order;
     the command's arguments go after the image instead. `docker run` joins
     one network (before API 1.44): see `join_other_networks` for the rest.
     Each key declares its own flags (config/runoptions.py OPTIONS)."""
-    return options.flags(image)
+    return options.flags(family)
 
 
 def list_networks(names: list[str]) -> list[str]:
@@ -208,13 +208,13 @@ def connect_network(network: str, alias: str, container: str) -> list[str]:
     return [DOCKER, "network", "connect", "--alias", alias, network, container]
 
 
-def join_other_networks(name: str, image: str, options: RunOptions) -> list[list[str]]:
+def join_other_networks(name: str, family: str, options: RunOptions) -> list[list[str]]:
     """After `as_create(run(...))`: connect the container to its other networks,
     then start it, so that it never runs without one of them. Empty when
     `docker run` alone joins them all (one network or none)."""
     if len(options.networks) < 2:
         return []
-    connects = [connect_network(network, image, name) for network in options.networks[1:]]
+    connects = [connect_network(network, family, name) for network in options.networks[1:]]
     return connects + [start(name)]
 
 
@@ -233,9 +233,9 @@ def pull(reference: str) -> list[str]:
     return [DOCKER, "pull", reference]
 
 
-def tag_as_family(source: str, image: str) -> list[str]:
+def tag_as_family(source: str, family: str) -> list[str]:
     """Point the family's tag at `source` (best an image ID: exactly what was inspected)."""
-    return [DOCKER, "tag", source, tag(image)]
+    return [DOCKER, "tag", source, tag(family)]
 
 
 # The engine's own lock on a family (see flows/enginelock.py) ---------------
@@ -245,18 +245,18 @@ LOCK_LABEL = "dockervisor.lock"
 LOCK_IMAGE = "dockervisor-lock:1"
 
 
-def lock_name(image: str) -> str:
-    return f"dockervisor-lock-{image}"
+def lock_name(family: str) -> str:
+    return f"dockervisor-lock-{family}"
 
 
-def create_lock(image: str, holder: str, since: str, owner: str) -> list[str]:
+def create_lock(family: str, holder: str, since: str, owner: str) -> list[str]:
     """A container that is never started: its name is the lock, since the
     engine lets only one client create a name; its labels say who holds it
     (`owner`: which machine and state directory, see flows/enginelock.py)."""
     return [
         DOCKER, "container", "create",
-        "--name", lock_name(image),
-        "--label", f"{LOCK_LABEL}={image}",
+        "--name", lock_name(family),
+        "--label", f"{LOCK_LABEL}={family}",
         "--label", f"{LOCK_LABEL}.holder={holder}",
         "--label", f"{LOCK_LABEL}.since={since}",
         "--label", f"{LOCK_LABEL}.owner={owner}",

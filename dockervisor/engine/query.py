@@ -70,15 +70,19 @@ def unreadable(command: str, text: str) -> DockervisorError:
     return DockervisorError(f"`{command}` printed something dockervisor cannot read: {shown!r}")
 
 
-def family_containers(docker: Executor, image: str) -> list[ContainerSummary]:
+def active_names(containers: list[ContainerSummary]) -> list[str]:
+    return [c.name for c in containers if c.active]
+
+
+def family_containers(docker: Executor, family: str) -> list[ContainerSummary]:
     """The family's containers that this state directory may act on (see
     `Executor.members`); `labelled_containers` gives every one that says it is."""
-    return docker.members(image, labelled_containers(docker, image))
+    return docker.members(family, labelled_containers(docker, family))
 
 
-def labelled_containers(docker: Executor, image: str) -> list[ContainerSummary]:
+def labelled_containers(docker: Executor, family: str) -> list[ContainerSummary]:
     """Every container whose label names the family, whoever made it."""
-    return parse_ps_lines(docker.query(docker_argv.list_family(image)).stdout)
+    return parse_ps_lines(docker.query(docker_argv.list_family(family)).stdout)
 
 
 def all_labelled_containers(docker: Executor) -> list[ContainerSummary]:
@@ -86,17 +90,17 @@ def all_labelled_containers(docker: Executor) -> list[ContainerSummary]:
 
 
 def family_containers_and_image(
-    docker: Executor, image: str
+    docker: Executor, family: str
 ) -> tuple[list[ContainerSummary], dict | None]:
     """The family's containers and its image, asked side by side."""
     ps, inspected_result = docker.query_all(
-        [docker_argv.list_family(image), docker_argv.inspect_images([docker_argv.tag(image)])],
+        [docker_argv.list_family(family), docker_argv.inspect_images([docker_argv.tag(family)])],
         check=False,
     )
     if not ps.ok:
         raise command_failed(ps)
     documents = inspected(inspected_result)
-    return docker.members(image, parse_ps_lines(ps.stdout)), documents[0] if documents else None
+    return docker.members(family, parse_ps_lines(ps.stdout)), documents[0] if documents else None
 
 
 def resolve_images(docker: Executor, references: list[str]) -> dict[str, dict]:
@@ -168,16 +172,16 @@ def inspected(result: Result) -> list[dict]:
     return documents
 
 
-def require_image(docker: Executor, image: str) -> dict:
-    document = inspect_image(docker, docker_argv.tag(image))
+def require_image(docker: Executor, family: str) -> dict:
+    document = inspect_image(docker, docker_argv.tag(family))
     if document is None:
-        raise no_such_image(image)
+        raise no_such_image(family)
     return document
 
 
-def no_such_image(image: str) -> DockervisorError:
+def no_such_image(family: str) -> DockervisorError:
     return DockervisorError(
-        f"there is no image {image!r}; build it first with `dockervisor build {image} PATH`"
+        f"there is no image {family!r}; build it first with `dockervisor build {family} PATH`"
     )
 
 
@@ -195,23 +199,23 @@ def container_name(document: dict) -> str:
 
 
 def all_containers_and_dangling(
-    docker: Executor, image: str
+    docker: Executor, family: str
 ) -> tuple[list[ContainerSummary], list[str]]:
     """Every container on the engine (`family` is '' for those not dockervisor's)
     and the IDs of the family's untagged images, asked side by side."""
-    return _containers_and_dangling(docker, docker_argv.list_all_containers(), image)
+    return _containers_and_dangling(docker, docker_argv.list_all_containers(), family)
 
 
 def family_containers_and_dangling(
-    docker: Executor, image: str
+    docker: Executor, family: str
 ) -> tuple[list[ContainerSummary], list[str]]:
-    return _containers_and_dangling(docker, docker_argv.list_family(image), image)
+    return _containers_and_dangling(docker, docker_argv.list_family(family), family)
 
 
 def _containers_and_dangling(
-    docker: Executor, ps_argv: list[str], image: str
+    docker: Executor, ps_argv: list[str], family: str
 ) -> tuple[list[ContainerSummary], list[str]]:
-    ps, dangling = docker.query_all([ps_argv, docker_argv.list_dangling_built(image)], check=False)
+    ps, dangling = docker.query_all([ps_argv, docker_argv.list_dangling_built(family)], check=False)
     for result in (ps, dangling):
         if not result.ok:
             raise command_failed(result)

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from dockervisor.core import signals
-from dockervisor.store import history, state
+from dockervisor.store import history
 from dockervisor.core.errors import (
     EXIT_FAILED,
     EXIT_ROLLBACK_FAILED,
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from typing import TextIO
 
     from dockervisor.engine.contexts import Engine
+    from dockervisor.store.state import FamilyState
 
 _OUTCOME_BY_EXIT_CODE = {EXIT_ROLLED_BACK: "rolled-back", EXIT_ROLLBACK_FAILED: "rollback-failed"}
 
@@ -52,21 +53,23 @@ class Context:
         # JSON documents are collected, to be shown as one, engine by engine.
         self.collected: list[tuple[str, object]] | None = None
 
-    def _members(self, image: str, containers: list) -> list:
-        """Of the containers labelled as `image`'s, those this state directory
+    def _members(self, family: str, containers: list) -> list:
+        """Of the containers labelled as `family`'s, those this state directory
         may act on (see ownership.py). The state is read only when some
         container is not plainly this directory's: adoption is the exception."""
         from dockervisor.flows import ownership
         from dockervisor.store.identity import identity
 
         me = identity(create=False)  # none yet: nothing here was made with one
-        known, adopted = state.family_exists(image), []
+        from dockervisor.store import state
+
+        known, adopted = state.family_exists(family), []
         if known and any(c.owner != (me.id if me else "") for c in containers):
             try:
-                adopted = state.load(image).adopted
+                adopted = state.load(family).adopted
             except DockervisorError:
                 pass  # a damaged state file: its own error comes where the command loads it
-        return ownership.members(containers, image, me, known, adopted)
+        return ownership.members(containers, family, me, known, adopted)
 
     def table(self, columns: list, rows: list[list[str]], colours: list | None = None) -> None:
         """Print a table, or collect it when several engines make one."""
@@ -86,10 +89,10 @@ class Context:
 
         print_json(self.stdout, document)
 
-    def unlock_hint(self, image: str) -> str:
-        """The command that breaks a stale engine lock on `image` of this engine."""
+    def unlock_hint(self, family: str) -> str:
+        """The command that breaks a stale engine lock on `family` of this engine."""
         named = f" --context {self.engine.name}" if self.engine and self.engine.flags else ""
-        return f"dockervisor unlock {image}{named}"
+        return f"dockervisor unlock {family}{named}"
 
     def info(self, message: str) -> None:
         """Progress for the person or the cron mail; stdout stays for results.
@@ -102,14 +105,16 @@ class Context:
         """Say what was done, or under --dry-run what would be."""
         self.info(would if self.dry_run else did)
 
-    def save(self, family: state.FamilyState) -> None:
+    def save(self, family: FamilyState) -> None:
         if not self.dry_run:
+            from dockervisor.store import state
+
             state.save(family)
 
     @contextmanager
     def family_change(
         self,
-        image: str,
+        family: str,
         action: str,
         creates: bool = False,
         on_wait: Callable[[], None] | None = None,
@@ -122,21 +127,21 @@ class Context:
         runs once if another run holds it. A dry run takes no lock and writes
         nothing: it must leave no trace.
         """
-        if not creates and not state.family_exists(image):
+        if not creates and not _family_exists(family):
             from dockervisor.flows.ownership import strangers
             from dockervisor.store.state import require_known_family
             from dockervisor.engine.query import labelled_containers
 
-            labelled = labelled_containers(self.docker, image)
-            mine = self.docker.members(image, labelled)
-            require_known_family(image, mine, strangers(labelled, mine))
+            labelled = labelled_containers(self.docker, family)
+            mine = self.docker.members(family, labelled)
+            require_known_family(family, mine, strangers(labelled, mine))
         entry = history.Entry(action, self.command_line)
         if self.dry_run:
             yield entry
             return
-        with self.family_held(image, on_wait):
+        with self.family_held(family, on_wait):
             if self.repair is not None:  # what a kill -9 left half done (datarecovery.py)
-                self.repair(self, image, action)
+                self.repair(self, family, action)
             try:
                 yield entry
             except DockervisorError as error:
@@ -144,36 +149,36 @@ class Context:
                     error.exit_code, "failed"
                 )
                 entry.message = error.message
-                self._record(image, entry, error.exit_code)
+                self._record(family, entry, error.exit_code)
                 raise
             except KeyboardInterrupt as interruption:
                 entry.outcome = "interrupted"
                 entry.message = f"interrupted by {interruption}" if str(interruption) else None
-                self._record(image, entry)
+                self._record(family, entry)
                 raise
             except Exception as bug:  # a bug: what docker did is recorded, then its traceback
                 entry.outcome = getattr(bug, "dockervisor_outcome", "failed")
                 entry.message = f"dockervisor failed with an internal error: {type(bug).__name__}: {bug}"
-                self._record(image, entry, getattr(bug, "dockervisor_exit_code", EXIT_FAILED))
+                self._record(family, entry, getattr(bug, "dockervisor_exit_code", EXIT_FAILED))
                 raise
             signum = signals.take_pending()
             if signum is not None:  # it came while docker finished: the work is done
                 entry.message = f"{signals.signal_name(signum)} arrived after the change was made"
-            self._record(image, entry)
+            self._record(family, entry)
             signum = signum or signals.take_pending()
             if signum is not None:
                 raise signals.Interrupted(signum)
 
     @contextmanager
-    def family_held(self, image: str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+    def family_held(self, family: str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
         """The family's locks, its own and (see _engine_lock) the engine's, for
         every change of a family; docker children that change something
         inherit the local one while it is held. A dry run takes neither."""
         if self.dry_run:
             yield
             return
-        with family_lock(image, self.command_line, self.stderr, on_wait) as fd, self._engine_lock(
-            image, on_wait
+        with family_lock(family, self.command_line, self.stderr, on_wait) as fd, self._engine_lock(
+            family, on_wait
         ):
             self.docker.inherit_fds = (fd,)
             try:
@@ -181,7 +186,7 @@ class Context:
             finally:
                 self.docker.inherit_fds = ()
 
-    def _engine_lock(self, image: str, on_wait: Callable[[], None] | None):  # type: ignore[no-untyped-def]
+    def _engine_lock(self, family: str, on_wait: Callable[[], None] | None):  # type: ignore[no-untyped-def]
         """The lock the engine itself holds (see engine/lock.py); `on_wait` runs
         at most once for both locks. It costs two docker calls a change, so by
         default it is taken only for an engine other machines can reach too
@@ -198,14 +203,14 @@ class Context:
         from dockervisor.flows.enginelock import engine_lock
 
         name = self.engine.name if self.engine else "default"
-        return engine_lock(self.docker, image, self.command_line, name, self.unlock_hint(image),
+        return engine_lock(self.docker, family, self.command_line, name, self.unlock_hint(family),
                            self.stderr, on_wait)  # fmt: skip
 
-    def _record(self, image: str, entry: history.Entry, exit_code: int = EXIT_FAILED) -> None:
+    def _record(self, family: str, entry: history.Entry, exit_code: int = EXIT_FAILED) -> None:
         """Append to the history; signals wait, so the record is whole."""
         try:
             with signals.deferred("recording the history first", resume=False):
-                history.append(image, entry, time.time())
+                history.append(family, entry, time.time())
         except DockervisorError as error:
             ended = entry.outcome + (f": {entry.message}" if entry.message else "")
             raise DockervisorError(
@@ -213,3 +218,12 @@ class Context:
                 f"written: {error.message}",
                 exit_code,
             ) from None
+
+
+def _family_exists(family: str) -> bool:
+    """state.family_exists, without loading the state module (and the run
+    configuration's) for a change that never reads the state: `stop`."""
+    from dockervisor.store import paths
+    from dockervisor.store.files import exists_private
+
+    return exists_private(paths.family_state_file(family))

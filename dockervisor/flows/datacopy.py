@@ -234,7 +234,7 @@ def size_text(size: int) -> str:
 # Restoring -------------------------------------------------------------------
 
 
-def helper_image(ctx: Context, image: str) -> str:
+def helper_image(ctx: Context, family: str) -> str:
     """The image whose /bin/sh and tar restore the family's volumes, checked
     to have both before anything changes (a dry run only names it)."""
     configured = os.environ.get(HELPER_ENV)
@@ -243,11 +243,11 @@ def helper_image(ctx: Context, image: str) -> str:
             raise DockervisorError(f"{HELPER_ENV} must name a local image (such as busybox), not {configured!r}")
         candidate = configured
     else:
-        candidate = docker_argv.tag(image)
+        candidate = docker_argv.tag(family)
     if ctx.dry_run:
         ctx.info(f"would restore data with the helper image {candidate}")
         return candidate
-    result = ctx.docker.query(docker_argv.helper_probe(candidate, image), check=False, timeout=CHANGE_TIMEOUT)
+    result = ctx.docker.query(docker_argv.helper_probe(candidate, family), check=False, timeout=CHANGE_TIMEOUT)
     if result.ok:
         return candidate
     said = first_line(result.stderr) or f"it exited {result.returncode}"
@@ -268,12 +268,12 @@ def helper_image(ctx: Context, image: str) -> str:
     )
 
 
-def restore(ctx: Context, path: str, image: str, helper: str, into: list[tuple[int, ArchivedMount]]) -> None:
+def restore(ctx: Context, path: str, family: str, helper: str, into: list[tuple[int, ArchivedMount]]) -> None:
     """Make the content of each volume or host directory exactly what mount
     point `index` of the archive at `path` holds."""
     for index, destination in into:
-        name = f"dcv-helper_{image}_{os.getpid()}_{time.monotonic_ns()}"
-        argv = docker_argv.restore_into(helper, image, destination.source, name)
+        name = f"dcv-helper_{family}_{os.getpid()}_{time.monotonic_ns()}"
+        argv = docker_argv.restore_into(helper, family, destination.source, name)
         try:
             ctx.docker.copy_in(argv, archive.mount_stream(path, index))
         except BaseException:
@@ -292,7 +292,7 @@ def _remove_helper(ctx: Context, name: str) -> None:
 
 
 def destinations(
-    image: str, manifest: Manifest, config: RunConfig, container: str | None, document: dict | None
+    family: str, manifest: Manifest, config: RunConfig, container: str | None, document: dict | None
 ) -> list[tuple[int, ArchivedMount]]:
     """Where each mount point of an archive goes back to: what `container`
     (which runs on it afterwards) mounts there, or else the run
@@ -303,7 +303,7 @@ def destinations(
     if unknown:
         known = ", ".join(sorted(family_mounts)) or "nothing"
         raise DockervisorError(
-            f"the archive holds mount points that {image!r} does not have: {', '.join(unknown)} "
+            f"the archive holds mount points that {family!r} does not have: {', '.join(unknown)} "
             f"(its run configuration mounts {known}); nothing was changed"
         )
     have = mounted(document) if document is not None else {}

@@ -67,12 +67,12 @@ if TYPE_CHECKING:
 _PARTIAL = re.compile(r"\.(?P<base>.+)\.(?P<pid>[0-9]{1,10})\.partial")
 
 
-def begin(ctx: Context, image: str, action: str) -> Journal | None:
+def begin(ctx: Context, family: str, action: str) -> Journal | None:
     """A journal for this run, not yet written (None on a dry run); the run
     removes it on its way out, whatever the outcome (a kill -9 excepted)."""
     if ctx.dry_run:
         return None
-    started = Journal(image, action, ctx.command_line)
+    started = Journal(family, action, ctx.command_line)
     atexit.register(_remove_quietly, started)
     return started
 
@@ -84,19 +84,19 @@ def _remove_quietly(started: Journal) -> None:
         pass  # the next run finds it closed (this run's history entry, or it is gone)
 
 
-def repair_interrupted(ctx: Context, image: str, action: str) -> None:
+def repair_interrupted(ctx: Context, family: str, action: str) -> None:
     """What a killed run left of the family: repaired, said and recorded."""
     try:
-        _repair_all(ctx, image, action)
+        _repair_all(ctx, family, action)
     except BaseException:
         ctx.docker.inherit_fds = ()  # the lock goes with the exception: no child may be handed it
         raise
 
 
-def _repair_all(ctx: Context, image: str, action: str) -> None:
-    _sweep_partials(ctx, image)
-    _sweep_journal_leftovers(image)
-    journals, damaged = journal.found(image)
+def _repair_all(ctx: Context, family: str, action: str) -> None:
+    _sweep_partials(ctx, family)
+    _sweep_journal_leftovers(family)
+    journals, damaged = journal.found(family)
     refuses = action.startswith("start") or action == "backup"
     for message in damaged.values():
         if refuses:
@@ -114,7 +114,7 @@ def _repair_all(ctx: Context, image: str, action: str) -> None:
         except DockervisorError as error:
             problem = (f"`{interrupted.command}` (pid {interrupted.pid}) was interrupted, and its "
                        f"repair failed: {error.message}")  # fmt: skip
-            _record(ctx, image, interrupted.running, "failed", problem)
+            _record(ctx, family, interrupted.running, "failed", problem)
             interrupted.killed = True  # entries from now on are not the run's own: open until repaired
             interrupted.write()
             if refuses:
@@ -124,7 +124,7 @@ def _repair_all(ctx: Context, image: str, action: str) -> None:
         interrupted.remove()
         message = f"`{interrupted.command}` (pid {interrupted.pid}) was interrupted before it finished; {said}"
         ctx.info(message)
-        _record(ctx, image, interrupted.running, "repaired", message)
+        _record(ctx, family, interrupted.running, "repaired", message)
 
 
 def _repair(ctx: Context, interrupted: Journal) -> str:
@@ -170,17 +170,17 @@ def _data_to_put_back(interrupted: Journal) -> tuple[str | None, list[tuple[int,
     return None, []
 
 
-def _start_again(ctx: Context, name: str, image: str) -> list[str]:
+def _start_again(ctx: Context, name: str, family: str) -> list[str]:
     """Start what ran before, unless something of the family runs (or it is gone)."""
-    containers = query.family_containers(ctx.docker, image)
+    containers = query.family_containers(ctx.docker, family)
     if any(c.active for c in containers) or not any(c.name == name for c in containers):
         return []
     ctx.docker.change(docker_argv.start(name))
     try:
-        family = state.load(image)
-        if family.last != name:
-            family.last = name
-            state.save(family)
+        recorded = state.load(family)
+        if recorded.last != name:
+            recorded.last = name
+            state.save(recorded)
     except DockervisorError as error:
         return [f"started {name} again, but `last` could not be recorded ({error.message})"]
     return [f"started {name} again"]
@@ -191,16 +191,16 @@ def _is_paused(ctx: Context, name: str) -> bool:
     return bool(document and (document.get("State") or {}).get("Paused"))
 
 
-def _record(ctx: Context, image: str, container: str | None, outcome: str, message: str) -> None:
+def _record(ctx: Context, family: str, container: str | None, outcome: str, message: str) -> None:
     entry = history.Entry("repair", ctx.command_line)
     entry.container, entry.outcome, entry.message = container, outcome, message
-    history.append(image, entry, time.time())
+    history.append(family, entry, time.time())
 
 
-def _sweep_partials(ctx: Context, image: str) -> None:
+def _sweep_partials(ctx: Context, family: str) -> None:
     """Partial archives in the family's snapshots and backups directories
     whose run is gone: a run that was killed while it wrote them."""
-    for directory in (paths.snapshots_dir(image), paths.backups_dir(image)):
+    for directory in (paths.snapshots_dir(family), paths.backups_dir(family)):
         if not (paths.existing_private_dir(os.path.dirname(directory)) and paths.existing_private_dir(directory)):
             continue
         with paths.reported("list", directory):
@@ -214,13 +214,13 @@ def _sweep_partials(ctx: Context, image: str) -> None:
                 ctx.info(f"removed {path}, left by a run that was killed")
 
 
-def _sweep_journal_leftovers(image: str) -> None:
+def _sweep_journal_leftovers(family: str) -> None:
     """The temporary file of a journal write a kill cut short (its journal
     is the one before, whole: writes are atomic)."""
     directory = journal.journal_dir()
     if not paths.existing_private_dir(directory):
         return
-    leftover = re.compile(re.escape(image) + r"\.[0-9]{1,10}\.json\.(?P<pid>[0-9]{1,10})\.tmp")
+    leftover = re.compile(re.escape(family) + r"\.[0-9]{1,10}\.json\.(?P<pid>[0-9]{1,10})\.tmp")
     with paths.reported("list", directory):
         names = os.listdir(directory)
     for name in names:

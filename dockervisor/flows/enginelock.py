@@ -44,14 +44,14 @@ _NO_IMAGE = ("No such image", "not found", "Unable to find")
 @contextmanager
 def engine_lock(
     docker: Executor,
-    image: str,
+    family: str,
     holder: str,
     engine: str,
     unlock_hint: str,
     stderr: TextIO,
     on_wait: Callable[[], None] | None = None,
 ) -> Iterator[None]:
-    """Hold the engine's lock on `image`; `engine` names it in messages and
+    """Hold the engine's lock on `family`; `engine` names it in messages and
     `unlock_hint` is the command that breaks a stale one."""
     made: list[str] = []  # the ID of our lock container, once created
     imported = checked = False
@@ -59,17 +59,17 @@ def engine_lock(
     def take() -> bool:
         nonlocal imported, checked
         since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        argv = docker_argv.create_lock(image, f"{holder_label()}: {holder}", since, owner_label())
+        argv = docker_argv.create_lock(family, f"{holder_label()}: {holder}", since, owner_label())
         while True:
             result = docker.change(argv, check=False, timeout=QUERY_TIMEOUT)
             if result.ok:
-                made.append(result.stdout.strip() or docker_argv.lock_name(image))
+                made.append(result.stdout.strip() or docker_argv.lock_name(family))
                 return True
             if docker_said(result.stderr, "already in use", "Conflict"):
                 if checked:
                     return False
                 checked = True
-                if not _take_over_our_own(docker, image, stderr):
+                if not _take_over_our_own(docker, family, stderr):
                     return False
                 continue
             if imported or not docker_said(result.stderr, *_NO_IMAGE):
@@ -77,16 +77,16 @@ def engine_lock(
             _import_lock_image(docker)  # the first lock on this engine
             imported = True
 
-    what = f"the lock on {image!r} that the engine {engine} holds"
+    what = f"the lock on {family!r} that the engine {engine} holds"
     wait_for(
-        take, what, what, lambda: current_holder(docker, image),
+        take, what, what, lambda: current_holder(docker, family),
         f"if that run is gone (killed, or its machine lost), `{unlock_hint}` breaks it",
         lock_timeout(), stderr, on_wait, _POLL_SECONDS,
     )  # fmt: skip
     try:
         yield
     finally:
-        _release(docker, image, made[0], unlock_hint, stderr)
+        _release(docker, family, made[0], unlock_hint, stderr)
 
 
 def describe_holder(labels: dict[str, str]) -> str:
@@ -111,18 +111,18 @@ def owner_label() -> str:
     return hashlib.sha256(machine + b"\0" + paths.state_root().encode()).hexdigest()[:32]
 
 
-def _take_over_our_own(docker: Executor, image: str, stderr: TextIO) -> bool:
+def _take_over_our_own(docker: Executor, family: str, stderr: TextIO) -> bool:
     """Remove a lock left by a run of this state directory on this machine,
     which is gone: we hold the local lock it held. Whether we did."""
     from dockervisor.engine.query import inspect_container
 
-    document = inspect_container(docker, docker_argv.lock_name(image))
+    document = inspect_container(docker, docker_argv.lock_name(family))
     labels = ((document or {}).get("Config") or {}).get("Labels") or {}
     if document is None or labels.get(f"{docker_argv.LOCK_LABEL}.owner") != owner_label():
         return document is None  # gone meanwhile: try again
     docker.change(docker_argv.remove_lock(str(document["Id"])), check=False, timeout=QUERY_TIMEOUT)
     print(
-        f"dockervisor: the engine's lock on {image!r} was left by a run of this state directory "
+        f"dockervisor: the engine's lock on {family!r} was left by a run of this state directory "
         f"that is gone ({describe_holder(labels)}); taking it over",
         file=stderr,
         flush=True,
@@ -136,12 +136,12 @@ def holder_label() -> str:
     return f"{current_user()}@{socket.gethostname()} pid {os.getpid()}"
 
 
-def current_holder(docker: Executor, image: str) -> str:
-    """Who holds the engine's lock on `image`, from its labels."""
+def current_holder(docker: Executor, family: str) -> str:
+    """Who holds the engine's lock on `family`, from its labels."""
     from dockervisor.engine.query import inspect_container
 
     try:
-        document = inspect_container(docker, docker_argv.lock_name(image))
+        document = inspect_container(docker, docker_argv.lock_name(family))
     except DockervisorError as error:
         return f"a client dockervisor could not ask about ({error.message})"
     if document is None:
@@ -164,7 +164,7 @@ def _import_lock_image(docker: Executor) -> None:
             os.close(write_end)
 
 
-def _release(docker: Executor, image: str, reference: str, unlock_hint: str, stderr: TextIO) -> None:
+def _release(docker: Executor, family: str, reference: str, unlock_hint: str, stderr: TextIO) -> None:
     """Remove our lock container, by its ID: never one another client made
     after an unlock. A signal now waits: the lock must not be left behind."""
     with signals.deferred("letting go of the engine's lock first", resume=False):
@@ -176,25 +176,25 @@ def _release(docker: Executor, image: str, reference: str, unlock_hint: str, std
             problem = error.message
     if problem:
         print(
-            f"dockervisor: warning: the engine's lock on {image!r} could not be removed "
-            f"({problem}); the next change of {image!r} waits for it until `{unlock_hint}`",
+            f"dockervisor: warning: the engine's lock on {family!r} could not be removed "
+            f"({problem}); the next change of {family!r} waits for it until `{unlock_hint}`",
             file=stderr,
             flush=True,
         )
 
 
-def unlock(docker: Executor, image: str, engine: str) -> str | None:
-    """Remove the engine's lock on `image`; who held it, or None if nobody did."""
+def unlock(docker: Executor, family: str, engine: str) -> str | None:
+    """Remove the engine's lock on `family`; who held it, or None if nobody did."""
     from dockervisor.engine.query import inspect_container
 
-    document = inspect_container(docker, docker_argv.lock_name(image))
+    document = inspect_container(docker, docker_argv.lock_name(family))
     if document is None:
         return None
     labels = (document.get("Config") or {}).get("Labels") or {}
-    if labels.get(docker_argv.LOCK_LABEL) != image:
+    if labels.get(docker_argv.LOCK_LABEL) != family:
         raise DockervisorError(
-            f"the container {docker_argv.lock_name(image)} on {engine} was not made by dockervisor "
-            f"(it has no {docker_argv.LOCK_LABEL}={image} label); refusing to remove it"
+            f"the container {docker_argv.lock_name(family)} on {engine} was not made by dockervisor "
+            f"(it has no {docker_argv.LOCK_LABEL}={family} label); refusing to remove it"
         )
     docker.change(docker_argv.remove_lock(str(document["Id"])), timeout=QUERY_TIMEOUT)
     return describe_holder(labels)

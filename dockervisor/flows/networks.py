@@ -51,14 +51,14 @@ def _existing(ctx: Context, names: list[str]) -> set[str]:
     return found & set(names)
 
 
-def joining(new: NewContainer, name: str, image: str, options: RunOptions) -> NewContainer:
+def joining(new: NewContainer, name: str, family: str, options: RunOptions) -> NewContainer:
     """`new` as it must be for the container's networks: unchanged for one
     network or none; for more, `docker create` and then, in `then`, a
     `docker network connect` for each other network and a `docker start`,
     which switch runs after `argv`: a failure among them is a failed start
     like any other, and the created container, never started, is removed by
     the rollback."""
-    follow_ups = docker_argv.join_other_networks(name, image, options)
+    follow_ups = docker_argv.join_other_networks(name, family, options)
     if not follow_ups:
         return new
     return NewContainer(

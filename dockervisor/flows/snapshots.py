@@ -60,10 +60,10 @@ class Snapshot:
         }
 
 
-def existing(image: str) -> tuple[list[Snapshot], dict[str, str]]:
+def existing(family: str) -> tuple[list[Snapshot], dict[str, str]]:
     """The family's snapshots, newest first, and for each file that is not
     one (damaged, another family's, a link), why. Creates nothing."""
-    top, directory = os.path.dirname(paths.snapshots_dir(image)), paths.snapshots_dir(image)
+    top, directory = os.path.dirname(paths.snapshots_dir(family)), paths.snapshots_dir(family)
     if not (paths.existing_private_dir(top) and paths.existing_private_dir(directory)):
         return [], {}
     with paths.reported("list", directory):
@@ -73,26 +73,26 @@ def existing(image: str) -> tuple[list[Snapshot], dict[str, str]]:
     for name in sorted((n for n in names if n.endswith(SUFFIX) and not n.startswith(".")), reverse=True):
         path = os.path.join(directory, name)
         try:
-            found.append(_read(image, path))
+            found.append(_read(family, path))
         except DockervisorError as error:
             damaged[path] = error.message
     return found, damaged
 
 
-def _read(image: str, path: str) -> Snapshot:
+def _read(family: str, path: str) -> Snapshot:
     with paths.reported("read", path):
         info = os.lstat(path)
     if not stat.S_ISREG(info.st_mode):
         raise DockervisorError(f"{path} is not a regular file; dockervisor leaves it alone")
     manifest = archive.read_manifest_and_end(path)
-    if manifest.family != image:
-        raise DockervisorError(f"{path} is a snapshot of {manifest.family!r}, not of {image!r}")
+    if manifest.family != family:
+        raise DockervisorError(f"{path} is a snapshot of {manifest.family!r}, not of {family!r}")
     return Snapshot(path, manifest, info.st_size)
 
 
-def linked(image: str, container: str) -> Snapshot | None:
+def linked(family: str, container: str) -> Snapshot | None:
     """The newest snapshot of the data `container` wrote."""
-    return next((s for s in existing(image)[0] if s.container == container), None)
+    return next((s for s in existing(family)[0] if s.container == container), None)
 
 
 def take(

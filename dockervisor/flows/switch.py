@@ -282,11 +282,11 @@ def _bring_back(ctx: Context, previous: str, policy: WaitPolicy) -> str | None:
         return _unexpected(error)
 
 
-def _running_now(ctx: Context, image: str) -> str:
+def _running_now(ctx: Context, family: str) -> str:
     """What of the family runs after a failed rollback, said in the message
     and named on stdout, as a start names what runs afterwards."""
     try:
-        running = [c.name for c in query.family_containers(ctx.docker, image) if c.active]
+        running = [c.name for c in query.family_containers(ctx.docker, family) if c.active]
     except Exception as error:  # the message it is for must still be said
         return f"unknown ({error.message if isinstance(error, DockervisorError) else _unexpected(error)})"
     _say_running(ctx, running)

@@ -70,18 +70,18 @@ def current_user() -> str:
     return f"{sudo_user} (sudo as {user})" if sudo_user and sudo_user != user else user
 
 
-def append(image: str, entry: Entry, epoch: float) -> None:
+def append(family: str, entry: Entry, epoch: float) -> None:
     """Add `entry` at the end; the caller holds the family lock.
 
     A file at ROTATE_AT_BYTES or more first becomes the previous file, which
     bounds what a family that changes often for years keeps.
     """
     line = json.dumps(entry.to_dict(epoch), sort_keys=False) + "\n"
-    path = paths.family_history_file(image)
+    path = paths.family_history_file(family)
     paths.ensure_private_dir(os.path.dirname(path))
     with paths.reported("write", path):
         if _size(path) >= ROTATE_AT_BYTES:
-            replace_durably(path, paths.family_previous_history_file(image))
+            replace_durably(path, paths.family_previous_history_file(family))
     append_durably(path, line.encode())
 
 
@@ -92,7 +92,7 @@ def _size(path: str) -> int:
         return 0
 
 
-def read(image: str, limit: int | None = None) -> list[dict]:
+def read(family: str, limit: int | None = None) -> list[dict]:
     """The newest `limit` entries (all if None), oldest first.
 
     The files are read from their end, so the cost follows `limit`, not the
@@ -100,7 +100,7 @@ def read(image: str, limit: int | None = None) -> list[dict]:
     few entries. A damaged line is skipped with a warning.
     """
     newest_first: list[dict] = []
-    for path in (paths.family_history_file(image), paths.family_previous_history_file(image)):
+    for path in (paths.family_history_file(family), paths.family_previous_history_file(family)):
         wanted = None if limit is None else limit - len(newest_first)
         if wanted is not None and wanted <= 0:
             break

@@ -46,23 +46,23 @@ def journal_dir() -> str:
     return os.path.join(paths.state_root(), "journal")
 
 
-def journal_file(image: str, pid: int) -> str:
-    return os.path.join(journal_dir(), f"{image}.{pid}.json")
+def journal_file(family: str, pid: int) -> str:
+    return os.path.join(journal_dir(), f"{family}.{pid}.json")
 
 
 class Journal:
-    """What one run of `action` is doing to the data of `image`."""
+    """What one run of `action` is doing to the data of `family`."""
 
     __slots__ = ("image", "action", "command", "pid", "started", "history", "running", "pause", "partial",
                  "before", "restore", "killed", "path")  # fmt: skip
 
-    def __init__(self, image: str, action: str, command: str, pid: int | None = None) -> None:
-        self.image = image
+    def __init__(self, family: str, action: str, command: str, pid: int | None = None) -> None:
+        self.image = family
         self.action = action
         self.command = command
         self.pid = os.getpid() if pid is None else pid
         self.started = process_start(self.pid) if pid is None else None  # tells a reused pid apart
-        self.history = history_mark(image)
+        self.history = history_mark(family)
         self.running: str | None = None
         self.pause: str | None = None
         self.partial: str | None = None
@@ -71,7 +71,7 @@ class Journal:
         self.restore: dict | None = None
         # Set by a repair that failed: its run is known dead, open until repaired.
         self.killed = False
-        self.path = journal_file(image, self.pid)
+        self.path = journal_file(family, self.pid)
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -99,12 +99,12 @@ class Journal:
                 pass
 
     @classmethod
-    def from_dict(cls, image: str, document: object, path: str) -> Journal:
+    def from_dict(cls, family: str, document: object, path: str) -> Journal:
         """Read back what to_dict wrote; ValueError says what is wrong."""
         if not isinstance(document, dict) or document.get("format") != FORMAT:
             raise ValueError("it is not a dockervisor journal of a known format")
-        if document.get("image") != image:
-            raise ValueError(f"it is the journal of {document.get('image')!r}, not of {image!r}")
+        if document.get("image") != family:
+            raise ValueError(f"it is the journal of {document.get('image')!r}, not of {family!r}")
         action, command, pid = document.get("action"), document.get("command"), document.get("pid")
         mark = document.get("history")
         if not (isinstance(action, str) and isinstance(command, str)):
@@ -113,7 +113,7 @@ class Journal:
             raise ValueError("pid must be a process ID")
         if not (isinstance(mark, list) and len(mark) == 2 and all(isinstance(n, int) for n in mark)):
             raise ValueError("history must be [inode, size]")
-        journal = cls(image, action, command, pid)
+        journal = cls(family, action, command, pid)
         journal.history, journal.path = (mark[0], mark[1]), path
         started = document.get("started")
         if started is not None and not (isinstance(started, int) and not isinstance(started, bool)):
@@ -154,19 +154,19 @@ def _restore_from(raw: object) -> dict | None:
     return {"archive": archive, "into": into}
 
 
-def history_mark(image: str) -> tuple[int, int]:
+def history_mark(family: str) -> tuple[int, int]:
     """The family's history file as it is now: (inode, size). An entry appended
     or a rotation since then changes it; only the lock holder appends."""
     try:
-        info = os.lstat(paths.family_history_file(image))
+        info = os.lstat(paths.family_history_file(family))
     except FileNotFoundError:
         return (0, 0)
     except OSError as error:
-        raise paths.path_error("read", paths.family_history_file(image), error) from None
+        raise paths.path_error("read", paths.family_history_file(family), error) from None
     return (info.st_ino, info.st_size)
 
 
-def found(image: str) -> tuple[list[Journal], dict[str, str]]:
+def found(family: str) -> tuple[list[Journal], dict[str, str]]:
     """The family's journals, and for each file that cannot be read, why.
     Creates nothing."""
     directory = journal_dir()
@@ -177,14 +177,14 @@ def found(image: str) -> tuple[list[Journal], dict[str, str]]:
     journals, damaged = [], {}
     for name in sorted(names):
         match = _NAME.fullmatch(name)
-        if match is None or match.group("image") != image or not is_image_name(image):
+        if match is None or match.group("image") != family or not is_image_name(family):
             continue
         path = os.path.join(directory, name)
         try:
             raw = read_private(path)
             if raw is None:
                 continue
-            journal = Journal.from_dict(image, json.loads(raw), path)
+            journal = Journal.from_dict(family, json.loads(raw), path)
             if journal.pid != int(match.group("pid")):
                 raise ValueError("its pid is not the one in its name")
             journals.append(journal)

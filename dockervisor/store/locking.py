@@ -49,7 +49,7 @@ def parse_seconds(text: str) -> float | None:
 
 @contextmanager
 def family_lock(
-    image: str,
+    family: str,
     holder: str,
     stderr: TextIO = sys.stderr,
     on_wait: Callable[[], None] | None = None,
@@ -60,13 +60,13 @@ def family_lock(
     Yields the locked descriptor: docker children that change the family
     inherit it, so the lock outlives dockervisor if it is killed (kill -9)
     while such a child still runs."""
-    path = paths.family_lock_file(image)
+    path = paths.family_lock_file(family)
     timeout = lock_timeout()
     paths.ensure_private_dir(os.path.dirname(path))
     with paths.reported("lock", path):
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
     try:
-        _acquire(fd, image, path, timeout, stderr, on_wait)
+        _acquire(fd, family, path, timeout, stderr, on_wait)
         # On a full disk this fails, before docker is asked to change anything.
         with paths.reported("lock", path):
             os.ftruncate(fd, 0)
@@ -84,7 +84,7 @@ def family_lock(
 
 def _acquire(
     fd: int,
-    image: str,
+    family: str,
     path: str,
     timeout: float,
     stderr: TextIO,
@@ -100,7 +100,7 @@ def _acquire(
             raise paths.path_error("lock", path, error) from None
 
     wait_for(
-        take, f"the lock on {image!r}", f"the lock on {image!r} ({path})", lambda: _holder(fd),
+        take, f"the lock on {family!r}", f"the lock on {family!r} ({path})", lambda: _holder(fd),
         "set DOCKERVISOR_LOCK_TIMEOUT to wait longer", timeout, stderr, on_wait, _POLL_SECONDS,
     )  # fmt: skip
 

@@ -55,21 +55,21 @@ def families_dir() -> str:
     return os.path.join(state_root(), "families")
 
 
-def family_state_file(image: str) -> str:
-    return os.path.join(families_dir(), f"{image}.json")
+def family_state_file(family: str) -> str:
+    return os.path.join(families_dir(), f"{family}.json")
 
 
-def family_lock_file(image: str) -> str:
-    return os.path.join(state_root(), "locks", f"{image}.lock")
+def family_lock_file(family: str) -> str:
+    return os.path.join(state_root(), "locks", f"{family}.lock")
 
 
-def family_history_file(image: str) -> str:
-    return os.path.join(state_root(), "history", f"{image}.jsonl")
+def family_history_file(family: str) -> str:
+    return os.path.join(state_root(), "history", f"{family}.jsonl")
 
 
-def family_previous_history_file(image: str) -> str:
+def family_previous_history_file(family: str) -> str:
     """The history before the last rotation; code that removes or lists history files needs both."""
-    return family_history_file(image) + ".1"
+    return family_history_file(family) + ".1"
 
 
 def scratch_dir() -> str:
@@ -188,13 +188,13 @@ def is_a_link(what: str) -> str:
     return f"{what} is a symbolic link, and dockervisor follows none in its state directory"
 
 
-def backups_dir(image: str) -> str:
+def backups_dir(family: str) -> str:
     """Where `dockervisor backup IMAGENAME` writes unless told otherwise:
     per engine, like the rest of a family's state."""
-    return os.path.join(state_root(), "backups", image)
+    return os.path.join(state_root(), "backups", family)
 
 
-def snapshots_dir(image: str) -> str:
+def snapshots_dir(family: str) -> str:
     """The family's snapshots: archives dockervisor takes itself, and prunes;
     per engine, since the same family on two engines has two sets of data."""
-    return os.path.join(state_root(), "snapshots", image)
+    return os.path.join(state_root(), "snapshots", family)

@@ -37,7 +37,7 @@ class FamilyState:
 
     def __init__(
         self,
-        image: str,
+        family: str,
         last: str | None = None,
         stable: str | None = None,
         run_config: RunConfig | None = None,
@@ -45,7 +45,7 @@ class FamilyState:
         data: DataPolicy | None = None,
         adopted: list[str] | None = None,
     ) -> None:
-        self.image = image
+        self.image = family
         self.last = last
         self.stable = stable
         self.run_config = run_config
@@ -70,29 +70,29 @@ class FamilyState:
         }
 
 
-def family_exists(image: str) -> bool:
-    return exists_private(paths.family_state_file(image))
+def family_exists(family: str) -> bool:
+    return exists_private(paths.family_state_file(family))
 
 
-def load(image: str) -> FamilyState:
+def load(family: str) -> FamilyState:
     """The family's state; an empty one if the family has none yet."""
-    path = paths.family_state_file(image)
+    path = paths.family_state_file(family)
     raw = read_private(path)
     if raw is None:
-        return FamilyState(image)
+        return FamilyState(family)
     try:
-        return _from_document(image, json.loads(raw))
+        return _from_document(family, json.loads(raw))
     except RecursionError:  # hand-made: json.dumps never nests this deep
-        raise _damaged(path, image, "nested too deeply") from None
+        raise _damaged(path, family, "nested too deeply") from None
     except ValueError as error:  # includes JSONDecodeError and UnicodeDecodeError
-        raise _damaged(path, image, str(error)) from None
+        raise _damaged(path, family, str(error)) from None
 
 
-def _damaged(path: str, image: str, reason: str) -> DockervisorError:
+def _damaged(path: str, family: str, reason: str) -> DockervisorError:
     return DockervisorError(
         f"the state file {path} is damaged ({reason}); dockervisor will not "
         "overwrite it. Move it aside (mv it to a .bad name) and run `dockervisor "
-        f"build {image} PATH` to record the family again; the containers are not "
+        f"build {family} PATH` to record the family again; the containers are not "
         "touched, but the last and stable marks are lost"
     )
 
@@ -102,7 +102,7 @@ def save(state: FamilyState) -> None:
     write_atomically(paths.family_state_file(state.image), data.encode())
 
 
-def _from_document(image: str, document: object) -> FamilyState:
+def _from_document(family: str, document: object) -> FamilyState:
     if not isinstance(document, dict):
         raise ValueError("it does not hold a JSON object")
     schema = document.get("schema")
@@ -110,14 +110,14 @@ def _from_document(image: str, document: object) -> FamilyState:
         raise ValueError("it has no valid schema version")
     if schema > ADOPTION_SCHEMA:
         raise DockervisorError(
-            f"the state file {paths.family_state_file(image)} was written by a newer "
+            f"the state file {paths.family_state_file(family)} was written by a newer "
             f"dockervisor (schema {schema}, this one knows {ADOPTION_SCHEMA}); upgrade "
             "dockervisor"
         )
     # Schema upgrades go here, one step per version. 1 -> 2 only added fields
     # that are absent or false in every version-1 file: nothing to convert.
-    if document.get("image") != image:
-        raise ValueError(f"it belongs to {brief(document.get('image'))}, not {image!r}")
+    if document.get("image") != family:
+        raise ValueError(f"it belongs to {brief(document.get('image'))}, not {family!r}")
     last, stable, build = document.get("last"), document.get("stable"), document.get("build")
     for mark, value in (("last", last), ("stable", stable)):
         if value is not None and not (isinstance(value, str) and is_container_name(value)):
@@ -132,7 +132,7 @@ def _from_document(image: str, document: object) -> FamilyState:
     adopted = document.get("adopted", [])
     if not (isinstance(adopted, list) and all(isinstance(i, str) and _ADOPTED.fullmatch(i) for i in adopted)):
         raise ValueError("adopted must be a list of state directory or container IDs")
-    return FamilyState(image, last, stable, run_config, build, data, adopted)
+    return FamilyState(family, last, stable, run_config, build, data, adopted)
 
 
 def known_families() -> list[str]:
@@ -149,28 +149,28 @@ def known_families() -> list[str]:
     return sorted(stem for stem in stems if is_image_name(stem))
 
 
-def require_known_family(image: str, containers: Sized, others: Sized = ()) -> None:
+def require_known_family(family: str, containers: Sized, others: Sized = ()) -> None:
     """Refuse a family nobody made here: most likely a typo, and never worth a
     silent success; or one whose containers (`others`) another state directory made."""
-    if not containers and not family_exists(image):
+    if not containers and not family_exists(family):
         if others:
-            raise not_ours(image, len(others))
-        raise unknown_family(image)
+            raise not_ours(family, len(others))
+        raise unknown_family(family)
 
 
-def not_ours(image: str, count: int) -> DockervisorError:
+def not_ours(family: str, count: int) -> DockervisorError:
     """A family whose containers another state directory made: look, do not touch."""
     return DockervisorError(
-        f"{image!r} is not this state directory's ({paths.home()}): the {count} container(s) "
+        f"{family!r} is not this state directory's ({paths.home()}): the {count} container(s) "
         "with its label on this engine were made by another one (another user's HOME or "
         f"DOCKERVISOR_HOME), so dockervisor leaves them alone; `dockervisor status --all` shows "
-        f"them, and `dockervisor adopt {image}` takes the family over here"
+        f"them, and `dockervisor adopt {family}` takes the family over here"
     )
 
 
-def unknown_family(image: str) -> DockervisorError:
+def unknown_family(family: str) -> DockervisorError:
     """The one message every command gives for a family it has no record of."""
     return DockervisorError(
-        f"unknown image family {image!r}: it was never built with dockervisor "
+        f"unknown image family {family!r}: it was never built with dockervisor "
         "and no container carries its label"
     )
