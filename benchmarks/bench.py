@@ -27,9 +27,10 @@ nine figures with their targets:
      against the `docker stop` + `docker run` + `docker rm` it then performs.;
   10. `status` of a family over 3 engines against over 1: the engines are asked
      at the same time. The three are docker contexts it makes (and removes) for
-     the hosts in --engines (default: DOCKERVISOR_BENCH_ENGINES, else the
-     local engine at three socket addresses, each with a state of its own, so
-     that the figure needs no second engine). `--only engines` runs just this.;
+     the hosts in --engines (default: DOCKERVISOR_BENCH_ENGINES). They must be
+     three engines: dockervisor refuses one engine named twice (the same
+     engine's state would be kept twice), so without them the figure is
+     skipped, saying so. `--only engines` runs just this.;
   11. `dockervisor backup` of a 200 MB volume against `docker cp C:/data - > file`
      of the same container, alternated, and the peak memory of the backup with
      20 MB and with 200 MB in the volume (`--only backup` runs just this one).
@@ -48,6 +49,7 @@ Standard library only. Exit status 1 if a target is missed.
 from __future__ import annotations
 
 import argparse
+import glob
 import json
 import os
 import shlex
@@ -70,7 +72,6 @@ TARGET_VERSION_MS = 15.0
 TARGET_OWN_MS = 15.0
 TARGET_HISTORY_TAIL = 2.0
 TARGET_ENGINES = 1.5
-LOCAL_ENGINE_ADDRESSES = "unix:///var/run/docker.sock,unix:///run/docker.sock,unix:///var/run/./docker.sock"
 HISTORY_LINES = (100, 1_000_000)
 TARGET_BACKUP = 1.2
 TARGET_BACKUP_MEMORY = 1.2
@@ -85,8 +86,8 @@ def main() -> int:
                         help="run only figure 6 or 7 (no engine needed), 10 or 11")  # fmt: skip
     parser.add_argument(
         "--engines", metavar="HOST,HOST,HOST",
-        default=os.environ.get("DOCKERVISOR_BENCH_ENGINES") or LOCAL_ENGINE_ADDRESSES,
-        help="the three docker hosts of figure 10 (default: the local engine at three addresses)",
+        default=os.environ.get("DOCKERVISOR_BENCH_ENGINES", ""),
+        help="the three docker hosts of figure 10, three engines (default: DOCKERVISOR_BENCH_ENGINES)",
     )  # fmt: skip
     options = parser.parse_args()
     with Bench() as bench:
@@ -207,12 +208,14 @@ class Bench:
         ours, raw = [], []
         for index in range(rounds):
             ours.append(self.timed([self.dockervisor, "start", "new", family, "--no-wait"]))
-            stop, run = self.raw_start_new(family, f"{family}-raw{index}")
+            stop, run = self.raw_start_new(family, f"dcv_{family}_raw{index}")
             raw.append(self.timed(stop) + self.timed(run))
         return figure("2. start new vs docker stop + docker run", ours, raw, TARGET_START_NEW)
 
     def raw_start_new(self, family: str, name: str) -> list[list[str]]:
-        """The very commands a start new runs, from its own dry run, with a fresh name."""
+        """The very commands a start new runs, from its own dry run, with a fresh name.
+        The name must be a member's (`dcv_FAMILY_...`): the next start new then
+        stops it as it stops its own, as the raw `docker stop` stops ours."""
         stop, run = [shlex.split(line) for line in self.dv("start", "new", family, "--dry-run").splitlines()]
         run[run.index("--name") + 1] = name
         return [stop, run]
@@ -226,7 +229,7 @@ class Bench:
         ours, raw = [], []
         for index in range(rounds):
             ours.append(self.timed([self.dockervisor, "start", "new", family, "--no-wait"]))
-            stop, run = self.raw_start_new(family, f"{family}-raw{index}")
+            stop, run = self.raw_start_new(family, f"dcv_{family}_raw{index}")
             # Remove one of the family's own, as the prune did: the oldest stopped one.
             oldest = docker("ps", "-aq", "--filter", f"label=dockervisor.image={family}",
                             "--filter", "status=exited").split()[-1]  # fmt: skip
@@ -255,8 +258,21 @@ class Bench:
         family = self.family(f"crowd{count}")
         self.dv("start", "new", family, "--no-wait")
         for index in range(count - 1):
-            docker("create", "--label", f"dockervisor.image={family}", "--name", f"{family}-{index}", family)
+            docker("create", *self.member_labels(family), "--name", f"dcv_{family}_{index}", family)
         return family
+
+    def member_labels(self, family: str) -> list[str]:
+        """The labels that make a container made with plain docker one of the
+        family's for the bench's state directory (its name must be
+        `dcv_FAMILY_...` too): the family, and the ID of the engine's state
+        directory as owner. It exists once anything was started there; the first
+        figure starts a family."""
+        made = glob.glob(os.path.join(self.env["DOCKERVISOR_HOME"], "engines", "*", "id"))
+        if len(made) != 1:
+            raise SystemExit(f"expected one state directory with an ID, found {made}")
+        with open(made[0]) as document:
+            owner = json.load(document)["id"]
+        return ["--label", f"dockervisor.image={family}", "--label", f"dockervisor.owner={owner}"]
 
     def counted(self, *args: str, engine_lock: bool = False) -> list[str]:
         """Run dockervisor with a `docker` shim first on PATH; the verbs of the
@@ -327,7 +343,7 @@ class Bench:
         docker, and one container running the current image."""
         family = self.family(f"stopped{count}")
         for index in range(count):
-            docker("create", "--label", f"dockervisor.image={family}", "--name", f"{family}-{index}", family)
+            docker("create", *self.member_labels(family), "--name", f"dcv_{family}_{index}", family)
         self.family(f"stopped{count}", content="v2")
         self.dv("start", "new", family, "--no-wait")
         return family
@@ -347,6 +363,8 @@ class Bench:
 
     def several_engines(self, rounds: int, hosts: list[str]) -> tuple[str, bool]:
         """`status` over 1 and over 3 engines, alternated run by run."""
+        if hosts == [""]:
+            return "10. status over 3 engines vs over 1: skipped (no --engines or DOCKERVISOR_BENCH_ENGINES)", True
         if len(hosts) != 3:
             raise SystemExit(f"--engines takes three docker hosts, not {hosts!r}")
         names = [f"{self.image_prefix}-ctx{index}" for index in range(3)]
@@ -365,6 +383,8 @@ class Bench:
             for name in names:  # each engine runs it (one engine at three addresses: once)
                 if not docker("--context", name, "ps", "-q", "--filter", f"label=dockervisor.image={family}"):
                     self.dv("--context", name, "start", "new", family, "--no-wait")
+            for contexts in (names[0], ",".join(names)):  # a figure of an error would mean nothing
+                self.dv("--context", contexts, "status", family)
             one, three = [], []
             for _ in range(rounds):
                 one.append(self.timed([self.dockervisor, "--context", names[0], "status", family], check=False))
