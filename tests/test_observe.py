@@ -120,7 +120,9 @@ def test_history_tells_what_happened(past, cli) -> None:
     ]  # fmt: skip
     assert [e["container"] for e in entries if e["action"] != "build"] == [c1, c1, c2, c3]
     for entry in entries:
-        assert set(entry) == {"time", "user", "command", "action", "container", "image_id", "outcome", "message"}
+        assert set(entry) == {"time", "user", "command", "action", "container", "image_id", "outcome", "message",
+                              "family", "engine", "exit_code", "previous", "running", "digest", "started_at",
+                              "seconds", "notified"}  # fmt: skip
         assert ISO_UTC.fullmatch(entry["time"]) and entry["user"]
         assert entry["command"].startswith("dockervisor ")
     assert entries[0]["image_id"].startswith("sha256:")

@@ -147,7 +147,7 @@ def test_help_to_a_reader_gone_before_the_write_exits_141(monkeypatch: pytest.Mo
              "Error: No such volume: app_data"],
 )
 def test_engine_messages_are_read_without_regard_to_case(said: str) -> None:
-    from dockervisor.engine.executor import docker_said
+    from dockervisor.engine.said import docker_said
 
     assert docker_said(said, "No such volume") and not docker_said(said, "No such image")
 

@@ -78,8 +78,20 @@ def _main(args_list: list[str], out: object, err: object) -> int:
     from dockervisor.core import signals
 
     restore = signals.install()
+    reason: str | None = None
+    code = EXIT_FAILED
     try:
-        return _dispatch(args, rest[0])
+        if getattr(args, "outcome", False):  # a change whose outcome is reported: see flows/reporting.py
+            from dockervisor.flows.reporting import Reporting
+
+            from dockervisor.cli.outcome import name
+
+            args.reporting = Reporting.from_command_line(
+                getattr(args, "json", False) and args.outcome_json, args.notify, args.notify_on
+            )
+            name(args.reporting, args, rest[0])
+        code = _dispatch(args, rest[0])
+        return code
     except DockervisorError as error:
         from dockervisor.core.output import printable_lines
 
@@ -88,19 +100,26 @@ def _main(args_list: list[str], out: object, err: object) -> int:
         said = redact_message(error.message, args_list) if error.exit_code == EXIT_USAGE else error.message
         message = printable_lines(said)
         print(f"dockervisor: error: {message}", file=sys.stderr, flush=True)
-        return error.exit_code
+        code, reason = error.exit_code, said
+        return code
     except KeyboardInterrupt as interruption:  # SIGINT, SIGTERM, SIGHUP: see signals.py
         signum = getattr(interruption, "signum", 2)
         print(f"dockervisor: interrupted by {signals.signal_name(signum)}", file=sys.stderr)
-        return 128 + signum
+        code, reason = 128 + signum, f"interrupted by {signals.signal_name(signum)}"
+        return code
     except streams.ReaderGone:
         raise
     except Exception as bug:  # a bug: its traceback, after any rollback it needed
         import traceback
 
         traceback.print_exc(file=sys.stderr)
-        return getattr(bug, "dockervisor_exit_code", EXIT_FAILED)
+        code, reason = getattr(bug, "dockervisor_exit_code", EXIT_FAILED), f"internal error: {type(bug).__name__}"
+        return code
     finally:
+        if getattr(args, "reporting", None) is not None:
+            from dockervisor.cli.outcome import report
+
+            report(args, code, reason)
         restore()
 
 

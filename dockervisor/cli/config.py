@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dockervisor.cli.parsing import add_dry_run, add_json, checked, context, image_name
+from dockervisor.cli.parsing import add_dry_run, add_json, add_outcome_options, checked, context, image_name
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -33,6 +33,7 @@ def declare_pull(p: Parser) -> None:
         "--no-pull", action="store_true",
         help="the image is on the engine already (docker load, docker tag): ask no registry",
     )  # fmt: skip
+    add_outcome_options(p, json=False)
     add_dry_run(p)
     p.set_defaults(handler=run_pull)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dockervisor.cli.lifecycle import add_wait_options, wait_policy
-from dockervisor.cli.parsing import add_dry_run, add_json, add_wide, context, image_name
+from dockervisor.cli.parsing import add_dry_run, add_json, add_outcome_options, add_wide, context, image_name
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -60,6 +60,7 @@ def declare_restore(p: Parser) -> None:
     p.add_argument("image", metavar="IMAGENAME", type=image_name)
     p.add_argument("file", metavar="FILE", help="an archive `dockervisor backup` or a snapshot wrote")
     add_wait_options(p)
+    add_outcome_options(p)
     add_dry_run(p)
     p.set_defaults(handler=run_restore)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from dockervisor.cli.parsing import add_dry_run, add_json, checked, context, image_name, invalid
+from dockervisor.cli.parsing import add_dry_run, add_json, add_outcome_options, checked, context, image_name, invalid
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -28,6 +28,7 @@ def declare_prune(p: Parser) -> None:
         'else 5; "all" keeps every one)',
     )  # fmt: skip
     add_json(p)
+    add_outcome_options(p, json=False)  # its --json is the report of what it removed
     add_dry_run(p)
     p.set_defaults(handler=run_prune)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dockervisor.cli.parsing import (
     add_dry_run,
     add_json,
+    add_outcome_options,
     context,
     count,
     image_name,
@@ -42,6 +43,7 @@ def declare_build(p: Parser) -> None:
     p.add_argument("--target", metavar="STAGE", help="the build stage to build")
     p.add_argument("--platform", metavar="PLATFORM", help="build for this platform (linux/arm64...)")
     p.add_argument("-q", "--quiet", action="store_true", help="no build log; print only the image ID")
+    add_outcome_options(p, json=False)  # -q prints the image ID
     add_dry_run(p)
     p.set_defaults(handler=run_build)
 
@@ -116,6 +118,7 @@ def declare_start(p: Parser) -> None:
         "--parallel", type=_at_least_one, default=1, metavar="N",
         help="with several contexts: start on N hosts at a time (default: 1)",
     )  # fmt: skip
+    add_outcome_options(p)
     add_dry_run(p)
     p.set_defaults(handler=run_start)
 
@@ -223,6 +226,7 @@ def declare_stop(p: Parser) -> None:
         "  dockervisor stop myapp",
     )
     p.add_argument("image", metavar="IMAGENAME", type=image_name)
+    add_outcome_options(p)
     add_dry_run(p)
     p.set_defaults(handler=run_stop)
 
@@ -256,9 +260,10 @@ def declare_stable(p: Parser) -> None:
         "--force", action="store_true",
         help="mark a container that is not up (stopped, restarting or unhealthy)",
     )  # fmt: skip
-    add_json(p)
+    add_json(p, "show: the marks as JSON; mark: the outcome document instead of the container name")
+    add_outcome_options(p, json=False)
     add_dry_run(p)
-    p.set_defaults(handler=run_stable)
+    p.set_defaults(handler=run_stable, outcome_json=True)
 
 
 def run_stable(args: argparse.Namespace) -> int:
@@ -277,11 +282,10 @@ def run_stable(args: argparse.Namespace) -> int:
         raise usage_error(f"usage: {STABLE_USAGE}")
     image = check_image_name(image)
     if action == "show":
-        if args.force or args.dry_run:
-            raise usage_error("--force and --dry-run apply to `stable mark`")
+        if args.force or args.dry_run or args.notify or args.notify_on:
+            raise usage_error("--force, --dry-run, --notify and --notify-on apply to `stable mark`")
+        args.reporting = args.outcome = None  # a question: its own document, no outcome
         return stable.show(context(args), image, args.json)
-    if args.json:
-        raise usage_error("--json applies to `stable show`")
     if container is not None:
         container = container_for(image, container)
     return stable.mark(context(args), image, container, args.force)

@@ -216,8 +216,27 @@ def add_dry_run(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_json(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print one JSON document on stdout")
+def add_json(parser: argparse.ArgumentParser, help: str = "print one JSON document on stdout") -> None:
+    parser.add_argument("--json", action="store_true", help=help)
+
+
+def add_outcome_options(parser: argparse.ArgumentParser, json: bool = True) -> None:
+    """A change's outcome: --json prints its document (docs/unattended.md)
+    instead of the container name; --notify sends it (flows/notify.py)."""
+    if json:
+        add_json(parser, "print the outcome document (JSON) on stdout instead of the container name")
+    parser.add_argument(
+        "--notify", action="append", default=[], metavar="TARGET",
+        help="send the outcome document when it is not ok (see --notify-on; repeatable): "
+        "http(s)://URL (POST JSON), text:URL (POST a line of text, as ntfy takes), mailto:ADDRESS "
+        "(SMTP to DOCKERVISOR_SMTP, default localhost:25), exec:COMMAND (the document on its stdin)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--notify-on", choices=("failure", "always", "change"),
+        help="when notifications go: failure (the default: anything but ok and no-op), "
+        "change (anything but no-op), always",
+    )  # fmt: skip
+    parser.set_defaults(outcome=True, outcome_json=json)
 
 
 def add_wide(parser: argparse.ArgumentParser) -> None:
@@ -237,6 +256,13 @@ def context(args: argparse.Namespace) -> Context:
     )
     ctx.wide = getattr(args, "wide", False)
     ctx.collected = collected
+    reporting = getattr(args, "reporting", None)
+    if reporting is not None:  # a change whose outcome is reported (cli/__init__.py made it)
+        ctx.reporting = reporting
+        if reporting.json:  # stdout gets the document; the names (or dry-run commands) wait here
+            import io
+
+            ctx.stdout = ctx.docker.stdout = reporting.captured = io.StringIO()
     ctx.repair = _repair_interrupted
     return ctx
 

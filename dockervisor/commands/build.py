@@ -116,6 +116,7 @@ def record_image(
     entry.image_id = document["Id"]
     family.run_config = config
     family.data = overrides.data if overrides else None  # snapshot, snapshots_keep
+    family.notifications = overrides.notifications if overrides else None  # notify, notify_on
     family.build = {
         **source,
         "overrides": overrides.path if overrides else None,

@@ -23,6 +23,7 @@ def mark(ctx: Context, family: str, container: str | None = None, force: bool = 
         recorded = state.load(family)
         containers = query.family_containers(ctx.docker, family)
         running = active_names(containers)
+        entry.running = ", ".join(running) or None  # a mark changes what is marked, never what runs
         if container is None:
             target = _the_running_one(family, running, seen_when_typed)
         elif container in {c.name for c in containers}:
@@ -38,6 +39,7 @@ def mark(ctx: Context, family: str, container: str | None = None, force: bool = 
                 f"{target} is {problem}, so it is not marked stable: a rollback to it "
                 "would not come up; mark it anyway with --force"
             )
+        entry.previous = recorded.stable  # the container marked before
         entry.container = recorded.stable = target
         if problem:
             entry.message = f"marked with --force while {problem}"

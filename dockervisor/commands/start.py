@@ -58,9 +58,12 @@ def start_new(
         if image_document is None:
             raise query.no_such_image(family)
         entry.image_id = image_document["Id"]
+        entry.digest = next(iter(image_document.get("RepoDigests") or []), None)  # pulled images have one
         config = recorded.run_config
         from_file = envfile.read_env_file(config.env_file) if config.env_file else {}
         merged = {**from_file, **config.env, **extra_from_files, **env}
+        if ctx.reporting is not None:  # the outcome document never shows what the container was handed
+            ctx.reporting.secrets.update(merged.values())
         digest = run_digest(config, merged)
         if if_changed and already_current(ctx, containers, image_document["Id"], digest, entry):
             return EXIT_OK

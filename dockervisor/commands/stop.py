@@ -13,9 +13,10 @@ def stop(ctx: Context, family: str) -> int:
         running = query.active_names(containers)
         if not running:
             ctx.info(f"nothing of {family!r} is running")
-            entry.outcome = "no-op"
+            entry.outcome, entry.running = "no-op", None
             return EXIT_OK
-        entry.container = ", ".join(running)
+        entry.container = entry.previous = ", ".join(running)
         ctx.docker.change(docker_argv.stop(running))
+        entry.running = None
         ctx.done(f"would stop {entry.container}", f"stopped {entry.container}")
     return EXIT_OK

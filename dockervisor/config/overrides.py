@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 
-from dockervisor.config import datapolicy
+from dockervisor.config import datapolicy, notifypolicy
 from dockervisor.core.errors import DockervisorError
 from dockervisor.config.mounts import (
     Mount,
@@ -43,12 +43,12 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-KNOWN_KEYS = ("ports", "volumes", "env", "env_file", "keep", *OPTION_KEYS, *datapolicy.KEYS)
+KNOWN_KEYS = ("ports", "volumes", "env", "env_file", "keep", *OPTION_KEYS, *datapolicy.KEYS, *notifypolicy.KEYS)
 OVERRIDE_PROTOCOLS = ("tcp", "udp")
 
 
 class Overrides:
-    __slots__ = ("path", "ports", "mounts", "env", "env_file", "keep", "options", "sha256", "data")
+    __slots__ = ("path", "ports", "mounts", "env", "env_file", "keep", "options", "sha256", "data", "notifications")
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -60,6 +60,7 @@ class Overrides:
         self.options: RunOptions = default_options()
         self.sha256: str | None = None  # of the file's bytes, once read
         self.data: datapolicy.DataPolicy | None = None  # snapshot, snapshots_keep
+        self.notifications: notifypolicy.NotifyPolicy | None = None  # notify, notify_on
 
 
 def overrides_file_for(dockerfile: str, family: str) -> str:
@@ -112,6 +113,13 @@ def parse_overrides(document: object, path: str) -> Overrides:
         overrides.keep = _parse_keep(path, document["keep"])
     overrides.options = _parse_run_options(path, document)
     overrides.data = _parse_data_policy(path, document)
+    given = {key: document[key] for key in notifypolicy.KEYS if key in document}
+    if given:
+        try:
+            overrides.notifications = notifypolicy.NotifyPolicy.from_dict(given)
+        except ValueError as error:  # "notify: [1]: ...": the key leads its reason
+            key, _, reason = str(error).partition(": ")
+            raise _error(path, key, reason) from None
     return overrides
 
 

@@ -34,6 +34,7 @@ import time
 
 from dockervisor.core import signals
 from dockervisor.core.errors import DockerCommandFailed, DockerTimeout, DockervisorError
+from dockervisor.engine.said import command_name, first_line
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -233,6 +234,22 @@ class Executor:
         except OSError as error:
             raise _not_runnable(argv, error) from None
 
+    def hook(self, argv: list[str], data: bytes, timeout: float) -> Result:
+        """A program the admin named to hear of an outcome (never docker):
+        `data` on its stdin, its output kept; killed with what it started
+        after `timeout`. Not under --dry-run: nothing happened to tell of."""
+        try:
+            process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                       stderr=subprocess.PIPE, start_new_session=True)  # fmt: skip
+        except OSError as error:
+            raise DockervisorError(f"cannot run {argv[0]}: {error.strerror}") from None
+        try:
+            out, err = process.communicate(data, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill(process)
+            raise DockervisorError(f"{argv[0]} did not finish within {timeout:g} s") from None
+        return Result(argv, process.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
+
     def full(self, argv: list[str]) -> list[str]:
         """`argv` as it runs: the engine's flags right after `docker`."""
         return [argv[0], *self.engine_flags, *argv[1:]] if self.engine_flags else argv
@@ -343,39 +360,6 @@ def _kill(process: subprocess.Popen) -> None:
         process.communicate(timeout=5)
     except (subprocess.TimeoutExpired, OSError, ValueError):
         pass
-
-
-def command_name(argv: list[str]) -> str:
-    """A short name for a docker command in messages: `docker ps`, `docker stop
-    NAME`, `docker run (dcv_app_...)`; never its format template or values."""
-    words = []
-    for word in argv:
-        if word.startswith("-"):
-            break
-        words.append(word)
-    text = " ".join(words[:4]) + (" ..." if len(words) > 4 else "")
-    if "--name" in argv[:-1]:
-        text += f" ({argv[argv.index('--name') + 1]})"
-    return text
-
-
-def first_line(text: str) -> str:
-    """Docker's first meaningful line: no blank lines, no "Run 'docker --help'"."""
-    from dockervisor.core.output import printable
-
-    for line in text.splitlines():
-        line = line.strip()
-        if line and not line.startswith(("Run 'docker", "See 'docker")):
-            return printable(line)
-    return ""
-
-
-def docker_said(text: str, *phrases: str) -> bool:
-    """Whether docker's message holds one of `phrases`, whatever their case:
-    engines and clients of other versions word the same error differently
-    ("No such volume" from the client, "no such volume" from engine 20.10)."""
-    lowered = text.lower()
-    return any(phrase.lower() in lowered for phrase in phrases)
 
 
 def command_failed(result: Result) -> DockerCommandFailed:

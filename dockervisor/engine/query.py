@@ -12,7 +12,8 @@ import json
 from dockervisor.engine import argv as docker_argv
 from dockervisor.core.errors import DockervisorError
 from dockervisor.config.names import names_image
-from dockervisor.engine.executor import QUERY_TIMEOUT, Executor, Result, command_failed, docker_said
+from dockervisor.engine.executor import QUERY_TIMEOUT, Executor, Result, command_failed
+from dockervisor.engine.said import docker_said
 
 ACTIVE_STATES = ("running", "restarting", "paused")
 
@@ -159,7 +160,7 @@ def inspected(result: Result) -> list[dict]:
     # ones it found, so a missing object is not an error here.
     if not result.ok and not docker_said(result.stderr, "No such"):
         raise command_failed(result)
-    from dockervisor.engine.executor import command_name
+    from dockervisor.engine.said import command_name
 
     try:
         documents = json.loads(result.stdout or "[]")

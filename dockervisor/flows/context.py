@@ -12,6 +12,7 @@ from dockervisor.core import signals
 from dockervisor.store import history
 from dockervisor.core.errors import (
     EXIT_FAILED,
+    EXIT_OK,
     EXIT_ROLLBACK_FAILED,
     EXIT_ROLLED_BACK,
     DockervisorError,
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
 
     from dockervisor.engine.contexts import Engine
     from dockervisor.store.state import FamilyState
+    from dockervisor.flows.reporting import Reporting
 
 _OUTCOME_BY_EXIT_CODE = {EXIT_ROLLED_BACK: "rolled-back", EXIT_ROLLBACK_FAILED: "rollback-failed"}
 
@@ -52,6 +54,9 @@ class Context:
         # Set by fleet.py when the command covers several engines: tables and
         # JSON documents are collected, to be shown as one, engine by engine.
         self.collected: list[tuple[str, object]] | None = None
+        # The outcome document and notifications (cli/parsing.py sets it for
+        # changing verbs): None changes nothing of how a change is recorded.
+        self.reporting: Reporting | None = None
 
     def _members(self, family: str, containers: list) -> list:
         """Of the containers labelled as `family`'s, those this state directory
@@ -135,7 +140,8 @@ class Context:
             labelled = labelled_containers(self.docker, family)
             mine = self.docker.members(family, labelled)
             require_known_family(family, mine, strangers(labelled, mine))
-        entry = history.Entry(action, self.command_line)
+        entry = history.Entry(action, self.command_line, family, self.engine.name if self.engine else "default")
+        entry.started = time.time()
         if self.dry_run:
             yield entry
             return
@@ -149,25 +155,78 @@ class Context:
                     error.exit_code, "failed"
                 )
                 entry.message = error.message
-                self._record(family, entry, error.exit_code)
+                self._finish(family, entry, error.exit_code)
                 raise
             except KeyboardInterrupt as interruption:
                 entry.outcome = "interrupted"
                 entry.message = f"interrupted by {interruption}" if str(interruption) else None
-                self._record(family, entry)
+                self._finish(family, entry, 128 + getattr(interruption, "signum", 2))
                 raise
             except Exception as bug:  # a bug: what docker did is recorded, then its traceback
                 entry.outcome = getattr(bug, "dockervisor_outcome", "failed")
                 entry.message = f"dockervisor failed with an internal error: {type(bug).__name__}: {bug}"
-                self._record(family, entry, getattr(bug, "dockervisor_exit_code", EXIT_FAILED))
+                self._finish(family, entry, getattr(bug, "dockervisor_exit_code", EXIT_FAILED))
                 raise
             signum = signals.take_pending()
             if signum is not None:  # it came while docker finished: the work is done
                 entry.message = f"{signals.signal_name(signum)} arrived after the change was made"
-            self._record(family, entry)
+            self._finish(family, entry, EXIT_OK if signum is None else 128 + signum)
             signum = signum or signals.take_pending()
             if signum is not None:
                 raise signals.Interrupted(signum)
+
+    def _finish(self, family: str, entry: history.Entry, exit_code: int) -> None:
+        """Record the change; then, when asked for (--json, notifications),
+        its outcome document, sent where the admin said. A history that
+        cannot be written is still told, then raised."""
+        entry.exit_code = exit_code
+        entry.seconds = round(time.time() - (entry.started or time.time()), 3)
+        reporting = self.reporting
+        targets = reporting.targets(family, entry.outcome) if reporting else []
+        if reporting is not None and (reporting.json or targets) and entry.running == history.UNKNOWN:
+            entry.running = self._running_now(family)
+        unrecorded: DockervisorError | None = None
+        try:
+            self._record(family, entry, exit_code)
+        except DockervisorError as error:
+            unrecorded = error
+        if reporting is not None:
+            from dockervisor.flows.outcome import document
+
+            said = document(entry, reporting.secrets)
+            if unrecorded is not None:
+                said["reason"] = unrecorded.message
+            reporting.documents.append(said)
+            if targets:
+                self._notify(family, targets, said)
+        if unrecorded is not None:
+            raise unrecorded
+
+    def _running_now(self, family: str) -> str | None:
+        """What of the family runs, asked of docker, for the outcome document;
+        None when docker cannot say (the document must still go out)."""
+        from dockervisor.engine.query import active_names, family_containers
+
+        try:
+            return ", ".join(active_names(family_containers(self.docker, family))) or None
+        except DockervisorError:
+            return None
+
+    def _notify(self, family: str, targets: list, said: dict) -> None:
+        """Send the document; a failure is a warning and a history entry of its
+        own (the change's entry is written first, so a kill now loses nothing)."""
+        from dockervisor.flows.notify import deliver
+
+        failures = deliver(targets, said, self.docker, self.stderr)
+        if failures:
+            entry = history.Entry("notify", self.command_line, family, said.get("engine"))
+            entry.outcome = "failed"
+            entry.message = "; ".join(f"{f['target']}: {f['error']}" for f in failures)
+            entry.notified = failures
+            try:
+                self._record(family, entry)
+            except DockervisorError as error:
+                self.info(f"warning: {error.message}")
 
     @contextmanager
     def family_held(self, family: str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:

@@ -24,7 +24,8 @@ from dockervisor.engine import argv as docker_argv
 from dockervisor.store import paths
 from dockervisor.store.archive import ArchivedMount, Manifest
 from dockervisor.core.errors import DockervisorError
-from dockervisor.engine.executor import CHANGE_TIMEOUT, docker_said, first_line
+from dockervisor.engine.executor import CHANGE_TIMEOUT
+from dockervisor.engine.said import docker_said, first_line
 from dockervisor.config.names import is_volume_name
 from dockervisor.config.runconfig import RunConfig, is_host_path, is_mount_point
 

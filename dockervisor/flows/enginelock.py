@@ -29,7 +29,8 @@ from contextlib import contextmanager
 from dockervisor.core import signals
 from dockervisor.engine import argv as docker_argv
 from dockervisor.core.errors import DockervisorError
-from dockervisor.engine.executor import QUERY_TIMEOUT, Executor, command_failed, docker_said, first_line
+from dockervisor.engine.executor import QUERY_TIMEOUT, Executor, command_failed
+from dockervisor.engine.said import docker_said, first_line
 from dockervisor.store.locking import lock_timeout, wait_for
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True

@@ -99,6 +99,9 @@ def _one(args: argparse.Namespace, engine: contexts.Engine) -> Run:
             # A usage error may quote a word typed where a name goes (`start TOKEN=x`).
             said = redact_message(error.message, args.argv) if error.exit_code == EXIT_USAGE else error.message
             print(f"dockervisor: error: {engine.name}: {printable_lines(said)}", file=sys.stderr, flush=True)
+            reporting = getattr(args, "reporting", None)
+            if reporting is not None and not any(d.get("engine") == engine.name for d in reporting.documents):
+                reporting.failed_before_change(engine.name, error.exit_code, said, sys.stderr, args.dry_run)
     return run
 
 
@@ -190,6 +193,8 @@ def _summary(args: argparse.Namespace, engines: list[contexts.Engine], runs: lis
     """Which hosts run what: stdout gets the table, as one host gets the name."""
     from dockervisor.core.output import Column, print_table
 
+    if _outcome_json(args):  # stdout gets one outcome document, every engine's change in it
+        return
     if args.dry_run:
         for each in runs:
             sys.stdout.write(each.out.getvalue())
@@ -219,7 +224,14 @@ def combined_code(codes: list[int]) -> int:
 # Showing several engines' answers as one ---------------------------------------
 
 
+def _outcome_json(args: argparse.Namespace) -> bool:
+    reporting = getattr(args, "reporting", None)
+    return bool(reporting and reporting.json)
+
+
 def _show(args: argparse.Namespace, runs: list[Run]) -> None:
+    if _outcome_json(args):  # cli/outcome.py prints the changes as one document
+        return
     if getattr(args, "json", False):
         _show_json(runs)
     else:

@@ -26,7 +26,7 @@ from dockervisor.core.errors import (
     DockervisorError,
     StartFailed,
 )
-from dockervisor.engine.executor import first_line
+from dockervisor.engine.said import first_line
 from dockervisor.store.history import Entry
 from dockervisor.store.state import FamilyState
 from dockervisor.flows.waiting import WaitPolicy, report_failure, wait_until_up
@@ -95,7 +95,7 @@ class Switch:
 
     def run(self) -> int:
         ctx, target = self.ctx, self.target
-        self.entry.container = target
+        self.entry.container, self.entry.previous = target, self.previous
         failure = from_wait = None
         interrupted: int | None = None
         bug: Exception | None = None
@@ -140,6 +140,7 @@ class Switch:
         if not ctx.dry_run:
             print(target, file=ctx.stdout, flush=True)
         recorded, family.last = family.last, target
+        self.entry.running = target
         _record(ctx, family, f"{target} runs", recorded)
         return EXIT_OK
 
@@ -161,6 +162,7 @@ class Switch:
             if self.data is not None:  # the data goes back first, for what ran before
                 fate = self._data_back(fate, what_failed)
             if previous is None:
+                self.entry.running = None
                 raise StartFailed(
                     f"{what_failed}. Nothing else of {family.image!r} was running before, so "
                     f"there is nothing to roll back to and nothing else changed; {fate}.",
@@ -171,6 +173,7 @@ class Switch:
             problem = _bring_back(ctx, previous, self.policy)
             if problem is None:
                 _say_running(ctx, [previous])
+                self.entry.running = previous
                 recorded, family.last = family.last, previous
                 _record(ctx, family, f"rolled back to {previous}", recorded)
                 raise StartFailed(
@@ -179,7 +182,7 @@ class Switch:
                     "interrupted" if interrupted else "rolled-back",
                     previous,
                 )
-            running = _running_now(ctx, family.image)
+            running = _running_now(ctx, family.image, self.entry)
             raise StartFailed(
                 f"ROLLBACK FAILED. {what_failed}, and {previous}, which ran before, could not "
                 f"be brought back: {problem}. Running now: {running}; {fate}. "
@@ -200,7 +203,7 @@ class Switch:
             )
             raise StartFailed(
                 f"ROLLBACK FAILED. {what_failed}, and {said}. Running now: "
-                f"{_running_now(self.ctx, self.family.image)}; {fate}.",
+                f"{_running_now(self.ctx, self.family.image, self.entry)}; {fate}.",
                 EXIT_ROLLBACK_FAILED,
                 _ROLLBACK_FAILED,
             ) from None
@@ -282,13 +285,14 @@ def _bring_back(ctx: Context, previous: str, policy: WaitPolicy) -> str | None:
         return _unexpected(error)
 
 
-def _running_now(ctx: Context, family: str) -> str:
-    """What of the family runs after a failed rollback, said in the message
-    and named on stdout, as a start names what runs afterwards."""
+def _running_now(ctx: Context, family: str, entry: Entry) -> str:
+    """What of the family runs after a failed rollback, said in the message,
+    named on stdout, as a start names what runs afterwards, and recorded."""
     try:
         running = [c.name for c in query.family_containers(ctx.docker, family) if c.active]
     except Exception as error:  # the message it is for must still be said
         return f"unknown ({error.message if isinstance(error, DockervisorError) else _unexpected(error)})"
+    entry.running = ", ".join(running) or None
     _say_running(ctx, running)
     return ", ".join(running) or "nothing"
 

@@ -26,21 +26,44 @@ ROTATE_AT_BYTES = 4 * 1024 * 1024
 # Bytes read at a time from the end of a history file.
 READ_BLOCK = 64 * 1024
 
-FIELDS = ("time", "user", "command", "action", "container", "image_id", "outcome", "message")
+FIELDS = (
+    "time", "user", "command", "action", "container", "image_id", "outcome", "message",
+    # Since the outcome document (flows/outcome.py): absent from older lines, read as null.
+    "family", "engine", "exit_code", "previous", "running", "digest", "started_at", "seconds", "notified",
+)  # fmt: skip
+
+# `running` before anything said what runs after the change: asked of docker
+# only when somebody reads it (--json, a notification).
+UNKNOWN = "?"
 
 
 class Entry:
-    """What one state-changing command did; the command fills it in as it goes."""
+    """What one state-changing command did; the command fills it in as it goes.
+    `container` is what it acted on (the start's target, what it stopped),
+    `previous` what ran before, `running` what runs afterwards (None: nothing;
+    UNKNOWN: not said)."""
 
-    __slots__ = ("action", "command", "container", "image_id", "outcome", "message")
+    __slots__ = (
+        "action", "command", "container", "image_id", "outcome", "message",
+        "family", "engine", "exit_code", "previous", "running", "digest", "started", "seconds", "notified",
+    )  # fmt: skip
 
-    def __init__(self, action: str, command: str) -> None:
+    def __init__(self, action: str, command: str, family: str | None = None, engine: str | None = None) -> None:
         self.action = action
         self.command = command
         self.container: str | None = None
         self.image_id: str | None = None
         self.outcome = "ok"
         self.message: str | None = None
+        self.family = family
+        self.engine = engine
+        self.exit_code: int | None = None
+        self.previous: str | None = None
+        self.running: str | None = UNKNOWN
+        self.digest: str | None = None  # the repository digest of image_id, where known
+        self.started: float | None = None  # epoch, when the change began
+        self.seconds: float | None = None
+        self.notified: list[dict] | None = None  # notifications that failed: flows/notify.py
 
     def to_dict(self, epoch: float) -> dict[str, object]:
         return {
@@ -52,6 +75,15 @@ class Entry:
             "image_id": self.image_id,
             "outcome": self.outcome,
             "message": self.message,
+            "family": self.family,
+            "engine": self.engine,
+            "exit_code": self.exit_code,
+            "previous": self.previous,
+            **({} if self.running == UNKNOWN else {"running": self.running}),
+            "digest": self.digest,
+            "started_at": iso_utc(self.started) if self.started is not None else None,
+            "seconds": self.seconds,
+            **({"notified": self.notified} if self.notified else {}),
         }
 
 

@@ -13,6 +13,7 @@ import re
 
 from dockervisor.store import paths
 from dockervisor.config.datapolicy import DataPolicy
+from dockervisor.config.notifypolicy import NotifyPolicy
 from dockervisor.core.errors import DockervisorError
 from dockervisor.store.files import exists_private, read_private, write_atomically
 from dockervisor.config.names import is_container_name, is_image_name
@@ -33,7 +34,7 @@ _ADOPTED = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")  # a state directory's ID, o
 
 
 class FamilyState:
-    __slots__ = ("image", "last", "stable", "run_config", "build", "data", "adopted")
+    __slots__ = ("image", "last", "stable", "run_config", "build", "data", "adopted", "notifications")
 
     def __init__(
         self,
@@ -44,6 +45,7 @@ class FamilyState:
         build: dict[str, object] | None = None,
         data: DataPolicy | None = None,
         adopted: list[str] | None = None,
+        notifications: NotifyPolicy | None = None,
     ) -> None:
         self.image = family
         self.last = last
@@ -56,6 +58,8 @@ class FamilyState:
         # Taken over by `adopt`: IDs of the state directories that made the
         # family's other containers, and of containers made by hand.
         self.adopted = adopted or []
+        # Where outcomes go and when (dcv-IMAGENAME `notify`, `notify_on`); None: nowhere of its own.
+        self.notifications = notifications
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -67,6 +71,7 @@ class FamilyState:
             "build": self.build,
             **({"data": self.data.to_dict()} if self.data else {}),
             **({"adopted": self.adopted} if self.adopted else {}),
+            **({"notifications": self.notifications.to_dict()} if self.notifications else {}),
         }
 
 
@@ -132,7 +137,12 @@ def _from_document(family: str, document: object) -> FamilyState:
     adopted = document.get("adopted", [])
     if not (isinstance(adopted, list) and all(isinstance(i, str) and _ADOPTED.fullmatch(i) for i in adopted)):
         raise ValueError("adopted must be a list of state directory or container IDs")
-    return FamilyState(family, last, stable, run_config, build, data, adopted)
+    raw_notifications = document.get("notifications")  # optional: absent before notifications
+    try:
+        notifications = None if raw_notifications is None else NotifyPolicy.from_dict(raw_notifications)
+    except ValueError as error:
+        raise ValueError(f"notifications: {error}") from None
+    return FamilyState(family, last, stable, run_config, build, data, adopted, notifications)
 
 
 def known_families() -> list[str]:
