@@ -56,6 +56,7 @@ FAULTS = "test_fault_points.py"
 CLOSED = "test_closed_output.py"
 LOOPS = "test_restart_loops.py"
 SHARED = "test_shared_engine.py"
+OUTCOME = "test_outcome.py"
 
 MUTANTS = [
     # stop
@@ -131,7 +132,7 @@ MUTANTS = [
       "test_errors_and_concurrency.py::test_two_starts_at_once_wait_for_each_other"),
     M("dry-run-recorded-in-history", "flows/context.py", "if self.dry_run:", "if False:",
       f"{OBSERVE}::test_a_dry_run_takes_no_lock_and_never_waits",
-      after="entry = history.Entry(action, self.command_line)"),
+      after="entry.started = time.time()"),
     M("forget-dry-run-takes-the-lock", "flows/context.py", "if self.dry_run:", "if False:",
       f"{SHARED}::test_forget_takes_the_engines_lock_like_every_change",
       after='inherit the local one while it is held. A dry run takes neither."""'),
@@ -153,7 +154,7 @@ MUTANTS = [
       'entry.outcome = "failed" or _OUTCOME_BY_EXIT_CODE.get(',
       f"{SAFE}::test_an_image_that_exits_at_once_rolls_back"),
     M("history-oldest-last", "store/history.py", "newest_first.reverse()", "pass"),
-    M("history-skips-failures", "flows/context.py", "self._record(family, entry, error.exit_code)", "pass",
+    M("history-skips-failures", "flows/context.py", "self._finish(family, entry, error.exit_code)", "pass",
       "test_errors_and_concurrency.py::test_a_failing_build_records_nothing_but_its_failure"),
     # interruptions and secrets
     M("sigterm-not-handled", "core/signals.py",
@@ -387,6 +388,37 @@ MUTANTS = [
     M("adopt-records-nothing", "commands/adopt.py",
       "recorded.adopted = sorted({*recorded.adopted, *found})", "pass",
       f"{SHARED}::test_adopt_lets_another_state_directory_manage_the_family"),
+    # outcome documents and notifications (issue 21)
+    M("outcome-json-prints-the-name-too", "cli/parsing.py",
+      "if reporting.json:  # stdout gets the document; the names (or dry-run commands) wait here",
+      "if False:", f"{OUTCOME}::test_a_good_start_and_a_stop_give_their_documents"),
+    M("rollback-not-in-the-document", "flows/context.py",
+      "entry.outcome = getattr(error, \"outcome\", None) or _OUTCOME_BY_EXIT_CODE.get(",
+      "entry.outcome = None or _OUTCOME_BY_EXIT_CODE.get(",
+      f"{OUTCOME}::test_a_rolled_back_start_says_so_in_its_document"),
+    M("every-outcome-sent", "config/notifypolicy.py", 'return outcome not in ("ok", "no-op")', "return True",
+      f"{OUTCOME}::test_a_rolled_back_start_is_sent_and_a_good_one_is_not"),
+    M("no-notification-for-a-change", "flows/context.py", "self._notify(family, targets, said)", "pass",
+      f"{OUTCOME}::test_a_rolled_back_start_is_sent_and_a_good_one_is_not"),
+    M("failed-notification-not-recorded", "flows/context.py", "self._record(family, entry)", "pass",
+      f"{OUTCOME}::test_dead_and_hanging_targets_change_nothing_but_a_warning",
+      after="def _notify(self, family: str, targets: list, said: dict) -> None:"),
+    M("no-overall-time-limit", "flows/notify.py", "thread.join(max(0.0, deadline - time.monotonic()))", "thread.join()"),
+    M("a-url-shown-whole", "config/notifypolicy.py",
+      "return f\"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}/...\"",
+      "return str(self.where)", f"{OUTCOME}::test_dead_and_hanging_targets_change_nothing_but_a_warning"),
+    M("text-format-sends-json", "flows/notify.py",
+      'if format == "text":  # ntfy and its kind: the message is the body, the title a header',
+      "if False:", f"{OUTCOME}::test_the_family_notify_key_and_always"),
+    M("a-failing-program-is-fine", "flows/notify.py", "if not result.ok:", "if False:",
+      f"{OUTCOME}::test_a_failing_exec_is_a_warning_and_keeps_the_exit_code"),
+    M("secrets-not-hidden", "flows/outcome.py", 'item = item.replace(secret, "[hidden]")', "pass"),
+    M("an-unanswering-engine-is-not-told", "flows/reporting.py",
+      "targets = self.targets(self.family, document[\"outcome\"]) if exit_code and not dry_run else []",
+      "targets = []", f"{OUTCOME}::test_an_engine_that_does_not_answer_is_still_told"),
+    M("family-notify-key-ignored", "commands/build.py",
+      "family.notifications = overrides.notifications if overrides else None  # notify, notify_on",
+      "family.notifications = None", f"{OUTCOME}::test_the_family_notify_key_and_always"),
 ]  # fmt: skip
 
 

@@ -239,3 +239,34 @@ def test_the_keys_are_known_to_the_overrides() -> None:
     from dockervisor.config.overrides import KNOWN_KEYS
 
     assert set(notifypolicy.KEYS) <= set(KNOWN_KEYS)
+
+
+def test_a_server_that_answers_a_byte_at_a_time_is_abandoned_at_the_time_limit() -> None:
+    """Each read has its own socket time-out, so a server that trickles its
+    headers forever would hold a notification without the overall limit."""
+    import socket
+    import threading
+    import time
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(1)
+    stop = threading.Event()
+
+    def trickle() -> None:
+        connection, _ = listener.accept()
+        connection.recv(65536)
+        connection.sendall(b"HTTP/1.1 200 OK\r\n")
+        while not stop.is_set():  # a header line every 0.2 s, never the blank line that ends them
+            connection.sendall(b"X-Slow: 1\r\n")
+            time.sleep(0.2)
+        connection.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    try:
+        failures, said = deliver(f"http://127.0.0.1:{listener.getsockname()[1]}/slow", timeout=1.0)
+        assert failures == [{"target": f"http://127.0.0.1:{listener.getsockname()[1]}/...",
+                             "error": "did not finish within the time limit"}]  # fmt: skip
+    finally:
+        stop.set()
+        listener.close()
