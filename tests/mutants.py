@@ -395,7 +395,7 @@ MUTANTS = [
     M("rollback-not-in-the-document", "flows/context.py",
       "entry.outcome = getattr(error, \"outcome\", None) or _OUTCOME_BY_EXIT_CODE.get(",
       "entry.outcome = None or _OUTCOME_BY_EXIT_CODE.get(",
-      f"{OUTCOME}::test_a_rolled_back_start_says_so_in_its_document"),
+      f"{OUTCOME}::test_a_first_start_that_fails_has_nothing_to_roll_back_to_and_says_failed"),
     M("every-outcome-sent", "config/notifypolicy.py", 'return outcome not in ("ok", "no-op")', "return True",
       f"{OUTCOME}::test_a_rolled_back_start_is_sent_and_a_good_one_is_not"),
     M("no-notification-for-a-change", "flows/context.py", "self._notify(family, targets, said)", "pass",
@@ -419,6 +419,16 @@ MUTANTS = [
     M("family-notify-key-ignored", "commands/build.py",
       "family.notifications = overrides.notifications if overrides else None  # notify, notify_on",
       "family.notifications = None", f"{OUTCOME}::test_the_family_notify_key_and_always"),
+    M("health-check-not-handed-to-docker", "config/healthcheck.py", 'argv = ["--health-cmd", check["test"][1]]',
+      "argv = []", "test_health_checks.py::test_a_health_check_of_the_run_configuration_reaches_docker_and_gates_the_start"),
+    M("health-check-exec-form-loses-arguments", "config/healthcheck.py", 'return ["CMD-SHELL", shlex.join(words)]',
+      'return ["CMD-SHELL", words[0]]',
+      "test_health_checks.py::test_a_health_check_of_the_run_configuration_reaches_docker_and_gates_the_start"),
+    M("probe-never-asked", "flows/switch.py",
+      "probe = self.family.run_config.options.probe if self.family.run_config else None", "probe = None",
+      "test_health_checks.py::test_a_probe_that_answers_200_passes_and_one_that_answers_404_rolls_back"),
+    M("a-404-is-an-answer", "flows/probe.py", 'return None if 200 <= status < 400 else f"it answered {status}"',
+      "return None", "test_health_checks.py::test_a_probe_that_answers_200_passes_and_one_that_answers_404_rolls_back"),
 ]  # fmt: skip
 
 

@@ -77,6 +77,15 @@ def test_a_rolled_back_start_says_so_in_its_document(upgraded, cli) -> None:
     assert (entry["outcome"], entry["exit_code"], entry["running"], entry["previous"]) == ("rolled-back", 3, good, good)
 
 
+def test_a_first_start_that_fails_has_nothing_to_roll_back_to_and_says_failed(project, cli) -> None:
+    app = project("outcomefirst")
+    app.build(cmd=BAD, expose=())
+    document = json.loads(cli("start", "new", app.family, "--json", "--settle", "3", expect=3).out)
+    assert (document["outcome"], document["exit_code"], document["container"], document["previous"]) == (
+        "failed", 3, None, None)
+    assert "nothing to roll back to" in document["reason"]
+
+
 def test_a_good_start_and_a_stop_give_their_documents(project, cli) -> None:
     app = project("outcomeok")
     app.build(cmd=GOOD, expose=())
@@ -135,6 +144,9 @@ def test_the_family_notify_key_and_always(project, cli, receiver) -> None:
         f"dockervisor {action} {app.family}" for action in ("build", "start new", "stop")
     ], bodies
     assert all(": ok (exit 0)" in body for body in bodies), bodies
+    shown = json.loads(cli("config", app.family, "--json").out)
+    assert (shown["notify"], shown["notify_on"]) == ([f"http://127.0.0.1:{receiver.server_address[1]}/..."], "always")
+    assert "token123" not in cli("config", app.family).out
 
 
 def test_dead_and_hanging_targets_change_nothing_but_a_warning(upgraded, cli) -> None:

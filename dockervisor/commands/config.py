@@ -24,11 +24,16 @@ def config(ctx: Context, family: str, as_json: bool) -> int:
             f"`dockervisor build {family} PATH` or `dockervisor pull {family} REFERENCE`"
         )
     source = _source(recorded)
+    notified = recorded.notifications
+    shown = [t.shown() for t in notified.targets] if notified else []  # a URL's path may be its token
     if as_json:
-        print_json(ctx.stdout, {"image": family, "source": source, **_settings(family, recorded.run_config)})
+        print_json(ctx.stdout, {"image": family, "source": source, **_settings(family, recorded.run_config),
+                                "notify": shown, "notify_on": notified.on if notified else None})  # fmt: skip
         return EXIT_OK
     lines = [_origin(family, source), _overrides_line(source)]
     lines += [f"  {line}" for line in describe_config(recorded.run_config)]
+    if notified and shown:
+        lines.append(f"  notifies {', '.join(shown)} on {notified.on}")
     print("\n".join(lines), file=ctx.stdout, flush=True)
     return EXIT_OK
 

@@ -28,6 +28,7 @@ default (daemon.json).
 
 from __future__ import annotations
 
+from dockervisor.config import healthcheck as health
 from dockervisor.config.optionvalues import (  # DEFAULT_LOG and Invalid: imported from here too
     DEFAULT_LOG,
     Invalid,
@@ -53,7 +54,10 @@ class RunOptions:
     "network"); unset ones are None, empty or false. `log` is {"driver": ...,
     OPTION: VALUE...}, or None for the engine's default driver."""
 
-    __slots__ = ("networks", "memory", "cpus", "user", "command", "init", "hostname", "extra_hosts", "labels", "log")
+    __slots__ = (
+        "networks", "memory", "cpus", "user", "command", "init", "hostname", "extra_hosts", "labels", "log",
+        "healthcheck", "probe",
+    )  # fmt: skip
 
     def __init__(self, **values: object) -> None:
         for option in OPTIONS:
@@ -203,11 +207,22 @@ OPTIONS = (
         describe=lambda labels: [f"labels {key}={value}" for key, value in labels.items()],
     ),
     Option("log", log, _log_flags, _log_lines, example={"driver": "json-file", "max-size": "5m"}),
+    Option(
+        "healthcheck", health.healthcheck, health.flags, health.describe,
+        example={"test": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"], "interval": "10s",
+                 "timeout": "3s", "retries": 3, "start_period": "5s"},
+    ),
+    # Checked by dockervisor from the host while it waits: the container runs the same without it.
+    Option("probe", health.probe, lambda family, url: [], _line("is up once {} answers (probed by dockervisor)"),
+           example="http://127.0.0.1:8080/health", fingerprint=False),  # fmt: skip
 )
 # The order their flags go on `docker run` (the command's arguments go after
 # the image instead: argv.run puts them there); a unit test checks it names
 # every key.
-FLAG_ORDER = ("network", "hostname", "extra_hosts", "user", "init", "memory", "cpus", "labels", "log", "command")
+FLAG_ORDER = (
+    "network", "hostname", "extra_hosts", "user", "init", "memory", "cpus", "healthcheck", "labels", "log",
+    "command", "probe",
+)  # fmt: skip
 KEYS = tuple(option.key for option in OPTIONS)
 _BY_KEY = {option.key: option for option in OPTIONS}
 

@@ -108,7 +108,8 @@ class Switch:
             if not self.already_running:
                 failure = _start(ctx, target, self.new)
             if failure is None and self.policy.enabled and not ctx.dry_run:
-                failure = from_wait = wait_until_up(ctx.docker, target, self.policy, ctx.stderr)
+                probe = self.family.run_config.options.probe if self.family.run_config else None
+                failure = from_wait = wait_until_up(ctx.docker, target, self.policy.probing(probe), ctx.stderr)
             signals.raise_pending()  # a signal that came while docker finished a change
         except KeyboardInterrupt as interruption:
             interrupted = getattr(interruption, "signum", None) or 2

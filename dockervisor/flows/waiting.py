@@ -28,17 +28,25 @@ if TYPE_CHECKING:
 
 
 class WaitPolicy:
-    __slots__ = ("enabled", "timeout", "settle")
+    """`probe`: the family's own check from the host (flows/probe.py), or None."""
+
+    __slots__ = ("enabled", "timeout", "settle", "probe")
 
     def __init__(
         self,
         enabled: bool = True,
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         settle: float = DEFAULT_SETTLE_SECONDS,
+        probe: str | None = None,
     ) -> None:
         self.enabled = enabled
         self.timeout = timeout
         self.settle = settle
+        self.probe = probe
+
+    def probing(self, url: str | None) -> WaitPolicy:
+        """The same wait, with the family's probe."""
+        return WaitPolicy(self.enabled, self.timeout, self.settle, url)
 
 
 def has_healthcheck(document: dict) -> bool:
@@ -61,6 +69,7 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
     restarts_at_start: int | None = None
     exit_code = 0  # the last one seen: a restarted container's State forgets it
     said = ""
+    said_probe: str | None = ""  # what the probe last said: "" not yet, None answers
     while True:
         # Each question may take no longer than the wait has left, so a hung
         # engine fails the start soon after --wait instead of holding it.
@@ -73,6 +82,7 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
         if restarts_at_start is None:
             restarts_at_start = query.restarts(document)
             goal = "running and healthy" if with_health else "running"
+            goal += f" and answering {policy.probe}" if policy.probe else ""
             print(
                 f"dockervisor: waiting up to {policy.timeout:g}s for {name} to be {goal} "
                 f"for {policy.settle:g}s",
@@ -94,7 +104,18 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
         health = (state.get("Health") or {}).get("Status")
         if with_health and health == "unhealthy":
             return "its HEALTHCHECK reports unhealthy"
-        if state.get("Status") == "running" and (not with_health or health == "healthy"):
+        running = state.get("Status") == "running" and (not with_health or health == "healthy")
+        if running and policy.probe:
+            from dockervisor.flows.probe import check
+
+            unanswered = check(policy.probe)
+            if unanswered != said_probe:
+                print(f"dockervisor: {name}: probe {policy.probe}: {unanswered or 'answers'}", file=stderr, flush=True)
+                said_probe = unanswered
+            if unanswered is not None and up_since is not None:  # it answered, then stopped: not up
+                return f"its probe {policy.probe} answered, then not: {unanswered}"
+            running = unanswered is None
+        if running:
             up_since = now if up_since is None else up_since
             if now - up_since >= policy.settle:
                 print(f"dockervisor: {name} is up", file=stderr, flush=True)
@@ -104,7 +125,8 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
         # The limit is on coming up; once up, the settle time runs to its end,
         # so a settle time longer than --wait cannot fail a good container.
         if up_since is None and now >= deadline:
-            return f"it was not up after {policy.timeout:g}s ({description})"
+            probed = f"; probe {policy.probe}: {said_probe}" if said_probe else ""
+            return f"it was not up after {policy.timeout:g}s ({description}{probed})"
         time.sleep(_POLL_SECONDS)
 
 
