@@ -147,7 +147,9 @@ NO_RESTART = '[ "$1" = run ] && for a do shift; [ "$a" = unless-stopped ] && a=n
 @pytest.mark.parametrize(
     "build, wrapped, reason",
     [
-        ({"cmd": "exit 3"}, False, "it keeps exiting (exit code 3) and being restarted"),
+        # Under docker's restart policy; a poll that falls between the exit and the
+        # restart sees it exited (seen on a loaded machine): either way it ends now.
+        ({"cmd": "exit 3"}, False, ("it keeps exiting (exit code 3) and being restarted", "it exited with code 3")),
         ({"cmd": "exit 3"}, True, "it exited with code 3"),
         ({"healthcheck": "--interval=0.5s --timeout=1s --retries=1 CMD false"}, False,
          "its HEALTHCHECK reports unhealthy"),
@@ -159,7 +161,8 @@ def test_a_failed_start_ends_as_soon_as_it_fails_and_says_why(project, cli, tmp_
     app.build(overrides={"ports": {str(free_port()): "8080"}}, **build)
     env = docker_wrapper(tmp_path / "bin", NO_RESTART) if wrapped else None
     result = cli("start", "new", app.family, "--wait", "60", *FAST, env=env, expect=3)
-    assert f"did not come up: {reason}" in result.err
+    reasons = reason if isinstance(reason, tuple) else (reason,)
+    assert any(f"did not come up: {said}" in result.err for said in reasons), result.err
     # Well inside --wait: it did not sit out the 60 s of a container that may still come up.
     # 20 s leaves a loaded machine 40 s of margin below the behaviour this guards against.
     assert result.seconds < 20, result.seconds
