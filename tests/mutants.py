@@ -429,6 +429,17 @@ MUTANTS = [
       "test_health_checks.py::test_a_probe_that_answers_200_passes_and_one_that_answers_404_rolls_back"),
     M("a-404-is-an-answer", "flows/probe.py", 'return None if 200 <= status < 400 else f"it answered {status}"',
       "return None", "test_health_checks.py::test_a_probe_that_answers_200_passes_and_one_that_answers_404_rolls_back"),
+    M("probation-not-watched", "flows/switch.py", "if failure is None and self.policy.probation:  # still watched: see start.py",
+      "if False:", "test_probation.py::test_a_crash_within_the_probation_rolls_back"),
+    M("promotion-forgotten", "flows/switch.py", "family.stable = target", "pass",
+      "test_probation.py::test_a_good_container_passes_and_is_promoted"),
+    M("family-probation-ignored", "commands/start.py",
+      "policy.probation = config.options.probation or 0 if policy.probation is None else policy.probation",
+      "policy.probation = policy.probation or 0",
+      "test_probation.py::test_the_family_keys_and_the_command_line_that_turns_them_off"),
+    M("retention-pushes-the-way-back-out", "commands/prune.py",
+      "previous = next((c.name for c in before if c.active), None)  # what the start stopped: the way back",
+      "previous = None", "test_probation.py::test_failed_starts_never_push_the_way_back_out"),
 ]  # fmt: skip
 
 

@@ -129,3 +129,36 @@ def test_nobody_listening_is_no_answer(server: str) -> None:
     finally:
         refused.close()
     assert check(f"tcp://{server}") is None
+
+
+@pytest.mark.parametrize("value, seconds", [(90, 90), ("90", 90), ("90s", 90), ("5m", 300), ("1h", 3600),
+                                            ("24h", 86400)])  # fmt: skip
+def test_probation_durations_taken(value: object, seconds: int) -> None:
+    from dockervisor.config.healthcheck import duration
+
+    assert duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", [0, "0s", "25h", "1d", "1.5m", "-5", "5 m", "٥s", True, None, 2.5, "m"])
+def test_probation_durations_refused(value: object) -> None:
+    from dockervisor.config.healthcheck import duration
+
+    with pytest.raises(Invalid, match="not a duration"):
+        duration(value)
+
+
+@pytest.mark.parametrize(
+    "members, previous, removed",
+    [
+        # newest first: the new one runs; two that never came up; the one that ran before
+        ([("new", "running"), ("bad2", "exited"), ("bad1", "exited"), ("good", "exited")], "good", ["bad1"]),
+        ([("new", "running"), ("bad2", "exited"), ("bad1", "exited"), ("good", "exited")], None, ["bad1", "good"]),
+        ([("new", "running"), ("good", "exited"), ("old", "exited"), ("older", "exited")], "good", ["older"]),
+    ],
+)
+def test_the_container_that_ran_before_a_start_is_kept(members: list, previous: str | None, removed: list) -> None:
+    from dockervisor.config.retention import plan_containers
+
+    plan = plan_containers(members, "new", None, 1, previous)
+    assert plan.remove == removed
+    assert previous is None or plan.kept[previous] == "ran before the start"

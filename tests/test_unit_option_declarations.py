@@ -27,8 +27,8 @@ def test_every_declared_key_checks_flags_describes_and_fingerprints(option) -> N
     unset = docker_argv.run_options("app", default_options())
     if option.key == "command":
         assert flags == unset and docker_argv.run("dcv_app_1", "app", RunConfig([], [], options=options))[-2:] == ["--workers", "4"]
-    elif option.key == "probe":  # dockervisor's own check, from the host: nothing for docker
-        assert flags == unset and options.probe == "http://127.0.0.1:8080/health"
+    elif option.key in ("probe", "probation", "promote"):  # dockervisor's own watch: nothing for docker
+        assert flags == unset and getattr(options, option.key) == option.parse(option.example)
     else:
         assert flags != unset and all(isinstance(word, str) for word in flags)
     # how build and config describe it, and what config --json shows

@@ -9,6 +9,7 @@ from dockervisor.cli.parsing import (
     context,
     count,
     image_name,
+    invalid,
     seconds,
     usage_error,
 )
@@ -118,6 +119,16 @@ def declare_start(p: Parser) -> None:
         "--parallel", type=_at_least_one, default=1, metavar="N",
         help="with several contexts: start on N hosts at a time (default: 1)",
     )  # fmt: skip
+    p.add_argument(
+        "--probation", type=_duration, metavar="DURATION",
+        help="start new only: once up, keep watching it this long (90, 90s, 5m, 1h); an exit, a "
+        "restart, an unhealthy check or a failed probe meanwhile rolls back (default: the family's "
+        "\"probation\", else none; 0: none)",
+    )  # fmt: skip
+    p.add_argument(
+        "--promote", action="store_true", default=None,
+        help="start new only: mark it stable once it has passed its probation (or the wait)",
+    )  # fmt: skip
     add_outcome_options(p)
     add_dry_run(p)
     p.set_defaults(handler=run_start)
@@ -145,6 +156,19 @@ def _at_least_one(text: str) -> int:
     if value < 1:
         raise invalid(f"must be 1 or more: {text!r}")
     return value
+
+
+def _duration(text: str) -> int:
+    """--probation: 0 turns the family's off; otherwise as the "probation" key."""
+    from dockervisor.config.healthcheck import duration
+    from dockervisor.config.optionvalues import Invalid
+
+    if text == "0":
+        return 0
+    try:
+        return duration(text)
+    except Invalid as refused:
+        raise invalid(refused.message) from None
 
 
 def wait_policy(args: argparse.Namespace) -> WaitPolicy:
@@ -200,9 +224,14 @@ def run_start(args: argparse.Namespace) -> int:
         raise usage_error("--if-changed only applies to `start new`")
     if args.snapshot and mode != "new":
         raise usage_error("--snapshot applies to `start new`; --with-data restores a container's own data")
+    if (args.probation is not None or args.promote) and mode != "new":
+        raise usage_error("--probation and --promote apply to `start new`")
+    if (args.probation or args.promote) and args.no_wait:
+        raise usage_error("--probation and --promote need the wait: not with --no-wait")
     if args.with_data and mode == "new":
         raise usage_error("--with-data applies to start last|stable|CONTAINER: a new container has no data yet")
     ctx, policy = context(args), wait_policy(args)
+    policy.probation, policy.promote = args.probation, args.promote
     if mode == "new":
         from dockervisor.config.envfile import parse_env_options
 

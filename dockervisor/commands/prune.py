@@ -88,7 +88,8 @@ def prune(ctx: Context, images: list[str], keep: int | str | None, as_json: bool
     return EXIT_OK
 
 
-def prune_family(ctx: Context, family: str, keep: int | str | None) -> Removal:
+def prune_family(ctx: Context, family: str, keep: int | str | None, previous: str | None = None) -> Removal:
+    """`previous`: a container kept whatever its age (see retention.plan_containers)."""
     with ctx.family_change(family, "prune") as entry:
         recorded = state.load(family)
         everyone, dangling = query.all_containers_and_dangling(ctx.docker, family)
@@ -97,7 +98,7 @@ def prune_family(ctx: Context, family: str, keep: int | str | None) -> Removal:
         require_known_family(family, members, strangers(labelled, members))
         retain = recorded_keep(recorded) if keep == RECORDED else keep
         plan = retention.plan_containers(
-            [(c.name, c.state) for c in members], recorded.last, recorded.stable, retain  # type: ignore[arg-type]
+            [(c.name, c.state) for c in members], recorded.last, recorded.stable, retain, previous  # type: ignore[arg-type]
         )
         doomed = [c for c in members if c.name in set(plan.remove)]
         removal = plan_removal(ctx, family, doomed, everyone, dangling)
@@ -119,14 +120,15 @@ def after_start_new(ctx: Context, family: str, before: list[ContainerSummary], s
     if keep is None:
         return  # "keep": "all"
     now = [(started, "running")] + [(c.name, "exited" if c.active else c.state) for c in before]
-    beyond = retention.plan_containers(now, recorded.last, recorded.stable, keep).remove
+    previous = next((c.name for c in before if c.active), None)  # what the start stopped: the way back
+    beyond = retention.plan_containers(now, recorded.last, recorded.stable, keep, previous).remove
     if not beyond:
         return
     if ctx.dry_run:
         ctx.info(f"then {family} is pruned to its {keep} newest stopped containers: {', '.join(beyond)} would go")
         return
     try:
-        removal = prune_family(ctx, family, keep)
+        removal = prune_family(ctx, family, keep, previous)
     except DockervisorError as error:
         ctx.info(f"warning: {family} was not pruned after the start: {error.message}")
         return

@@ -60,6 +60,9 @@ def start_new(
         entry.image_id = image_document["Id"]
         entry.digest = next(iter(image_document.get("RepoDigests") or []), None)  # pulled images have one
         config = recorded.run_config
+        # The family's own probation and promotion, unless the command line said otherwise.
+        policy.probation = config.options.probation or 0 if policy.probation is None else policy.probation
+        policy.promote = config.options.promote if policy.promote is None else policy.promote
         from_file = envfile.read_env_file(config.env_file) if config.env_file else {}
         merged = {**from_file, **config.env, **extra_from_files, **env}
         if ctx.reporting is not None:  # the outcome document never shows what the container was handed

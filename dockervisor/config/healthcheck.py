@@ -5,13 +5,17 @@
                     "interval": "10s", "timeout": "3s", "retries": 3, "start_period": "5s"}
     "healthcheck": {"test": ["NONE"]}              (turns off the image's own)
     "probe": "http://127.0.0.1:8080/health"        (or "tcp://127.0.0.1:5432")
+    "probation": "5m", "promote": true
 
 `healthcheck` is Compose's key and takes Compose's forms; docker runs it in
 the container (`--health-*`). `docker run` has no flag for the exec form, so
 `["CMD", "prog", "arg"]` is handed over as the shell line `prog arg` (the
 image needs /bin/sh, as CMD-SHELL does). `probe` is checked by dockervisor
 itself from the host, during the wait and the probation: an HTTP answer
-2xx or 3xx, or a TCP connection accepted, is up.
+2xx or 3xx, or a TCP connection accepted, is up. `probation` keeps a `start
+new` watching the container that came up for that long (any exit, restart,
+unhealthy check or failed probe rolls back); `promote` marks it stable once
+the window (or, without one, the settle time) has passed.
 """
 
 from __future__ import annotations
@@ -123,4 +127,26 @@ def probe(value: object) -> str:
         raise Invalid(f"{brief(value)}: a tcp:// probe is tcp://HOST:PORT")
     if port is not None and not 0 < port < 65536:
         raise Invalid(f"{brief(value)}: the port must be from 1 to 65535")
+    return value
+
+
+_MOST_PROBATION = 24 * 3600
+_UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600}
+
+
+def duration(value: object) -> int:
+    """A probation: whole seconds as a number or "90", "90s", "5m", "1h"; at
+    most a day. Also what `--probation` takes."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    match = re.fullmatch(r"([0-9]{1,6})([smh]?)", value) if isinstance(value, str) else None
+    seconds = int(match[1]) * _UNIT_SECONDS[match[2]] if match else -1
+    if not 0 < seconds <= _MOST_PROBATION:
+        raise Invalid(f'{brief(value)} is not a duration such as "90s", "5m" or "1h" (at most a day)')
+    return seconds
+
+
+def promote(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise Invalid("the value must be true or false")
     return value

@@ -52,13 +52,19 @@ class ContainerPlan:
 
 
 def plan_containers(
-    members: Iterable[tuple[str, str]], last: str | None, stable: str | None, keep: int | None
+    members: Iterable[tuple[str, str]],
+    last: str | None,
+    stable: str | None,
+    keep: int | None,
+    previous: str | None = None,
 ) -> ContainerPlan:
     """Which of a family's containers a prune removes.
 
     `members` are (name, state) pairs, newest first, as `docker ps` lists them.
-    Kept: every container that is not stopped, `last`, `stable`, and the `keep`
-    newest of the other stopped ones (None: all of them)."""
+    Kept: every container that is not stopped, `last`, `stable`, `previous`
+    (after a start new, the container that ran before it: the way back, which
+    newer ones that never came up must not push out), and the `keep` newest
+    of the other stopped ones (None: all of them)."""
     plan = ContainerPlan()
     stopped_kept = 0
     for name, state in members:
@@ -68,6 +74,8 @@ def plan_containers(
             plan.kept[name] = "last"
         elif name == stable:
             plan.kept[name] = "stable"
+        elif name == previous:
+            plan.kept[name] = "ran before the start"
         elif keep is None or stopped_kept < keep:
             stopped_kept += 1
             plan.kept[name] = "newest"

@@ -56,7 +56,7 @@ class RunOptions:
 
     __slots__ = (
         "networks", "memory", "cpus", "user", "command", "init", "hostname", "extra_hosts", "labels", "log",
-        "healthcheck", "probe",
+        "healthcheck", "probe", "probation", "promote",
     )  # fmt: skip
 
     def __init__(self, **values: object) -> None:
@@ -215,13 +215,19 @@ OPTIONS = (
     # Checked by dockervisor from the host while it waits: the container runs the same without it.
     Option("probe", health.probe, lambda family, url: [], _line("is up once {} answers (probed by dockervisor)"),
            example="http://127.0.0.1:8080/health", fingerprint=False),  # fmt: skip
+    # How `start new` watches and promotes: dockervisor's own, the container is the same.
+    Option("probation", health.duration, lambda family, seconds: [],
+           _line("start new watches it for {}s after it is up, and rolls back if it fails"),
+           example=300, fingerprint=False),  # fmt: skip
+    Option("promote", health.promote, lambda family, on: [], _line("start new marks it stable once it has proven itself"),
+           unset=bool, example=True, fingerprint=False),  # fmt: skip
 )
 # The order their flags go on `docker run` (the command's arguments go after
 # the image instead: argv.run puts them there); a unit test checks it names
 # every key.
 FLAG_ORDER = (
     "network", "hostname", "extra_hosts", "user", "init", "memory", "cpus", "healthcheck", "labels", "log",
-    "command", "probe",
+    "command", "probe", "probation", "promote",
 )  # fmt: skip
 KEYS = tuple(option.key for option in OPTIONS)
 _BY_KEY = {option.key: option for option in OPTIONS}

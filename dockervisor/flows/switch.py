@@ -29,7 +29,7 @@ from dockervisor.core.errors import (
 from dockervisor.engine.said import first_line
 from dockervisor.store.history import Entry
 from dockervisor.store.state import FamilyState
-from dockervisor.flows.waiting import WaitPolicy, report_failure, wait_until_up
+from dockervisor.flows.waiting import WaitPolicy, report_failure, wait_until_up, watch_probation
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -90,6 +90,7 @@ class Switch:
         self.others = [name for name in active if name != target]
         self.already_running = new is None and target in active and not restart
         self.previous = _previous(self.others, family.last)
+        self.on_probation = False  # up, and watched for the probation
         if restart and target in active:
             self.others, self.previous = [*self.others, target], target
 
@@ -110,6 +111,10 @@ class Switch:
             if failure is None and self.policy.enabled and not ctx.dry_run:
                 probe = self.family.run_config.options.probe if self.family.run_config else None
                 failure = from_wait = wait_until_up(ctx.docker, target, self.policy.probing(probe), ctx.stderr)
+                if failure is None and self.policy.probation:  # still watched: see start.py
+                    self.on_probation = True
+                    policy = self.policy.probing(probe)
+                    failure = from_wait = watch_probation(ctx.docker, target, policy, ctx.stderr)
             signals.raise_pending()  # a signal that came while docker finished a change
         except KeyboardInterrupt as interruption:
             interrupted = getattr(interruption, "signum", None) or 2
@@ -142,6 +147,11 @@ class Switch:
             print(target, file=ctx.stdout, flush=True)
         recorded, family.last = family.last, target
         self.entry.running = target
+        if self.policy.promote and self.policy.enabled and not ctx.dry_run:  # it has proven itself
+            family.stable = target
+            proven = f"its {self.policy.probation:g}s probation" if self.policy.probation else "the wait"
+            self.entry.message = f"promoted to stable after {proven}"
+            ctx.info(f"{target} passed {proven} and is now the stable container of {family.image}")
         _record(ctx, family, f"{target} runs", recorded)
         return EXIT_OK
 
@@ -155,11 +165,12 @@ class Switch:
             if from_wait is not None:  # its logs say why it did not come up
                 _report(ctx, failed)
             fate = _put_away(ctx, failed, created=self.new is not None)
-            what_failed = (
-                f"{failed} did not come up: {reason}"
-                if from_wait is not None
-                else f"the start of {failed} failed: {reason}"
-            )
+            if self.on_probation:
+                what_failed = f"{failed} came up, then failed its {self.policy.probation:g}s probation: {reason}"
+            elif from_wait is not None:
+                what_failed = f"{failed} did not come up: {reason}"
+            else:
+                what_failed = f"the start of {failed} failed: {reason}"
             if self.data is not None:  # the data goes back first, for what ran before
                 fate = self._data_back(fate, what_failed)
             if previous is None:

@@ -28,9 +28,11 @@ if TYPE_CHECKING:
 
 
 class WaitPolicy:
-    """`probe`: the family's own check from the host (flows/probe.py), or None."""
+    """`probe`: the family's own check from the host (flows/probe.py), or
+    None. `probation`: seconds a start new keeps watching once up (None: the
+    family's own, 0: none); `promote`: mark it stable then (None: the family's)."""
 
-    __slots__ = ("enabled", "timeout", "settle", "probe")
+    __slots__ = ("enabled", "timeout", "settle", "probe", "probation", "promote")
 
     def __init__(
         self,
@@ -38,15 +40,19 @@ class WaitPolicy:
         timeout: float = DEFAULT_TIMEOUT_SECONDS,
         settle: float = DEFAULT_SETTLE_SECONDS,
         probe: str | None = None,
+        probation: float | None = None,
+        promote: bool | None = None,
     ) -> None:
         self.enabled = enabled
         self.timeout = timeout
         self.settle = settle
         self.probe = probe
+        self.probation = probation
+        self.promote = promote
 
     def probing(self, url: str | None) -> WaitPolicy:
         """The same wait, with the family's probe."""
-        return WaitPolicy(self.enabled, self.timeout, self.settle, url)
+        return WaitPolicy(self.enabled, self.timeout, self.settle, url, self.probation, self.promote)
 
 
 def has_healthcheck(document: dict) -> bool:
@@ -62,7 +68,16 @@ def state_text(document: dict, with_health: bool) -> str:
     return text
 
 
-def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextIO) -> str | None:
+def watch_probation(docker: Executor, name: str, policy: WaitPolicy, stderr: TextIO) -> str | None:
+    """None once `name`, up, has stayed up (running, healthy, answering its
+    probe, never restarted) for the probation; otherwise what it did."""
+    watch = WaitPolicy(True, policy.timeout, float(policy.probation or 0), policy.probe)
+    return wait_until_up(docker, name, watch, stderr, probation=True)
+
+
+def wait_until_up(
+    docker: Executor, name: str, policy: WaitPolicy, stderr: TextIO, probation: bool = False
+) -> str | None:
     """None once `name` is up; otherwise the reason it is not."""
     deadline = time.monotonic() + policy.timeout
     up_since: float | None = None
@@ -83,12 +98,12 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
             restarts_at_start = query.restarts(document)
             goal = "running and healthy" if with_health else "running"
             goal += f" and answering {policy.probe}" if policy.probe else ""
-            print(
-                f"dockervisor: waiting up to {policy.timeout:g}s for {name} to be {goal} "
-                f"for {policy.settle:g}s",
-                file=stderr,
-                flush=True,
+            opening = (
+                f"watching {name} for its {policy.settle:g}s probation: it must stay {goal}"
+                if probation
+                else f"waiting up to {policy.timeout:g}s for {name} to be {goal} for {policy.settle:g}s"
             )
+            print(f"dockervisor: {opening}", file=stderr, flush=True)
         state = document.get("State") or {}
         exit_code = int(state.get("ExitCode") or 0) or exit_code
         now = time.monotonic()
@@ -118,7 +133,7 @@ def wait_until_up(docker: Executor, name: str, policy: WaitPolicy, stderr: TextI
         if running:
             up_since = now if up_since is None else up_since
             if now - up_since >= policy.settle:
-                print(f"dockervisor: {name} is up", file=stderr, flush=True)
+                print(f"dockervisor: {name} {'passed its probation' if probation else 'is up'}", file=stderr, flush=True)
                 return None
         else:
             up_since = None
