@@ -440,6 +440,8 @@ MUTANTS = [
     M("retention-pushes-the-way-back-out", "commands/prune.py",
       "previous = next((c.name for c in before if c.active), None)  # what the start stopped: the way back",
       "previous = None", "test_probation.py::test_failed_starts_never_push_the_way_back_out"),
+    M("notify-token-in-the-history", "core/redaction.py", "shown.append(target_shown(word))", "shown.append(word)",
+      f"{OUTCOME}::test_a_rolled_back_start_is_sent_and_a_good_one_is_not"),
 ]  # fmt: skip
 
 

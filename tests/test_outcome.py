@@ -130,6 +130,9 @@ def test_a_rolled_back_start_is_sent_and_a_good_one_is_not(upgraded, cli, receiv
     assert (document["outcome"], document["exit_code"], document["container"]) == ("rolled-back", 3, fine.out.strip())
     assert SECRET not in body.decode()
     assert "Traceback" not in failed.err and "warning" not in failed.err
+    # the webhook's path is its token: never in the document nor the history
+    assert "token123" not in document["command"] and "token123" not in json.dumps(cli.history(app.family))
+    assert f"--notify http://127.0.0.1:{receiver.server_address[1]}/..." in document["command"]
 
 
 def test_the_family_notify_key_and_always(project, cli, receiver) -> None:

@@ -270,3 +270,20 @@ def test_a_server_that_answers_a_byte_at_a_time_is_abandoned_at_the_time_limit()
     finally:
         stop.set()
         listener.close()
+
+
+@pytest.mark.parametrize(
+    "argv, shown",
+    [
+        (["--notify", "https://u:pw@hooks.example/T0/B0/XXXX?t=1"], "--notify https://hooks.example/..."),
+        (["--notify=text:https://ntfy.sh/private"], "--notify=https://ntfy.sh/..."),
+        (["--notify", "exec:/usr/bin/page --token abc"], "--notify exec:/usr/bin/page"),
+        (["--notify", "mailto:ops@example.com"], "--notify mailto:ops@example.com"),
+        (["--notify", "not-a-target-but-maybe-a-token"], "--notify '***'"),
+        (["--notify-on", "always", "app"], "--notify-on always app"),
+    ],
+)
+def test_notification_targets_on_the_command_line_are_shown_as_messages_show_them(argv: list, shown: str) -> None:
+    from dockervisor.core.redaction import redacted_command_line
+
+    assert redacted_command_line(["stop", *argv]) == f"dockervisor stop {shown}"

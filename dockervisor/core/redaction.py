@@ -12,11 +12,41 @@ _PLAIN_OPTIONS = (
 _KEY_OPTIONS = ("--env", "--build-arg")
 
 
+# Options whose value is a notification target: a webhook's path is its token.
+_TARGET_OPTIONS = ("--notify",)
+
+
 def redacted_command_line(argv: list[str]) -> str:
     """The command as typed, for the history and the lock, with values hidden."""
     import shlex
 
-    return shlex.join(["dockervisor", *(redact(word) for word in argv)])
+    shown = []
+    for index, word in enumerate(argv):
+        option, equals, value = word.partition("=")
+        if option in _TARGET_OPTIONS and equals:
+            shown.append(f"{option}={target_shown(value)}")
+        elif index and argv[index - 1] in _TARGET_OPTIONS:
+            shown.append(target_shown(word))
+        else:
+            shown.append(redact(word))
+    return shlex.join(["dockervisor", *shown])
+
+
+def target_shown(target: str) -> str:
+    """A notification target as messages name it (config/notifypolicy.py
+    Target.shown, for text not yet checked): a URL's scheme and host, never
+    its user, path or query; an exec's program, never its arguments."""
+    kind, colon, rest = target.partition(":")
+    if kind == "text":
+        kind, colon, rest = rest.partition(":")
+    if kind in ("http", "https") and rest.startswith("//"):
+        host = rest[2:].split("/")[0].split("?")[0].split("#")[0].rpartition("@")[2]
+        return f"{kind}://{host}/..."
+    if kind == "exec":
+        return f"exec:{rest.split()[0] if rest.split() else ''}"
+    if kind == "mailto":
+        return target
+    return "***"
 
 
 def redact(word: str) -> str:
