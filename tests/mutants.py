@@ -442,6 +442,9 @@ MUTANTS = [
       "previous = None", "test_probation.py::test_failed_starts_never_push_the_way_back_out"),
     M("notify-token-in-the-history", "core/redaction.py", "shown.append(target_shown(word))", "shown.append(word)",
       f"{OUTCOME}::test_a_rolled_back_start_is_sent_and_a_good_one_is_not"),
+    M("a-signal-while-notifying-changes-the-exit-code", "flows/context.py",
+      'with signals.deferred("sending the notifications first", resume=False):', "if True:",
+      f"{OUTCOME}::test_a_signal_while_notifying_keeps_the_exit_code_of_the_change"),
 ]  # fmt: skip
 
 

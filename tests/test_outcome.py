@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import http.server
 import json
+import signal
 import socket
 import socketserver
 import sys
@@ -247,3 +248,38 @@ def test_an_engine_that_does_not_answer_is_still_told(cli, receiver) -> None:
     (_, _, body), = receiver.posts
     document = json.loads(body)
     assert (document["outcome"], document["exit_code"]) == ("failed", result.code)
+
+
+def test_a_signal_while_notifying_keeps_the_exit_code_of_the_change(upgraded, cli) -> None:
+    """The rollback is recorded before anything is sent; SIGTERM during a
+    notification that hangs waits for its time limit, and the exit code is
+    still the rollback's 3, not 143."""
+    app, good = upgraded
+    hanging = socket.socket()
+    hanging.bind(("127.0.0.1", 0))
+    hanging.listen(5)
+    connected = threading.Event()
+    held = []
+
+    def accept() -> None:
+        connection, _ = hanging.accept()
+        held.append(connection)  # kept open, never answered
+        connection.recv(65536)  # the request has been sent: dockervisor now waits for the answer
+        connected.set()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        process = cli.popen("start", "new", app.family, "--settle", "3",
+                            "--notify", f"http://127.0.0.1:{hanging.getsockname()[1]}/hangs",
+                            env={"DOCKERVISOR_NOTIFY_TIMEOUT": "4"})  # fmt: skip
+        assert connected.wait(120), "the notification never connected"
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=60)
+    finally:
+        for connection in held:
+            connection.close()
+        hanging.close()
+    assert process.returncode == 3, err
+    assert "Rolled back" in err and "did not finish within the time limit" in err, err
+    assert out.strip() == good and running_names(app.family) == [good]
+    assert [e["action"] for e in cli.history(app.family)[-2:]] == ["start new", "notify"]

@@ -225,6 +225,7 @@ def test_targets_from_the_command_line_the_environment_and_the_family(monkeypatc
         ({}, ["https://ok.example/", "nonsense"], "--notify (target 2)"),
         ({"DOCKERVISOR_NOTIFY": "ftp://x"}, [], "DOCKERVISOR_NOTIFY (target 1)"),
         ({"DOCKERVISOR_NOTIFY_ON": "never"}, [], "DOCKERVISOR_NOTIFY_ON must be one of"),
+        ({"DOCKERVISOR_NOTIFY_TIMEOUT": "forever"}, ["https://ok.example/"], "DOCKERVISOR_NOTIFY_TIMEOUT must be"),
     ],
 )
 def test_bad_targets_are_usage_errors(monkeypatch, env: dict, typed: list, says: str) -> None:  # type: ignore[no-untyped-def]

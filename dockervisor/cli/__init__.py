@@ -119,7 +119,13 @@ def _main(args_list: list[str], out: object, err: object) -> int:
         if getattr(args, "reporting", None) is not None:
             from dockervisor.cli.outcome import report
 
-            report(args, code, reason)
+            try:
+                report(args, code, reason)
+            except streams.ReaderGone:
+                pass  # a changing verb's output is dropped, never its exit code
+            except Exception as bug:  # the command's outcome stands; only its report failed
+                print(f"dockervisor: warning: the outcome could not be reported: {type(bug).__name__}: {bug}",
+                      file=sys.stderr, flush=True)  # fmt: skip
         restore()
 
 

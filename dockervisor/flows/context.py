@@ -191,16 +191,24 @@ class Context:
         except DockervisorError as error:
             unrecorded = error
         if reporting is not None:
-            from dockervisor.flows.outcome import document
-
-            said = document(entry, reporting.secrets)
-            if unrecorded is not None:
-                said["reason"] = unrecorded.message
-            reporting.documents.append(said)
-            if targets:
-                self._notify(family, targets, said)
+            try:
+                self._report(family, entry, reporting, targets, unrecorded)
+            except Exception as bug:  # a report never hides what happened, nor changes the exit code
+                self.info(f"warning: the outcome could not be reported: {type(bug).__name__}: {bug}")
         if unrecorded is not None:
             raise unrecorded
+
+    def _report(self, family: str, entry: history.Entry, reporting: Reporting, targets: list,
+                unrecorded: DockervisorError | None) -> None:  # fmt: skip
+        from dockervisor.flows.outcome import document
+
+        said = document(entry, reporting.secrets)
+        if unrecorded is not None:
+            said["reason"] = unrecorded.message
+        reporting.documents.append(said)
+        if targets:  # a signal now waits (at most the time limit): the exit code stays the change's
+            with signals.deferred("sending the notifications first", resume=False):
+                self._notify(family, targets, said)
 
     def _running_now(self, family: str) -> str | None:
         """What of the family runs, asked of docker, for the outcome document;

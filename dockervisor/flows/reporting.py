@@ -54,6 +54,13 @@ class Reporting:
                     given.append(parse_target(value))
                 except ValueError as error:
                     raise DockervisorError(f"{where} (target {index}): {error}", EXIT_USAGE) from None
+        if given:  # checked now, as a usage error, not after the change
+            from dockervisor.flows.notify import time_limit
+
+            try:
+                time_limit()
+            except DockervisorError as error:
+                raise DockervisorError(error.message, EXIT_USAGE) from None
         env_on = os.environ.get("DOCKERVISOR_NOTIFY_ON") or None
         if env_on is not None and env_on not in WHEN:
             raise DockervisorError(f"DOCKERVISOR_NOTIFY_ON must be one of {', '.join(WHEN)}", EXIT_USAGE)
