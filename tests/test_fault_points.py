@@ -179,6 +179,21 @@ def test_start_new_fails_at_every_call_and_one_container_runs(app, cli, shim, ba
     run_every_fault_point(cli, shim, family, base_image, ["start", "new", family, *FAST], prepare, check)
 
 
+def test_start_new_on_probation_with_promotion_fails_at_every_call(app, cli, shim, base_image) -> None:
+    """Issue 21: the probation's polls and the promotion are more calls that may fail."""
+    family = app.family
+
+    def check(before, after, result, where) -> None:  # type: ignore[no-untyped-def]
+        assert len(after.running) == 1, where
+        if result.code == 0:
+            assert after.running != before.running and after.stable == after.running[0], where
+        else:
+            assert after.running == before.running and after.stable == before.stable, where
+
+    argv = ["start", "new", family, "--probation", "1", "--promote", *FAST]
+    run_every_fault_point(cli, shim, family, base_image, argv, lambda: None, check)
+
+
 def test_start_new_with_a_snapshot_fails_at_every_call(app, cli, shim, base_image) -> None:
     family = app.family
 
