@@ -81,7 +81,8 @@ def _main(args_list: list[str], out: object, err: object) -> int:
     reason: str | None = None
     code = EXIT_FAILED
     try:
-        if getattr(args, "outcome", False):  # a change whose outcome is reported: see flows/reporting.py
+        question = rest[0] == "stable" and args.words[:1] == ["show"]  # its own --json, no outcome
+        if getattr(args, "outcome", False) and not question:  # a change whose outcome is reported: flows/reporting.py
             from dockervisor.flows.reporting import Reporting
 
             from dockervisor.cli.outcome import name
