@@ -56,6 +56,7 @@ FAULTS = "test_fault_points.py"
 CLOSED = "test_closed_output.py"
 LOOPS = "test_restart_loops.py"
 SHARED = "test_shared_engine.py"
+RELEASE = "test_release.py"
 OUTCOME = "test_outcome.py"
 
 MUTANTS = [
@@ -122,7 +123,7 @@ MUTANTS = [
       'if has_healthcheck(document) and health != "healthy":', "if False:",
       f"{TRUST}::test_stable_refuses_an_unhealthy_container"),
     # state
-    M("state-reads-a-newer-schema", "store/state.py", "if schema > ADOPTION_SCHEMA:", "if False:"),
+    M("state-reads-a-newer-schema", "store/state.py", "if schema > NEWEST_SCHEMA:", "if False:"),
     M("state-takes-another-familys-file", "store/state.py", 'if document.get("image") != family:', "if False:"),
     M("dry-run-saves-the-state", "flows/context.py", "if not self.dry_run:", "if True:",
       f"{TRUST}::test_a_dry_run_says_would_and_shows_what_it_would_do"),
@@ -445,6 +446,43 @@ MUTANTS = [
     M("a-signal-while-notifying-changes-the-exit-code", "flows/context.py",
       'with signals.deferred("sending the notifications first", resume=False):', "if True:",
       f"{OUTCOME}::test_a_signal_while_notifying_keeps_the_exit_code_of_the_change"),
+    # release steps and one-off containers (issue 22)
+    M("after-stop-release-failure-ignored", "flows/switch.py", "failure = self.release.run()", "self.release.run()",
+      f"{RELEASE}::test_after_stop_a_failed_release_puts_the_data_and_the_old_container_back"),
+    M("release-always-after-the-stop", "commands/start.py",
+      'if step is not None and step.policy.when == "before-stop":', "if False:",
+      f"{RELEASE}::test_a_release_runs_from_the_new_image_while_the_old_container_serves"),
+    M("release-before-stop-failure-ignored", "commands/start.py", "if failure is None:", "if True:",
+      f"{RELEASE}::test_a_failed_release_changes_nothing_else"),
+    M("release-on-every-engine", "commands/start.py",
+      'if policy is None or asked == "skip" or (asked == "ran" and policy.on != "each"):',
+      'if policy is None or asked == "skip":'),
+    M("a-timed-out-release-succeeds", "flows/release.py", "if ended.exit_code == 0:",
+      "if ended.exit_code in (0, None):", f"{RELEASE}::test_a_release_past_its_time_limit_is_stopped_and_fails"),
+    M("one-off-not-removed", "flows/oneoff.py", "if not self.created or self.ctx.dry_run:", "if True:",
+      f"{RELEASE}::test_a_release_past_its_time_limit_is_stopped_and_fails"),
+    M("one-off-outlives-a-kill", "engine/oneoffs.py", 'DOCKER, "create", "--rm",', 'DOCKER, "create",',
+      f"{RELEASE}::test_kill_9_during_an_after_stop_release_is_repaired_by_the_next_command"),
+    M("after-stop-release-without-journal", "flows/release.py", "journal.write()", "pass",
+      f"{RELEASE}::test_kill_9_during_an_after_stop_release_is_repaired_by_the_next_command"),
+    M("release-output-shows-secrets", "flows/oneoff.py",
+      "code, tail = ctx.docker.attached(start, timeout, shown=lambda line: str(hide(line, env.values())))",
+      "code, tail = ctx.docker.attached(start, timeout)",
+      f"{RELEASE}::test_the_release_sees_the_environment_with_no_value_on_a_command_line"),
+    M("one-off-takes-the-family-labels", "engine/oneoffs.py",
+      'SKIPPED_OPTIONS = ("network", "labels", "healthcheck")', 'SKIPPED_OPTIONS = ("network", "healthcheck")'),
+    M("every-engine-told-to-run-the-release", "flows/fleet.py",
+      'args.release = "ran"  # the next engines skip a release that runs on the first one only', "pass"),
+    M("release-recorded-under-the-old-schema", "store/state.py",
+      '"schema": RELEASE_SCHEMA if self.release else ADOPTION_SCHEMA if self.adopted else SCHEMA_VERSION,',
+      '"schema": ADOPTION_SCHEMA if self.adopted else SCHEMA_VERSION,'),
+    M("attached-without-a-time-limit", "engine/executor.py", "if left <= 0:", "if False:"),
+    M("run-last-is-stable", "commands/run.py", 'name = recorded.last if which == "last" else recorded.stable',
+      "name = recorded.stable", f"{RELEASE}::test_run_from_the_image_of_another_member"),
+    M("run-exit-code-lost", "cli/observe.py",
+      "return run_in_setting(context(args), args.image, args.command, args.image_of, args.interactive, args.tty)",
+      "run_in_setting(context(args), args.image, args.command, args.image_of, args.interactive, args.tty); return 0",
+      f"{RELEASE}::test_run_passes_stdin_stdout_and_the_exit_code_and_leaves_nothing"),
 ]  # fmt: skip
 
 

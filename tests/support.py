@@ -215,6 +215,9 @@ def remove_family(family: str) -> None:
     image_ids.update(built.stdout.split())
     docker("rmi", "-f", family, *sorted(image_ids), check=False)
     docker("rm", "-f", f"dockervisor-lock-{family}", check=False)  # left by a killed run
+    one_offs = docker("ps", "-aq", "--filter", f"label=dockervisor.oneoff={family}", check=False).stdout.split()
+    if one_offs:  # release steps and `dockervisor run` of a test that failed mid-way
+        docker("rm", "-f", *one_offs, check=False)
     volumes = docker("volume", "ls", "-q", "--filter", f"name={family}", check=False).stdout.split()
     ours = [v for v in volumes if v == family or v.startswith(f"{family}_")]
     if ours:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from support import REAL_DOCKER, docker, running_names
+from support import REAL_DOCKER, docker, running_names, wait_for
 
 FAST = ("--settle", "0.2")
 SLEEP = "exec sleep 100000"
@@ -132,7 +132,8 @@ def run_every_fault_point(cli, shim: Shim, family: str, base: str, argv: list[st
             assert after.history > before.history, f"a change with no history entry; {where}"
         if after.history > before.history:
             entry = cli.history(family)[-1]
-            expected = {0: {"ok", "no-op"}, 1: {"failed"}, 3: {"rolled-back", "failed"}, 4: {"rollback-failed"}}
+            expected = {0: {"ok", "no-op"}, 1: {"failed"}, 3: {"rolled-back", "failed", "release-failed"},
+                        4: {"rollback-failed"}}  # fmt: skip
             assert entry["outcome"] in expected[result.code], f"{entry}; {where}"
         check(before, after, result, where)
         number += 1
@@ -192,6 +193,39 @@ def test_start_new_on_probation_with_promotion_fails_at_every_call(app, cli, shi
 
     argv = ["start", "new", family, "--probation", "1", "--promote", *FAST]
     run_every_fault_point(cli, shim, family, base_image, argv, lambda: None, check)
+
+
+@pytest.mark.parametrize("when", ["before-stop", "after-stop"])
+def test_start_new_with_a_release_step_fails_at_every_call(project, cli, shim, base_image, when) -> None:
+    """Issue 22: the release's one-off container (create, start --attach, rm)
+    adds calls; a failure of any ends with the old container running and the
+    data as before (a release failed after the stop puts the snapshot back),
+    or the new one running on the released data; never a one-off left."""
+    made = project("relfaults")
+    made.build(cmd=SLEEP, expose=(), content="v1")
+    cli("start", "new", made.family, *FAST)
+    release = ["sh", "-c", "echo released > /data/release"]
+    made.write({"release": release, "release_when": when, "snapshot": True}, cmd=SLEEP, expose=(), content="v2")
+    cli("build", made.family, str(made.dir))
+    family = made.family
+
+    def prepare() -> None:
+        docker("exec", running_names(family)[0], "sh", "-c", f"rm -f /data/release; echo {os.urandom(4).hex()} > /data/token")
+
+    def check(before, after, result, where) -> None:  # type: ignore[no-untyped-def]
+        assert len(after.running) == 1, where
+        if result.code == 0:
+            assert after.running != before.running and after.data == {**before.data, "release": "released"}, where
+        else:
+            assert after.running == before.running, where
+            # Before the stop, a release that succeeded stays done (it serves the old
+            # container too); after the stop, the snapshot puts its changes back.
+            released = [{**before.data, "release": "released"}] if when == "before-stop" else []
+            assert after.data in [before.data, *released], where
+        gone = lambda: not docker("ps", "-aq", "--filter", f"label=dockervisor.oneoff={family}").stdout.split()  # noqa: E731
+        wait_for(gone, 30, f"no one-off container left; {where}")
+
+    run_every_fault_point(cli, shim, family, base_image, ["start", "new", family, *FAST], prepare, check)
 
 
 def test_start_new_with_a_snapshot_fails_at_every_call(app, cli, shim, base_image) -> None:

@@ -319,6 +319,7 @@ def rolling(codes: dict[str, int], parallel: int, capsys: pytest.CaptureFixture)
 
     def handler(args: argparse.Namespace) -> int:
         ran.append(args.engine.name)
+        releases.append(getattr(args, "release", "run"))
         print(f"dcv_app_{args.engine.name}", file=args.streams[0])
         if codes.get(args.engine.name):
             raise DockervisorError(f"{args.engine.name} failed", codes[args.engine.name])
@@ -326,8 +327,12 @@ def rolling(codes: dict[str, int], parallel: int, capsys: pytest.CaptureFixture)
 
     engines = [contexts.Engine(name, f"tcp://{name}:2376", True) for name in "abcd"]
     args = argparse.Namespace(handler=handler, dry_run=False, json=False)
+    releases.clear()
     code = fleet._rolling(args, engines, parallel)
     return code, ran, capsys.readouterr().out
+
+
+releases: list[str] = []  # what each engine's start was told of the release step, in order
 
 
 def test_a_rolling_start_ends_at_the_first_host_that_fails(capsys: pytest.CaptureFixture) -> None:
@@ -339,9 +344,20 @@ def test_a_rolling_start_ends_at_the_first_host_that_fails(capsys: pytest.Captur
 
 
 def test_a_rolling_start_in_batches_ends_after_the_batch_that_failed(capsys: pytest.CaptureFixture) -> None:
+    # The first host goes alone (a canary, and where a release step runs), then N at a time.
     code, ran, _ = rolling({"a": 4}, 2, capsys)
-    assert code == 4 and sorted(ran) == ["a", "b"]
+    assert (code, ran) == (4, ["a"])
+    code, ran, _ = rolling({"b": 3}, 2, capsys)
+    assert code == 3 and ran[0] == "a" and sorted(ran[1:]) == ["b", "c"]
     code, ran, _ = rolling({}, 2, capsys)
-    assert code == 0 and sorted(ran) == ["a", "b", "c", "d"]
+    assert code == 0 and ran[0] == "a" and sorted(ran) == ["a", "b", "c", "d"]
     code, ran, _ = rolling({"d": 3}, 1, capsys)
     assert (code, ran) == (3, ["a", "b", "c", "d"])
+
+
+@pytest.mark.parametrize("parallel", [1, 3])
+def test_a_release_step_runs_on_the_first_host_of_a_rolling_start_only(capsys: pytest.CaptureFixture, parallel: int) -> None:
+    """The engines after the first are told it ran ("each" is their own family's call: start.py)."""
+    code, ran, _ = rolling({}, parallel, capsys)
+    assert code == 0 and ran[0] == "a"
+    assert releases == ["run", "ran", "ran", "ran"]

@@ -80,8 +80,8 @@ def test_a_target_is_shown_without_what_may_be_a_token(value: str, shown: str) -
 @pytest.mark.parametrize(
     "on, sent",
     [
-        ("failure", {"failed", "rolled-back", "rollback-failed", "interrupted"}),
-        ("change", {"ok", "failed", "rolled-back", "rollback-failed", "interrupted"}),
+        ("failure", {"failed", "release-failed", "rolled-back", "rollback-failed", "interrupted"}),
+        ("change", {"ok", "failed", "release-failed", "rolled-back", "rollback-failed", "interrupted"}),
         ("always", set(outcome.OUTCOMES)),
     ],
 )

@@ -53,6 +53,9 @@ ORDERS = [
     (["restore", "app", "a.tar", "--dry-run", "--settle", "1"], ["restore", "--settle", "1", "app", "--dry-run", "a.tar"]),
     (["snapshots", "app", "--json"], ["snapshots", "--json", "app"]),
     (["start", "stable", "app", "--with-data"], ["start", "--with-data", "stable", "app"]),
+    (["start", "new", "app", "--release-skip"], ["start", "--release-skip", "new", "app"]),
+    (["run", "-it", "--image", "stable", "app", "sh", "-c", "ls -l"],
+     ["run", "--image", "stable", "-i", "-t", "app", "sh", "-c", "ls -l"]),
 ]  # fmt: skip
 
 

@@ -117,7 +117,8 @@ def declare_start(p: Parser) -> None:
     )  # fmt: skip
     p.add_argument(
         "--parallel", type=_at_least_one, default=1, metavar="N",
-        help="with several contexts: start on N hosts at a time (default: 1)",
+        help="with several contexts: after the first host, which goes alone, start on N hosts at a time "
+        "(default: 1)",
     )  # fmt: skip
     p.add_argument(
         "--probation", type=_duration, metavar="DURATION",
@@ -128,6 +129,10 @@ def declare_start(p: Parser) -> None:
     p.add_argument(
         "--promote", action="store_true", default=None,
         help="start new only: mark it stable once it has passed its probation (or the wait)",
+    )  # fmt: skip
+    p.add_argument(
+        "--release-skip", action="store_true",
+        help="start new only: do not run the family's release step (\"release\" in dcv-IMAGENAME) this once",
     )  # fmt: skip
     add_outcome_options(p)
     add_dry_run(p)
@@ -226,6 +231,8 @@ def run_start(args: argparse.Namespace) -> int:
         raise usage_error("--snapshot applies to `start new`; --with-data restores a container's own data")
     if (args.probation is not None or args.promote) and mode != "new":
         raise usage_error("--probation and --promote apply to `start new`")
+    if args.release_skip and mode != "new":
+        raise usage_error("--release-skip applies to `start new`: only a new image has a release step")
     if (args.probation or args.promote) and args.no_wait:
         raise usage_error("--probation and --promote need the wait: not with --no-wait")
     if args.with_data and mode == "new":
@@ -237,7 +244,7 @@ def run_start(args: argparse.Namespace) -> int:
 
         return start.start_new(
             ctx, target, policy, parse_env_options(args.env), args.env_files, args.if_changed,
-            args.snapshot,
+            args.snapshot, "skip" if args.release_skip else getattr(args, "release", "run"),
         )
     if mode == "last":
         return start.start_last(ctx, target, policy, args.with_data)

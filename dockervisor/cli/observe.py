@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import argparse
 
-from dockervisor.cli.parsing import add_json, add_wide, context, count, image_name, invalid, usage_error
+from dockervisor.cli.parsing import (
+    add_dry_run,
+    add_json,
+    add_wide,
+    context,
+    count,
+    image_name,
+    invalid,
+    usage_error,
+)
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -150,3 +159,45 @@ def run_exec(args: argparse.Namespace) -> int:
     if not args.command:
         raise usage_error("usage: dockervisor exec [-i] [-t] IMAGENAME COMMAND [ARG...]")
     return exec_in(context(args), args.image, args.command, args.interactive, args.tty)
+
+
+# run --------------------------------------------------------------------------
+
+RUN_USAGE = "dockervisor run [-i] [-t] [--image last|stable|CONTAINER] IMAGENAME COMMAND [ARG...]"
+
+
+def declare_run(p: Parser) -> None:
+    p.describe(
+        "run a one-off container of the family's image, in its setting",
+        "  dockervisor run myapp ./manage.py report\n"
+        "  dockervisor run -it myapp sh\n"
+        "  dockervisor run --image stable myapp ./manage.py showmigrations\n\n"
+        "The family's mounts, environment, networks, user and limits; no\n"
+        "published ports, no restart policy, no health check, and not the\n"
+        "running container: a console or a one-time fix beside it. Options\n"
+        "come before IMAGENAME; everything after it is the command. docker's\n"
+        "own output and exit code; the container is removed afterwards, also\n"
+        "when interrupted.",
+    )
+    p.usage = RUN_USAGE
+    p.intermixed = False  # the command's own options are the command's
+    p.add_argument("-i", "--interactive", action="store_true", help="keep stdin open")
+    p.add_argument("-t", "--tty", action="store_true", help="allocate a terminal")
+    p.add_argument(
+        "--image", metavar="last|stable|CONTAINER", dest="image_of",
+        help="run the image of the container marked last or stable, or of a container of the family "
+        "(its name or suffix), instead of the family's current image",
+    )  # fmt: skip
+    p.add_argument("image", metavar="IMAGENAME", type=image_name)
+    p.add_argument("command", metavar="COMMAND", nargs=argparse.REMAINDER)
+    add_dry_run(p)
+    p.set_defaults(handler=run_run)
+
+
+def run_run(args: argparse.Namespace) -> int:
+    from dockervisor.commands.run import run_in_setting
+
+    if not args.command:
+        raise usage_error(f"usage: {RUN_USAGE}")
+    return run_in_setting(context(args), args.image, args.command, args.image_of, args.interactive, args.tty)
+

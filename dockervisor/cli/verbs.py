@@ -17,6 +17,7 @@ VERBS = {
     "history": ("observe", "every build, start, stop, stable mark and rollback of a family"),
     "logs": ("observe", "the logs of the family's running container (or of one of its containers)"),
     "exec": ("observe", "run a command in the family's running container"),
+    "run": ("observe", "run a one-off container of the family's image, in its setting"),
     "prune": ("housekeeping", "remove stopped containers beyond the newest N, and unused images"),
     "rm": ("housekeeping", "remove stopped containers of a family (never the running one)"),
     "forget": ("housekeeping", "retire a family: containers, images, state, history (not volumes)"),

@@ -117,6 +117,7 @@ def record_image(
     family.run_config = config
     family.data = overrides.data if overrides else None  # snapshot, snapshots_keep
     family.notifications = overrides.notifications if overrides else None  # notify, notify_on
+    family.release = overrides.release if overrides else None  # release, release_timeout...
     family.build = {
         **source,
         "overrides": overrides.path if overrides else None,
@@ -137,6 +138,8 @@ def record_image(
 def report(ctx: Context, done: str, config: runconfig.RunConfig, overrides: Overrides | None) -> None:
     ctx.info(done)
     for line in describe_config(config):
+        ctx.info(f"  {line}")
+    for line in overrides.release.describe() if overrides and overrides.release else []:
         ctx.info(f"  {line}")
     if overrides:
         ctx.info(f"  overrides from {overrides.path}")

@@ -28,14 +28,21 @@ def config(ctx: Context, family: str, as_json: bool) -> int:
     shown = [t.shown() for t in notified.targets] if notified else []  # a URL's path may be its token
     if as_json:
         print_json(ctx.stdout, {"image": family, "source": source, **_settings(family, recorded.run_config),
-                                "notify": shown, "notify_on": notified.on if notified else None})  # fmt: skip
+                                "notify": shown, "notify_on": notified.on if notified else None,
+                                "release": _release(recorded)})  # fmt: skip
         return EXIT_OK
     lines = [_origin(family, source), _overrides_line(source)]
     lines += [f"  {line}" for line in describe_config(recorded.run_config)]
     if notified and shown:
         lines.append(f"  notifies {', '.join(shown)} on {notified.on}")
+    lines += [f"  {line}" for line in (recorded.release.describe() if recorded.release else [])]
     print("\n".join(lines), file=ctx.stdout, flush=True)
     return EXIT_OK
+
+
+def _release(recorded: state.FamilyState) -> dict[str, object] | None:
+    """The release step's settings, as recorded."""
+    return recorded.release.to_dict() if recorded.release else None
 
 
 def _source(family: state.FamilyState) -> dict[str, object]:

@@ -11,7 +11,8 @@ from dockervisor.store import state
 from dockervisor.store.identity import state_id
 from dockervisor.commands.common import family_of
 from dockervisor.flows.context import Context
-from dockervisor.core.errors import EXIT_OK, DockervisorError
+from dockervisor.core import signals
+from dockervisor.core.errors import EXIT_OK, EXIT_ROLLED_BACK, DockervisorError, StartFailed
 from dockervisor.config.names import is_image_name, new_container_name
 from dockervisor.flows.switch import NewContainer, Switch
 from dockervisor.flows.waiting import WaitPolicy
@@ -19,6 +20,7 @@ from dockervisor.flows.waiting import WaitPolicy
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from dockervisor.flows.datasteps import DataStep
+    from dockervisor.flows.release import Release
     from dockervisor.store.history import Entry
     from dockervisor.engine.query import ContainerSummary
 
@@ -31,12 +33,15 @@ def start_new(
     env_files: list[str],
     if_changed: bool = False,
     snapshot: bool = False,
+    release: str = "run",
 ) -> int:
     """`env` from --env, `env_files` from --env-file: both win over the
     recorded configuration's env_file and env, --env last. `if_changed`:
     nothing to do when the running container is already what a new one
     would be. `snapshot` (or the family's data policy) snapshots the data
-    the old container leaves."""
+    the old container leaves. `release`: "run" the family's release step,
+    "skip" it (--release-skip), or skip it unless it runs on "each" engine
+    ("ran", on the engines after the first of a rolling start)."""
     # Imported here: the other starts need neither.
     from dockervisor.commands.prune import after_start_new
     from dockervisor.config.fingerprint import run_digest
@@ -78,6 +83,15 @@ def start_new(
         data = _snapshot_step(ctx, recorded, containers, entry, snapshot)
         # The containers it makes say which state directory made them (a dry run makes no ID).
         owner = state_id(create=not ctx.dry_run)
+        networks.ensure_networks(ctx, config.options.networks)  # before anything is stopped
+        step = _release_step(ctx, recorded, image_document["Id"], merged, entry, release)
+        if step is not None and step.policy.when == "before-stop":
+            _release_first(ctx, step, containers, entry)
+            step = None
+        elif step is not None and data is None:  # a kill -9 mid-release must not leave it down
+            from dockervisor.flows.release import journal_running
+
+            journal_running(ctx, recorded, containers, entry)
         with environment.env_source(ctx, merged) as (env_args, shown_env, fds):
             new = NewContainer(
                 docker_argv.run(name, family, config, env_args, digest, owner),
@@ -85,11 +99,48 @@ def start_new(
                 fds,
             )
             new = networks.joining(new, name, family, config.options)
-            networks.ensure_networks(ctx, config.options.networks)  # before anything is stopped
-            code = Switch(ctx, recorded, containers, name, policy, entry, new, data).run()
+            code = Switch(ctx, recorded, containers, name, policy, entry, new, data, release=step).run()
     if code == EXIT_OK:  # retention, once the new container is up
         after_start_new(ctx, family, containers, name)
     return code
+
+
+def _release_step(
+    ctx: Context, recorded: state.FamilyState, image: str, env: dict[str, str], entry: Entry, asked: str
+) -> Release | None:
+    """The family's release step, unless skipped (see start_new's `release`)."""
+    policy = recorded.release
+    if policy is None or asked == "skip" or (asked == "ran" and policy.on != "each"):
+        if policy is not None:
+            ctx.info("the release step is skipped" + (" (--release-skip)" if asked == "skip" else (
+                ": it ran on the first engine of this start")))  # fmt: skip
+        return None
+    from dockervisor.flows.release import Release
+
+    assert recorded.run_config is not None
+    return Release(ctx, recorded.image, recorded.run_config, policy, image, env, entry)
+
+
+def _release_first(ctx: Context, step: Release, containers: list[ContainerSummary], entry: Entry) -> None:
+    """"before-stop": the release runs while the old container serves; if it
+    fails, nothing else happens (StartFailed, exit 3)."""
+    try:
+        failure = step.run()
+    except KeyboardInterrupt as interruption:
+        failure = f"the release step was interrupted by {signals.signal_name(getattr(interruption, 'signum', 2))}"
+    if failure is None:
+        return
+    running = [c.name for c in containers if c.active]
+    entry.running = entry.previous = ", ".join(running) or None
+    for name in running if not ctx.dry_run else []:  # stdout names what runs afterwards, as after a rollback
+        print(name, file=ctx.stdout, flush=True)
+    still = f"{', '.join(running)} still runs, untouched" if running else "nothing of the family was running"
+    raise StartFailed(
+        f"{failure}. Nothing else was done: {still}, and no new container was created.",
+        EXIT_ROLLED_BACK,
+        "release-failed",
+        entry.running,
+    )
 
 
 def _not_built(family: str) -> DockervisorError:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 
-from dockervisor.config import datapolicy, notifypolicy
+from dockervisor.config import datapolicy, notifypolicy, releasepolicy
 from dockervisor.core.errors import DockervisorError
 from dockervisor.config.mounts import (
     Mount,
@@ -43,12 +43,17 @@ if TYPE_CHECKING:
 
     T = TypeVar("T")
 
-KNOWN_KEYS = ("ports", "volumes", "env", "env_file", "keep", *OPTION_KEYS, *datapolicy.KEYS, *notifypolicy.KEYS)
+KNOWN_KEYS = (
+    "ports", "volumes", "env", "env_file", "keep", *OPTION_KEYS, *datapolicy.KEYS, *notifypolicy.KEYS,
+    *releasepolicy.KEYS,
+)  # fmt: skip
 OVERRIDE_PROTOCOLS = ("tcp", "udp")
 
 
 class Overrides:
-    __slots__ = ("path", "ports", "mounts", "env", "env_file", "keep", "options", "sha256", "data", "notifications")
+    __slots__ = (
+        "path", "ports", "mounts", "env", "env_file", "keep", "options", "sha256", "data", "notifications", "release",
+    )  # fmt: skip
 
     def __init__(self, path: str) -> None:
         self.path = path
@@ -61,6 +66,7 @@ class Overrides:
         self.sha256: str | None = None  # of the file's bytes, once read
         self.data: datapolicy.DataPolicy | None = None  # snapshot, snapshots_keep
         self.notifications: notifypolicy.NotifyPolicy | None = None  # notify, notify_on
+        self.release: releasepolicy.ReleasePolicy | None = None  # release, release_timeout...
 
 
 def overrides_file_for(dockerfile: str, family: str) -> str:
@@ -120,7 +126,20 @@ def parse_overrides(document: object, path: str) -> Overrides:
         except ValueError as error:  # "notify: [1]: ...": the key leads its reason
             key, _, reason = str(error).partition(": ")
             raise _error(path, key, reason) from None
+    overrides.release = _parse_release(path, document)
     return overrides
+
+
+def _parse_release(path: str, document: dict) -> releasepolicy.ReleasePolicy | None:
+    """`release` and its settings; None when the file sets none of them."""
+    given = {key: document[key] for key in releasepolicy.KEYS if key in document}
+    if not given:
+        return None
+    try:
+        return releasepolicy.ReleasePolicy.from_dict(given)
+    except ValueError as error:  # "release_when: ...": the key leads its reason
+        key, _, reason = str(error).partition(": ")
+        raise _error(path, key, reason) from None
 
 
 def _parse_run_options(path: str, document: dict) -> RunOptions:

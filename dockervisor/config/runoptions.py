@@ -76,9 +76,13 @@ class RunOptions:
         """What of the options decides how a container runs (see Option.fingerprint)."""
         return {key: value for key, value in self.to_dict().items() if _BY_KEY[key].fingerprint}
 
-    def flags(self, family: str) -> list[str]:
-        """The `docker run` flags of the options that are set, in FLAG_ORDER."""
-        return [word for option in _in_flag_order() for word in option.flags(family, getattr(self, option.attribute))]
+    def flags(self, family: str, skip: tuple[str, ...] = ()) -> list[str]:
+        """The `docker run` flags of the options that are set, in FLAG_ORDER;
+        none of the keys in `skip` (a one-off container's, see engine/oneoffs.py)."""
+        return [
+            word for option in _in_flag_order() if option.key not in skip
+            for word in option.flags(family, getattr(self, option.attribute))
+        ]  # fmt: skip
 
     def describe(self) -> list[str]:
         """One line per option set, for `build` and `config`, in FLAG_ORDER."""

@@ -27,17 +27,20 @@ from __future__ import annotations
 
 import os
 import shlex
-import signal
 import subprocess
 import sys
 import time
 
 from dockervisor.core import signals
 from dockervisor.core.errors import DockerCommandFailed, DockerTimeout, DockervisorError
+from dockervisor.core.output import printable
+from dockervisor.engine import children
+from dockervisor.engine.children import STALL_TIMEOUT
 from dockervisor.engine.said import command_name, first_line
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
+    import collections
     from collections.abc import Callable, Iterable, Sequence
     from typing import TextIO
 
@@ -47,9 +50,7 @@ if TYPE_CHECKING:
 QUERY_TIMEOUT = 30.0
 CHANGE_TIMEOUT = 120.0
 # A copy of data has no total limit (it takes as long as the data); one that
-# moves nothing for this long is hung. How often a copy's progress is looked at.
-STALL_TIMEOUT = CHANGE_TIMEOUT
-_COPY_TICK = 0.25
+# moves nothing for STALL_TIMEOUT seconds is hung (engine/children.py).
 # How much of a copy's stderr is kept for its error message.
 _ERRORS_KEPT = 64 * 1024
 
@@ -107,7 +108,7 @@ class Executor:
             results = [_collect(argv, process, timeout) for argv, process in running]
         except BaseException:
             for _, process in running:  # leave no orphan behind
-                _kill(process)
+                children.kill(process)
             raise
         if check:
             for result in results:
@@ -138,7 +139,7 @@ class Executor:
             try:
                 result = _collect(argv, process, timeout)
             except BaseException:
-                _kill(process)
+                children.kill(process)
                 raise
         if check and not result.ok:
             raise command_failed(result)
@@ -158,7 +159,7 @@ class Executor:
         try:
             _, errors = process.communicate()
         except BaseException:
-            _kill(process)
+            children.kill(process)
             raise
         if process.returncode != 0 and keep_errors:
             raise command_failed(Result(argv, process.returncode, "", errors or ""))
@@ -180,9 +181,9 @@ class Executor:
         signals.raise_pending()
         process = self._spawn(argv, fd, self.inherit_fds, stderr=subprocess.PIPE)
         try:
-            stderr = _wait_for_copy(argv, process, lambda: os.fstat(fd).st_size, progress)
+            stderr = children.wait_for_copy(argv, process, lambda: os.fstat(fd).st_size, progress)
         except BaseException:
-            _kill(process)
+            children.kill(process)
             raise
         if process.returncode != 0:
             raise command_failed(Result(argv, process.returncode, "", stderr))
@@ -204,18 +205,81 @@ class Executor:
                 argv, subprocess.DEVNULL, self.inherit_fds, stdin=subprocess.PIPE, stderr=errors.fileno()
             )
             try:
-                _feed(argv, process, chunks)
+                children.feed(argv, process, chunks)
                 returncode = process.wait(timeout=STALL_TIMEOUT)
             except subprocess.TimeoutExpired:
-                _kill(process)
+                children.kill(process)
                 raise DockerTimeout(command_name(argv), STALL_TIMEOUT) from None
             except BaseException:
-                _kill(process)
+                children.kill(process)
                 raise
             if returncode != 0:
                 errors.seek(0)
                 said = errors.read(_ERRORS_KEPT).decode(errors="replace")
                 raise command_failed(Result(argv, returncode, "", said))
+
+    def attached(
+        self, argv: list[str], timeout: float, kept: int = 20, shown: Callable[[str], str] = str
+    ) -> tuple[int | None, list[str]]:
+        """Run a one-off's `docker start --attach`: its output goes live to
+        our stderr, a line at a time, `| ` before each, as `shown` makes it
+        (hiding secrets), control sequences escaped; returns docker's exit code (None when `timeout` seconds
+        passed first) and the last `kept` lines. The docker client is killed
+        on a time-out or an interruption; the container is the caller's to
+        remove."""
+        if self.dry_run:
+            self._show(argv)
+            return 0, []
+        import collections
+        import select
+
+        signals.raise_pending()
+        tail: collections.deque[str] = collections.deque(maxlen=kept)
+        process = self._spawn(argv, subprocess.PIPE, self.inherit_fds, stderr=subprocess.STDOUT, text=False)
+        assert process.stdout is not None
+        deadline, pending = time.monotonic() + timeout, b""
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    children.kill(process)
+                    return None, list(tail)
+                if not select.select([process.stdout], [], [], min(left, 1.0))[0]:
+                    continue
+                chunk = os.read(process.stdout.fileno(), 65536)
+                if not chunk:
+                    break
+                *lines, pending = (pending + chunk).split(b"\n")
+                for line in lines:
+                    self._said_line(shown(line.decode(errors="replace")), tail)
+            if pending:
+                self._said_line(shown(pending.decode(errors="replace")), tail)
+            return process.wait(), list(tail)
+        except BaseException:
+            children.kill(process)
+            raise
+
+    def _said_line(self, line: str, tail: collections.deque[str]) -> None:
+        tail.append(line)
+        print(f"  | {printable(line)}", file=self.stderr, flush=True)
+
+    def foreground(self, argv: list[str]) -> int:
+        """Run `argv` with our stdin, stdout and stderr (a one-off the user
+        talks to: `dockervisor run -it`); docker's exit code. Its own
+        session: a Ctrl-C reaches dockervisor, which decides. Killed on an
+        interruption; what it started is the caller's to remove."""
+        if self.dry_run:
+            self._show(argv)
+            return 0
+        signals.raise_pending()
+        self.stdout.flush()
+        self.stderr.flush()
+        process = self._spawn(argv, self.stdout.fileno(), self.inherit_fds, stdin=0, stderr=self.stderr.fileno())
+        try:
+            return process.wait()
+        except BaseException:
+            children.kill(process)
+            raise
 
     def hand_over(self, argv: list[str]) -> None:
         """Become `argv` (docker logs -f, docker exec -it): its live output, its
@@ -246,7 +310,7 @@ class Executor:
         try:
             out, err = process.communicate(data, timeout=timeout)
         except subprocess.TimeoutExpired:
-            _kill(process)
+            children.kill(process)
             raise DockervisorError(f"{argv[0]} did not finish within {timeout:g} s") from None
         return Result(argv, process.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
 
@@ -266,6 +330,7 @@ class Executor:
         keep_errors: bool = False,
         stdin: int = subprocess.DEVNULL,
         stderr: int | None = None,
+        text: bool = True,
     ) -> subprocess.Popen:
         """Start one process in its own session: no shell, no stdin unless
         asked; stdout captured (PIPE), discarded (DEVNULL), written to a
@@ -281,8 +346,8 @@ class Executor:
                 stdin=stdin,
                 stdout=stdout if stdout is not None else self.stderr.fileno(),
                 stderr=stderr if stderr is not None else (subprocess.PIPE if captured or keep_errors else None),
-                text=True,
-                errors="replace",
+                text=text,
+                errors="replace" if text else None,
                 start_new_session=True,
                 pass_fds=tuple(pass_fds),
             )
@@ -294,72 +359,9 @@ def _collect(argv: list[str], process: subprocess.Popen, timeout: float) -> Resu
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        _kill(process)
+        children.kill(process)
         raise DockerTimeout(command_name(argv), timeout) from None
     return Result(argv, process.returncode, stdout or "", stderr or "")
-
-
-def _wait_for_copy(
-    argv: list[str], process: subprocess.Popen, done: Callable[[], int], progress: Callable[[int], None] | None
-) -> str:
-    """Wait for a copy that writes to a file, telling `progress` how far it
-    got; its stderr. A signal noted meanwhile ends it, deferred or not."""
-    last, still_since = -1, time.monotonic()
-    while True:
-        try:
-            return process.communicate(timeout=_COPY_TICK)[1] or ""
-        except subprocess.TimeoutExpired:
-            pass
-        signum = signals.take_pending()
-        if signum is not None:
-            raise signals.Interrupted(signum)
-        size, now = done(), time.monotonic()
-        if size != last:
-            last, still_since = size, now
-            if progress is not None:
-                progress(size)
-        elif now - still_since > STALL_TIMEOUT:
-            raise DockerTimeout(command_name(argv), STALL_TIMEOUT)
-
-
-def _feed(argv: list[str], process: subprocess.Popen, chunks: Iterable[bytes]) -> None:
-    """Write `chunks` to the child's stdin, waiting up to STALL_TIMEOUT for
-    it to take each part. A child that stops reading ends the feed: its exit
-    status says why."""
-    import select
-
-    fd = process.stdin.fileno()
-    os.set_blocking(fd, False)
-    try:
-        for chunk in chunks:
-            view = memoryview(chunk)
-            while view:
-                if not select.select([], [fd], [], STALL_TIMEOUT)[1]:
-                    raise DockerTimeout(command_name(argv), STALL_TIMEOUT)
-                try:
-                    view = view[os.write(fd, view) :]
-                except BlockingIOError:
-                    continue
-                except BrokenPipeError:
-                    return
-    finally:
-        try:
-            process.stdin.close()
-        except BrokenPipeError:
-            pass
-
-
-def _kill(process: subprocess.Popen) -> None:
-    """Kill a child and whatever it started (ssh, for a remote engine)."""
-    if process.poll() is None:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except OSError:
-            pass
-    try:
-        process.communicate(timeout=5)
-    except (subprocess.TimeoutExpired, OSError, ValueError):
-        pass
 
 
 def command_failed(result: Result) -> DockerCommandFailed:

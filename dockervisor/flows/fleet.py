@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
 ASK, EACH, ROLLING, ONE = "ask", "each", "rolling", "one"
 # How a verb covers several engines; any other goes engine by engine (EACH).
-MODES = {"start": ROLLING, "status": ASK, "list": ASK, "history": ASK, "logs": ONE, "exec": ONE}
+MODES = {"start": ROLLING, "status": ASK, "list": ASK, "history": ASK, "logs": ONE, "exec": ONE, "run": ONE}
 
 
 class Run:
@@ -165,9 +165,11 @@ def _collect(engines: list[contexts.Engine], runs: list[Run | None], into: list[
 def _rolling(args: argparse.Namespace, engines: list[contexts.Engine], parallel: int) -> int:
     """`start` host by host (`parallel` at a time); the first that fails ends it."""
     runs: list[Run] = []
+    # The first engine goes alone: a release step (flows/release.py) runs
+    # there, and on the others only if it runs on "each" engine.
+    batches = [engines[:1]] + [engines[first : first + parallel] for first in range(1, len(engines), parallel)]
     try:
-        for first in range(0, len(engines), parallel):
-            batch = engines[first : first + parallel]
+        for batch in batches:
             for engine in batch:
                 sys.stderr.write(f"dockervisor: {engine.name}: starting\n")
             if len(batch) == 1:
@@ -177,6 +179,7 @@ def _rolling(args: argparse.Namespace, engines: list[contexts.Engine], parallel:
             done = runs[-len(batch) :]
             if any(r.code != EXIT_OK for r in done):
                 break
+            args.release = "ran"  # the next engines skip a release that runs on the first one only
     except KeyboardInterrupt:
         _summary(args, engines, runs)
         raise

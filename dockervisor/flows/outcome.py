@@ -20,9 +20,10 @@ if TYPE_CHECKING:
     from dockervisor.store.history import Entry
 
 VERSION = 1
-OUTCOMES = ("ok", "no-op", "failed", "rolled-back", "rollback-failed", "interrupted")
+# release-failed: the release step of a start new failed, and what ran before runs.
+OUTCOMES = ("ok", "no-op", "failed", "release-failed", "rolled-back", "rollback-failed", "interrupted")
 # The worst outcome of several (engines, families) is the one furthest down.
-_SEVERITY = ("no-op", "ok", "rolled-back", "failed", "interrupted", "rollback-failed")
+_SEVERITY = ("no-op", "ok", "release-failed", "rolled-back", "failed", "interrupted", "rollback-failed")
 # Values shorter than this are not hidden in documents: hiding "1" or "yes"
 # would garble every time and number, and such a value is no secret.
 _SHORTEST_HIDDEN = 4
@@ -46,6 +47,7 @@ def document(entry: Entry, secrets: Iterable[str] = ()) -> dict:
             "started_at": iso_utc(entry.started) if entry.started is not None else None,
             "seconds": entry.seconds,
             "command": entry.command,
+            **({"release": entry.release} if entry.release else {}),
         },
         secrets,
     )

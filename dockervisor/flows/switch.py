@@ -9,7 +9,9 @@ started) and the container that ran before is started again and waited for.
 
 A `data` step (see datasteps.py) acts on the family's data between the stop
 and the start: a snapshot, a restore; if the start fails, it puts the data
-back before the container that ran before comes back.
+back before the container that ran before comes back. A `release` step
+(release.py, "after-stop") runs after the data step, before the target is
+created: if it fails, the target is never created and the rollback runs.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
     from typing import NoReturn
 
     from dockervisor.flows.datasteps import DataStep
+    from dockervisor.flows.release import Release
 
 
 # The history's outcome when the previous container could not be brought back.
@@ -83,9 +86,11 @@ class Switch:
         new: NewContainer | None = None,
         data: DataStep | None = None,
         restart: bool = False,
+        release: Release | None = None,
     ) -> None:
         self.ctx, self.family, self.target, self.policy = ctx, family, target, policy
-        self.entry, self.new, self.data = entry, new, data
+        self.entry, self.new, self.data, self.release = entry, new, data, release
+        self.release_failed = False
         active = [c.name for c in containers if c.active]
         self.others = [name for name in active if name != target]
         self.already_running = new is None and target in active and not restart
@@ -106,7 +111,10 @@ class Switch:
                 ctx.done(f"would stop {', '.join(self.others)}", f"stopped {', '.join(self.others)}")
             if self.data is not None:  # nothing of the family runs now
                 self.data.before_start(ctx, self.previous)
-            if not self.already_running:
+            if self.release is not None:  # "after-stop": on the data as the old container left it
+                failure = self.release.run()
+                self.release_failed = failure is not None
+            if failure is None and not self.already_running:
                 failure = _start(ctx, target, self.new)
             if failure is None and self.policy.enabled and not ctx.dry_run:
                 probe = self.family.run_config.options.probe if self.family.run_config else None
@@ -165,7 +173,9 @@ class Switch:
             if from_wait is not None:  # its logs say why it did not come up
                 _report(ctx, failed)
             fate = _put_away(ctx, failed, created=self.new is not None)
-            if self.on_probation:
+            if self.release_failed:
+                what_failed = reason  # and the fate says it was never created
+            elif self.on_probation:
                 what_failed = f"{failed} came up, then failed its {self.policy.probation:g}s probation: {reason}"
             elif from_wait is not None:
                 what_failed = f"{failed} did not come up: {reason}"
@@ -179,7 +189,7 @@ class Switch:
                     f"{what_failed}. Nothing else of {family.image!r} was running before, so "
                     f"there is nothing to roll back to and nothing else changed; {fate}.",
                     EXIT_ROLLED_BACK,
-                    "interrupted" if interrupted else "failed",
+                    "interrupted" if interrupted else "release-failed" if self.release_failed else "failed",
                 )
             ctx.info(f"{what_failed}; rolling back to {previous}")
             problem = _bring_back(ctx, previous, self.policy)
@@ -191,7 +201,7 @@ class Switch:
                 raise StartFailed(
                     f"{what_failed}. Rolled back: {previous} is running again; {fate}.",
                     EXIT_ROLLED_BACK,
-                    "interrupted" if interrupted else "rolled-back",
+                    "interrupted" if interrupted else "release-failed" if self.release_failed else "rolled-back",
                     previous,
                 )
             running = _running_now(ctx, family.image, self.entry)

@@ -30,6 +30,8 @@ FIELDS = (
     "time", "user", "command", "action", "container", "image_id", "outcome", "message",
     # Since the outcome document (flows/outcome.py): absent from older lines, read as null.
     "family", "engine", "exit_code", "previous", "running", "digest", "started_at", "seconds", "notified",
+    # Since release steps (flows/release.py): only on a start new that ran one.
+    "release",
 )  # fmt: skip
 
 # `running` before anything said what runs after the change: asked of docker
@@ -46,6 +48,7 @@ class Entry:
     __slots__ = (
         "action", "command", "container", "image_id", "outcome", "message",
         "family", "engine", "exit_code", "previous", "running", "digest", "started", "seconds", "notified",
+        "release",
     )  # fmt: skip
 
     def __init__(self, action: str, command: str, family: str | None = None, engine: str | None = None) -> None:
@@ -64,6 +67,7 @@ class Entry:
         self.started: float | None = None  # epoch, when the change began
         self.seconds: float | None = None
         self.notified: list[dict] | None = None  # notifications that failed: flows/notify.py
+        self.release: dict | None = None  # how the release step went: flows/release.py
 
     def to_dict(self, epoch: float) -> dict[str, object]:
         return {
@@ -84,6 +88,7 @@ class Entry:
             "started_at": iso_utc(self.started) if self.started is not None else None,
             "seconds": self.seconds,
             **({"notified": self.notified} if self.notified else {}),
+            **({"release": self.release} if self.release else {}),
         }
 
 

@@ -14,6 +14,7 @@ import re
 from dockervisor.store import paths
 from dockervisor.config.datapolicy import DataPolicy
 from dockervisor.config.notifypolicy import NotifyPolicy
+from dockervisor.config.releasepolicy import ReleasePolicy
 from dockervisor.core.errors import DockervisorError
 from dockervisor.store.files import exists_private, read_private, write_atomically
 from dockervisor.config.names import is_container_name, is_image_name
@@ -30,11 +31,16 @@ SCHEMA_VERSION = 2
 # 3: containers adopted from another state directory (`adopted`). Written
 # only by a family that has some, so that older versions still read the rest.
 ADOPTION_SCHEMA = 3
+# 4: a release step (`release`), which a dockervisor that knows only 3 would
+# skip without a word, starting new code on data it was meant to migrate.
+# Written only by a family that has one.
+RELEASE_SCHEMA = 4
+NEWEST_SCHEMA = RELEASE_SCHEMA
 _ADOPTED = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")  # a state directory's ID, or a container's
 
 
 class FamilyState:
-    __slots__ = ("image", "last", "stable", "run_config", "build", "data", "adopted", "notifications")
+    __slots__ = ("image", "last", "stable", "run_config", "build", "data", "adopted", "notifications", "release")
 
     def __init__(
         self,
@@ -46,6 +52,7 @@ class FamilyState:
         data: DataPolicy | None = None,
         adopted: list[str] | None = None,
         notifications: NotifyPolicy | None = None,
+        release: ReleasePolicy | None = None,
     ) -> None:
         self.image = family
         self.last = last
@@ -60,10 +67,12 @@ class FamilyState:
         self.adopted = adopted or []
         # Where outcomes go and when (dcv-IMAGENAME `notify`, `notify_on`); None: nowhere of its own.
         self.notifications = notifications
+        # The release step `start new` runs first (dcv-IMAGENAME `release`...); None: none.
+        self.release = release
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "schema": ADOPTION_SCHEMA if self.adopted else SCHEMA_VERSION,
+            "schema": RELEASE_SCHEMA if self.release else ADOPTION_SCHEMA if self.adopted else SCHEMA_VERSION,
             "image": self.image,
             "last": self.last,
             "stable": self.stable,
@@ -72,6 +81,7 @@ class FamilyState:
             **({"data": self.data.to_dict()} if self.data else {}),
             **({"adopted": self.adopted} if self.adopted else {}),
             **({"notifications": self.notifications.to_dict()} if self.notifications else {}),
+            **({"release": self.release.to_dict()} if self.release else {}),
         }
 
 
@@ -113,10 +123,10 @@ def _from_document(family: str, document: object) -> FamilyState:
     schema = document.get("schema")
     if not isinstance(schema, int) or isinstance(schema, bool) or schema < 1:
         raise ValueError("it has no valid schema version")
-    if schema > ADOPTION_SCHEMA:
+    if schema > NEWEST_SCHEMA:
         raise DockervisorError(
             f"the state file {paths.family_state_file(family)} was written by a newer "
-            f"dockervisor (schema {schema}, this one knows {ADOPTION_SCHEMA}); upgrade "
+            f"dockervisor (schema {schema}, this one knows {NEWEST_SCHEMA}); upgrade "
             "dockervisor"
         )
     # Schema upgrades go here, one step per version. 1 -> 2 only added fields
@@ -142,7 +152,11 @@ def _from_document(family: str, document: object) -> FamilyState:
         notifications = None if raw_notifications is None else NotifyPolicy.from_dict(raw_notifications)
     except ValueError as error:
         raise ValueError(f"notifications: {error}") from None
-    return FamilyState(family, last, stable, run_config, build, data, adopted, notifications)
+    raw_release = document.get("release")  # optional: absent before release steps
+    if raw_release is not None and schema < RELEASE_SCHEMA:
+        raise ValueError(f"it has a release step but schema {schema} (a release step needs {RELEASE_SCHEMA})")
+    release = None if raw_release is None else ReleasePolicy.from_dict(raw_release)
+    return FamilyState(family, last, stable, run_config, build, data, adopted, notifications, release)
 
 
 def known_families() -> list[str]:
