@@ -241,3 +241,17 @@ def test_an_interrupted_run_leaves_no_container(project, cli) -> None:
     run.communicate(timeout=60)
     assert run.returncode == 128 + signal.SIGTERM
     no_one_off_left(app.family)
+
+
+def test_run_with_a_terminal(project, cli) -> None:
+    """-it under a pseudo-terminal, as an admin types it (`script` gives one)."""
+    import shlex
+    import subprocess
+
+    app, _ = serving(project, cli, "runtty", {})
+    typed = shlex.join([str(cli.executable), "run", "-it", app.family, "sh", "-c", "tty; exit 4"])
+    completed = subprocess.run(["script", "-qec", typed, "/dev/null"], capture_output=True, text=True,
+                               env=cli.env, timeout=120, stdin=subprocess.DEVNULL)  # fmt: skip
+    assert completed.returncode == 4, completed
+    assert "/dev/pts/" in completed.stdout, completed
+    no_one_off_left(app.family)
