@@ -47,8 +47,8 @@ class Release:
 
         ctx, policy = self.ctx, self.policy
         ctx.info(
-            f"running the release step `{shlex.join(policy.command)}` from {self.image.split(':')[-1][:12]} "
-            f"(up to {policy.timeout:g}s)"
+            f"{'would run' if ctx.dry_run else 'running'} the release step `{shlex.join(policy.command)}` "
+            f"from {self.image.split(':')[-1][:12]} (up to {policy.timeout:g}s)"
         )
         try:
             ended = oneoff.run_captured(ctx, self.family, self.config, self.image, policy.command, self.env,
