@@ -34,6 +34,7 @@ from support import (
     engine_answers,
     new_family,
     remove_family,
+    unclaimed,
 )
 
 
@@ -162,11 +163,18 @@ class _Registry(list):
 
 @pytest.fixture
 def families() -> Iterator[list[str]]:
-    """Names registered here are removed from the engine after the test, pass or fail."""
+    """Names registered here are removed from the engine after the test, pass or
+    fail; then a family that published a host port the test did not claim
+    with free_port() fails it: another run on the host may hold that port."""
     made: list[str] = _Registry()
     yield made
+    published: set[int] = set()
     for family in made:
-        remove_family(family)
+        published |= remove_family(family)
+    assert not unclaimed(published), (
+        f"published host port(s) {sorted(unclaimed(published))} not claimed with free_port(): give the "
+        "family a \"ports\" override of a free_port(), or build it with expose=()"
+    )
 
 
 @pytest.fixture

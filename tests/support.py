@@ -200,14 +200,19 @@ def owner_args(cli: CLI) -> list[str]:
     return ["--label", f"dockervisor.owner={json.loads(path.read_text())['id']}"] if path.exists() else []
 
 
-def remove_family(family: str) -> None:
-    """Remove a family's containers, images and volumes; never raises."""
+def remove_family(family: str) -> set[int]:
+    """Remove a family's containers, images and volumes; never raises. The
+    host ports its containers were given, for the check that a test
+    publishes only ports it claimed (see `unclaimed`)."""
     containers = family_containers(family)
-    image_ids = set()
+    image_ids, host_ports = set(), set()
     for container in containers:
-        found = docker("inspect", "--format", "{{.Image}}", container["ID"], check=False)
+        found = docker("inspect", "--format", "{{.Image}} {{json .HostConfig.PortBindings}}", container["ID"], check=False)
         if found.returncode == 0:
-            image_ids.add(found.stdout.strip())
+            image, _, bindings = found.stdout.strip().partition(" ")
+            image_ids.add(image)
+            for bound in (json.loads(bindings) or {}).values():
+                host_ports |= {int(b["HostPort"]) for b in bound or [] if b.get("HostPort", "").isdigit()}
     if containers:
         docker("rm", "-f", "-v", *[c["ID"] for c in containers], check=False)
     # Builds carry the label, so images no container uses are found too.
@@ -222,6 +227,14 @@ def remove_family(family: str) -> None:
     ours = [v for v in volumes if v == family or v.startswith(f"{family}_")]
     if ours:
         docker("volume", "rm", "-f", *ours, check=False)
+    return host_ports
+
+
+def unclaimed(ports: set[int]) -> set[int]:
+    """Those of `ports` this process did not claim with free_port(): a fixed
+    port (an image's EXPOSE published as is, say) that another test run on
+    the host may hold at the same moment."""
+    return ports - {int(claim.name) for claim in _CLAIMED}
 
 
 

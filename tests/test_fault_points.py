@@ -222,8 +222,7 @@ def test_start_new_with_a_release_step_fails_at_every_call(project, cli, shim, b
             # container too); after the stop, the snapshot puts its changes back.
             released = [{**before.data, "release": "released"}] if when == "before-stop" else []
             assert after.data in [before.data, *released], where
-        gone = lambda: not docker("ps", "-aq", "--filter", f"label=dockervisor.oneoff={family}").stdout.split()  # noqa: E731
-        wait_for(gone, 30, f"no one-off container left; {where}")
+        no_one_off_left(family, where)
 
     run_every_fault_point(cli, shim, family, base_image, ["start", "new", family, *FAST], prepare, check)
 
@@ -326,6 +325,25 @@ def test_prune_fails_at_every_call(app, cli, shim, base_image) -> None:
         assert {after.last, after.stable} <= names, where
 
     run_every_fault_point(cli, shim, family, base_image, ["prune", family, "--keep", "0"], prepare, check)
+
+
+def test_run_fails_at_every_call_and_leaves_no_one_off(app, cli, shim, base_image) -> None:
+    """Issue 22: `dockervisor run` changes nothing of the family; whatever call
+    fails, the family runs as before and no one-off container is left."""
+    family = app.family
+
+    def check(before, after, result, where) -> None:  # type: ignore[no-untyped-def]
+        assert after.engine_view() == before.engine_view() and after.history == before.history, where
+        assert result.code in (0, 1), where
+        no_one_off_left(family, where)
+
+    run_every_fault_point(cli, shim, family, base_image, ["run", family, "true"], lambda: None, check)
+
+
+def no_one_off_left(family: str, where: str) -> None:
+    """The release's or run's one-off is gone (polled: `--rm` may still be removing it)."""
+    gone = lambda: not docker("ps", "-aq", "--filter", f"label=dockervisor.oneoff={family}").stdout.split()  # noqa: E731
+    wait_for(gone, 30, f"no one-off container left; {where}")
 
 
 def json_lines(text: str) -> list[dict]:

@@ -15,7 +15,7 @@ def test_a_health_check_of_the_run_configuration_reaches_docker_and_gates_the_st
     app = project("healthkey")
     check = {"test": ["CMD", "wget", "-q", "-O", "/dev/null", "http://127.0.0.1:8080/"], "interval": "1s",
              "timeout": "2s", "retries": 2}  # fmt: skip
-    app.write({"healthcheck": check}, volumes=())
+    app.write({"healthcheck": check}, volumes=(), expose=())  # checked inside: no host port
     cli("build", app.family, str(app.dir))
     good = cli("start", "new", app.family, "--settle", "1").out.strip()
     health = inspect(good)["Config"]["Healthcheck"]
@@ -26,7 +26,7 @@ def test_a_health_check_of_the_run_configuration_reaches_docker_and_gates_the_st
     assert shown["test"] == ["CMD-SHELL", WGET]
     # the same check against a page that is not there: unhealthy, rolled back
     broken = {**check, "test": ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/missing"]}
-    app.write({"healthcheck": broken}, volumes=(), content="v2")
+    app.write({"healthcheck": broken}, volumes=(), expose=(), content="v2")
     cli("build", app.family, str(app.dir))
     failed = cli("start", "new", app.family, "--settle", "1", "--wait", "30", expect=3)
     assert "unhealthy" in failed.err and running_names(app.family) == [good]
@@ -34,7 +34,7 @@ def test_a_health_check_of_the_run_configuration_reaches_docker_and_gates_the_st
 
 def test_none_turns_the_images_own_health_check_off(project, cli) -> None:
     app = project("healthnone")
-    app.write({"healthcheck": {"test": ["NONE"]}}, volumes=(), healthcheck="--interval=1s CMD exit 1")
+    app.write({"healthcheck": {"test": ["NONE"]}}, volumes=(), expose=(), healthcheck="--interval=1s CMD exit 1")
     cli("build", app.family, str(app.dir))
     started = cli("start", "new", app.family, "--settle", "1").out.strip()  # the image's check would fail it
     assert inspect(started)["Config"]["Healthcheck"]["Test"] == ["NONE"]

@@ -122,7 +122,7 @@ def test_history_tells_what_happened(past, cli) -> None:
     for entry in entries:
         assert set(entry) == {"time", "user", "command", "action", "container", "image_id", "outcome", "message",
                               "family", "engine", "exit_code", "previous", "running", "digest", "started_at",
-                              "seconds", "notified"}  # fmt: skip
+                              "seconds", "notified", "release"}  # fmt: skip
         assert ISO_UTC.fullmatch(entry["time"]) and entry["user"]
         assert entry["command"].startswith("dockervisor ")
     assert entries[0]["image_id"].startswith("sha256:")

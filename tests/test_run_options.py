@@ -76,7 +76,7 @@ def test_two_families_on_one_network_reach_each_other_by_name(project, cli, netw
     assert app.family in aliases
 
     # An upgrade moves the name to the new container.
-    app.build(content="app-v2")
+    app.build(expose=(), content="app-v2")
     started(cli, app.family)
     reply = in_container(db_container, "wget", "-q", "-O", "-", f"http://{app.family}:8080/")
     assert reply.stdout == "app-v2\n", reply.stderr
