@@ -14,7 +14,6 @@ import re
 from dockervisor.store import paths
 from dockervisor.config.datapolicy import DataPolicy
 from dockervisor.config.notifypolicy import NotifyPolicy
-from dockervisor.config.releasepolicy import ReleasePolicy
 from dockervisor.core.errors import DockervisorError
 from dockervisor.store.files import exists_private, read_private, write_atomically
 from dockervisor.config.names import is_container_name, is_image_name
@@ -23,6 +22,8 @@ from dockervisor.config.runconfig import RunConfig, brief
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from collections.abc import Sized
+
+    from dockervisor.config.releasepolicy import ReleasePolicy
 
 # 2: ports may name a host address, mounts may be read-only, and run options
 # (networks, limits, user, logs...) are recorded. A dockervisor that knows only
@@ -155,7 +156,11 @@ def _from_document(family: str, document: object) -> FamilyState:
     raw_release = document.get("release")  # optional: absent before release steps
     if raw_release is not None and schema < RELEASE_SCHEMA:
         raise ValueError(f"it has a release step but schema {schema} (a release step needs {RELEASE_SCHEMA})")
-    release = None if raw_release is None else ReleasePolicy.from_dict(raw_release)
+    release = None
+    if raw_release is not None:  # imported only for a family that has one
+        from dockervisor.config.releasepolicy import ReleasePolicy
+
+        release = ReleasePolicy.from_dict(raw_release)
     return FamilyState(family, last, stable, run_config, build, data, adopted, notifications, release)
 
 
