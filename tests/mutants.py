@@ -57,6 +57,7 @@ CLOSED = "test_closed_output.py"
 LOOPS = "test_restart_loops.py"
 SHARED = "test_shared_engine.py"
 RELEASE = "test_release.py"
+PROCESS = "test_process_options.py"
 OUTCOME = "test_outcome.py"
 
 MUTANTS = [
@@ -483,6 +484,32 @@ MUTANTS = [
       "return run_in_setting(context(args), args.image, args.command, args.image_of, args.interactive, args.tty)",
       "run_in_setting(context(args), args.image, args.command, args.image_of, args.interactive, args.tty); return 0",
       f"{RELEASE}::test_run_passes_stdin_stdout_and_the_exit_code_and_leaves_nothing"),
+    # the rest of docker run's options (issue 24)
+    M("restart-key-ignored", "engine/argv.py", '"--restart", config.options.restart or RESTART_POLICY,',
+      '"--restart", RESTART_POLICY,', f"{PROCESS}::test_restart_no_leaves_a_crashed_container_exited"),
+    M("entrypoint-words-dropped", "engine/argv.py",
+      "return argv + (env_args or []) + [tag(family), *(config.options.entrypoint or [])[1:], *config.options.command]",
+      "return argv + (env_args or []) + [tag(family), *config.options.command]",
+      f"{PROCESS}::test_a_custom_entrypoint_replaces_the_images_and_its_command"),
+    M("one-off-entrypoint-words-dropped", "engine/oneoffs.py",
+      'return argv + (env_args or []) + ["--", image, *(config.options.entrypoint or [])[1:], *command]',
+      'return argv + (env_args or []) + ["--", image, *command]'),
+    M("keep-as-a-string", "config/overrides.py", 'if isinstance(value, str) and value != "all":', "if False:"),
+    M("any-capability-name", "config/processoptions.py", "if not re.fullmatch(pattern, item):", "if False:"),
+    M("no-closest-key", "config/overrides.py",
+      "close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1, cutoff=0.6)", "close = []"),
+    M("read-only-not-handed-over", "config/processoptions.py",
+      'Option("read_only", read_only, lambda family, on: ["--read-only"] if on else [],',
+      'Option("read_only", read_only, lambda family, on: [],',
+      f"{PROCESS}::test_a_read_only_root_with_a_tmpfs_it_can_write_to"),
+    M("ulimit-soft-and-hard-lost", "config/processoptions.py",
+      "setting = f\"{limit['soft']}:{limit['hard']}\" if isinstance(limit, dict) else str(limit)",
+      "setting = str(limit)", f"{PROCESS}::test_a_ulimit_and_a_working_directory_inside"),
+    M("stop-time-beyond-dockervisors-wait", "config/processoptions.py",
+      "if not 0 <= seconds <= MOST_STOP_SECONDS:", "if not 0 <= seconds:"),
+    M("stop-timeout-not-handed-over", "config/processoptions.py",
+      'Option("stop_timeout", stop_timeout, _number("--stop-timeout"),', 'Option("stop_timeout", stop_timeout, lambda f, v: [],',
+      f"{PROCESS}::test_stop_timeout_is_what_docker_stop_waits"),
 ]  # fmt: skip
 
 

@@ -115,7 +115,7 @@ def test_an_undocumented_key_is_refused() -> None:
     from dockervisor.core.errors import DockervisorError
 
     with pytest.raises(DockervisorError, match="unknown key"):
-        parse_overrides({"restart": "always"}, "/nonexistent/dcv-app")
+        parse_overrides({"volumes_from": ["db"]}, "/nonexistent/dcv-app")
 
 
 # Links and the README -------------------------------------------------------------

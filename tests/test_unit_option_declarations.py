@@ -25,7 +25,9 @@ def test_every_declared_key_checks_flags_describes_and_fingerprints(option) -> N
     # its flags: after the image for the command, before it for the rest
     flags = docker_argv.run_options("app", options)
     unset = docker_argv.run_options("app", default_options())
-    if option.key == "command":
+    if option.key == "restart":  # in place of the default policy, not a flag of its own
+        assert flags == unset and "on-failure:5" in docker_argv.run("dcv_app_1", "app", RunConfig([], [], options=options))
+    elif option.key == "command":
         assert flags == unset and docker_argv.run("dcv_app_1", "app", RunConfig([], [], options=options))[-2:] == ["--workers", "4"]
     elif option.key in ("probe", "probation", "promote"):  # dockervisor's own watch: nothing for docker
         assert flags == unset and getattr(options, option.key) == option.parse(option.example)

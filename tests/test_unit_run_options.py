@@ -313,10 +313,12 @@ def test_without_a_log_key_logs_rotate(tmp_path: Path) -> None:
 
 
 def test_an_unknown_key_lists_the_new_ones(tmp_path: Path) -> None:
-    check(tmp_path, {"memroy": "1g"}, Refused("memroy", "unknown key (known keys: ports, volumes"))
+    check(tmp_path, {"memroy": "1g"}, Refused("memroy", "unknown key (did you mean 'memory'? known keys: ports, volumes"))
     path = tmp_path / "dcv-app"
     with pytest.raises(DockervisorError, match="network, memory, cpus, user, command, init"):
         load_overrides(str(path))
+    check(tmp_path, {"privileged": True}, Refused("privileged", "a Compose key dockervisor does not carry: a privileged"))
+    check(tmp_path, {"stop_grace_period": "1m"}, Refused("stop_grace_period", 'write it as "stop_timeout"'))
 
 
 OPTIONS = {

@@ -11,6 +11,7 @@ from dockervisor.store.state import require_known_family
 from dockervisor.flows.context import Context
 from dockervisor.core.errors import EXIT_OK, DockervisorError
 from dockervisor.core.output import print_json
+from dockervisor.config.retention import keep_to_json
 from dockervisor.config.runconfig import RunConfig
 
 
@@ -29,7 +30,7 @@ def config(ctx: Context, family: str, as_json: bool) -> int:
     if as_json:
         print_json(ctx.stdout, {"image": family, "source": source, **_settings(family, recorded.run_config),
                                 "notify": shown, "notify_on": notified.on if notified else None,
-                                "release": _release(recorded)})  # fmt: skip
+                                "release": _release(recorded), **_data(recorded)})  # fmt: skip
         return EXIT_OK
     lines = [_origin(family, source), _overrides_line(source)]
     lines += [f"  {line}" for line in describe_config(recorded.run_config)]
@@ -38,6 +39,13 @@ def config(ctx: Context, family: str, as_json: bool) -> int:
     lines += [f"  {line}" for line in (recorded.release.describe() if recorded.release else [])]
     print("\n".join(lines), file=ctx.stdout, flush=True)
     return EXIT_OK
+
+
+def _data(recorded: state.FamilyState) -> dict[str, object]:
+    """The data policy in effect: the family's, or the defaults."""
+    from dockervisor.config.datapolicy import DataPolicy
+
+    return (recorded.data or DataPolicy()).to_dict()
 
 
 def _release(recorded: state.FamilyState) -> dict[str, object] | None:
@@ -78,6 +86,7 @@ def _settings(family: str, config: RunConfig) -> dict[str, object]:
         **options.settings(family),
         "env": sorted(config.env),  # names only: values may be secrets
         "env_file": config.env_file,
+        "keep": keep_to_json(config.keep),  # the defaults too: what is in effect
     }
 
 

@@ -103,7 +103,7 @@ def parse_overrides(document: object, path: str) -> Overrides:
         raise _error(path, None, "the file must hold a JSON object")
     for key in document:
         if key not in KNOWN_KEYS:
-            raise _error(path, key, f"unknown key (known keys: {', '.join(KNOWN_KEYS)})")
+            raise _error(path, key, unknown_key(key))
     overrides = Overrides(path)
     base_dir = os.path.dirname(os.path.abspath(path))
     if "ports" in document:
@@ -128,6 +128,20 @@ def parse_overrides(document: object, path: str) -> Overrides:
             raise _error(path, key, reason) from None
     overrides.release = _parse_release(path, document)
     return overrides
+
+
+def unknown_key(key: object) -> str:
+    """Why a key is refused: a Compose key dockervisor does not carry says so,
+    a typo names the closest known key."""
+    from dockervisor.config.processoptions import UNSUPPORTED
+
+    if key in UNSUPPORTED:
+        return f"a Compose key dockervisor does not carry: {UNSUPPORTED[key]}"  # type: ignore[index]
+    import difflib
+
+    close = difflib.get_close_matches(str(key), KNOWN_KEYS, n=1, cutoff=0.6)
+    hint = f"did you mean {close[0]!r}? " if close else ""
+    return f"unknown key ({hint}known keys: {', '.join(KNOWN_KEYS)})"
 
 
 def _parse_release(path: str, document: dict) -> releasepolicy.ReleasePolicy | None:
@@ -231,6 +245,9 @@ def _parse_env_file(path: str, value: object, base_dir: str) -> str:
 
 
 def _parse_keep(path: str, value: object) -> int | None:
+    """As JSON types it: 3, not "3" (a string is a mistake like any other type's)."""
+    if isinstance(value, str) and value != "all":
+        raise _error(path, "keep", 'must be a whole number from 1 up (3, not a string such as "3"), or "all"')
     try:
         return parse_keep(value)
     except ValueError as error:

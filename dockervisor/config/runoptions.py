@@ -29,6 +29,8 @@ default (daemon.json).
 from __future__ import annotations
 
 from dockervisor.config import healthcheck as health
+from dockervisor.config import processoptions
+from dockervisor.config.optiontable import Option, flag, line
 from dockervisor.config.optionvalues import (  # DEFAULT_LOG and Invalid: imported from here too
     DEFAULT_LOG,
     Invalid,
@@ -47,7 +49,7 @@ from dockervisor.config.optionvalues import (  # DEFAULT_LOG and Invalid: import
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
     from collections.abc import Callable
-    from typing import Any
+
 
 class RunOptions:
     """The parsed options, one attribute per declared key (`networks` for
@@ -56,7 +58,7 @@ class RunOptions:
 
     __slots__ = (
         "networks", "memory", "cpus", "user", "command", "init", "hostname", "extra_hosts", "labels", "log",
-        "healthcheck", "probe", "probation", "promote",
+        "healthcheck", "probe", "probation", "promote", *processoptions.KEYS,
     )  # fmt: skip
 
     def __init__(self, **values: object) -> None:
@@ -121,48 +123,6 @@ def parse_options(document: dict, fail: Callable[[str, str], Exception]) -> RunO
 # The declarations ---------------------------------------------------------------
 
 
-class Option:
-    """One overrides key, declared once: `parse` checks a value (raising
-    Invalid), `flags(image, value)` gives its `docker run` flags (none when
-    unset), `describe(value)` the lines `build` and `config` print,
-    `settings(image, value)` what `config --json` shows, `fingerprint`
-    whether a change of it makes `start new --if-changed` start a new
-    container, `unset` what stands for "not set", `example` a valid value."""
-
-    __slots__ = ("key", "attribute", "parse", "flags", "describe", "settings", "fingerprint", "unset", "example")
-
-    def __init__(
-        self,
-        key: str,
-        parse: Callable[[object], object],
-        flags: Callable[[str, Any], list[str]],
-        describe: Callable[[Any], list[str]],
-        example: object,
-        attribute: str | None = None,
-        unset: Callable[[], object] | None = None,
-        settings: Callable[[str, Any], dict[str, object]] | None = None,
-        fingerprint: bool = True,
-    ) -> None:
-        self.key = key
-        self.attribute = attribute or key
-        self.parse = parse
-        self.flags = flags
-        self.describe = describe
-        self.example = example
-        self.unset = unset
-        self.settings = settings or (lambda image, value: {self.attribute: value})
-        self.fingerprint = fingerprint
-
-
-def _flag(name: str) -> Callable[[str, Any], list[str]]:
-    """`--name VALUE` when the value is set."""
-    return lambda image, value: [name, value] if value is not None else []
-
-
-def _line(text: str) -> Callable[[Any], list[str]]:
-    return lambda value: [text.format(value)] if value else []
-
-
 def _log_flags(family: str, log: dict[str, str] | None) -> list[str]:
     if log is None:
         return []
@@ -193,13 +153,13 @@ OPTIONS = (
         describe=lambda names: [f"joins network {name} (alias: the family's name)" for name in names],
         settings=lambda image, names: {"networks": names, "network_alias": image if names else None},
     ),
-    Option("memory", memory, _flag("--memory"), _line("limits memory to {}"), example="512m"),
-    Option("cpus", cpus, _flag("--cpus"), _line("limits CPUs to {}"), example="1.5"),
-    Option("user", user, _flag("--user"), _line("runs as user {}"), example="1000:1000"),
+    Option("memory", memory, flag("--memory"), line("limits memory to {}"), example="512m"),
+    Option("cpus", cpus, flag("--cpus"), line("limits CPUs to {}"), example="1.5"),
+    Option("user", user, flag("--user"), line("runs as user {}"), example="1000:1000"),
     Option("command", command, lambda image, command: [], _command_lines, unset=list, example=["--workers", "4"]),
-    Option("init", init, lambda image, on: ["--init"] if on else [], _line("runs an init process (--init)"),
+    Option("init", init, lambda image, on: ["--init"] if on else [], line("runs an init process (--init)"),
            unset=bool, example=True),  # fmt: skip
-    Option("hostname", hostname, _flag("--hostname"), _line("sets hostname {}"), example="app"),
+    Option("hostname", hostname, flag("--hostname"), line("sets hostname {}"), example="app"),
     Option(
         "extra_hosts", extra_hosts, unset=dict, example={"db.local": "10.0.0.5"},
         flags=lambda image, hosts: [w for host, address in hosts.items() for w in ("--add-host", f"{host}:{address}")],
@@ -217,21 +177,24 @@ OPTIONS = (
                  "timeout": "3s", "retries": 3, "start_period": "5s"},
     ),
     # Checked by dockervisor from the host while it waits: the container runs the same without it.
-    Option("probe", health.probe, lambda family, url: [], _line("is up once {} answers (probed by dockervisor)"),
+    Option("probe", health.probe, lambda family, url: [], line("is up once {} answers (probed by dockervisor)"),
            example="http://127.0.0.1:8080/health", fingerprint=False),  # fmt: skip
     # How `start new` watches and promotes: dockervisor's own, the container is the same.
     Option("probation", health.duration, lambda family, seconds: [],
-           _line("start new watches it for {}s after it is up, and rolls back if it fails"),
+           line("start new watches it for {}s after it is up, and rolls back if it fails"),
            example=300, fingerprint=False),  # fmt: skip
-    Option("promote", health.promote, lambda family, on: [], _line("start new marks it stable once it has proven itself"),
+    Option("promote", health.promote, lambda family, on: [], line("start new marks it stable once it has proven itself"),
            unset=bool, example=True, fingerprint=False),  # fmt: skip
+    *processoptions.OPTIONS,
 )
 # The order their flags go on `docker run` (the command's arguments go after
 # the image instead: argv.run puts them there); a unit test checks it names
 # every key.
 FLAG_ORDER = (
-    "network", "hostname", "extra_hosts", "user", "init", "memory", "cpus", "healthcheck", "labels", "log",
-    "command", "probe", "probation", "promote",
+    "network", "hostname", "extra_hosts", "dns", "dns_search", "user", "group_add", "working_dir", "entrypoint",
+    "init", "memory", "cpus", "pids_limit", "shm_size", "ulimits", "read_only", "tmpfs", "devices", "cap_add",
+    "cap_drop", "security_opt", "sysctls", "stop_signal", "stop_timeout", "healthcheck", "labels", "log",
+    "command", "restart", "probe", "probation", "promote",
 )  # fmt: skip
 KEYS = tuple(option.key for option in OPTIONS)
 _BY_KEY = {option.key: option for option in OPTIONS}

@@ -96,7 +96,7 @@ def run(
         "--label", f"{FAMILY_LABEL}={family}",
         *(["--label", f"{OWNER_LABEL}={owner}"] if owner else []),
         *(["--label", f"{CONFIG_LABEL}={config_digest}"] if config_digest else []),
-        "--restart", RESTART_POLICY,
+        "--restart", config.options.restart or RESTART_POLICY,
         # Never reach for a registry: a missing image is an error, not a download.
         "--pull", "never",
     ]  # fmt: skip
@@ -105,7 +105,9 @@ def run(
     for mount in config.mounts:
         argv += ["--volume", mount.flag_value()]
     argv += run_options(family, config.options)
-    return argv + (env_args or []) + [tag(family), *config.options.command]
+    # A list entry point's words after its program come first (docker's
+    # --entrypoint takes the program alone), then the command's arguments.
+    return argv + (env_args or []) + [tag(family), *(config.options.entrypoint or [])[1:], *config.options.command]
 
 
 def start(name: str) -> list[str]:

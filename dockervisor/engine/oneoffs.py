@@ -56,7 +56,7 @@ def create(
     for mount in config.mounts:
         argv += ["--volume", mount.flag_value()]
     argv += config.options.flags(family, skip=SKIPPED_OPTIONS)
-    return argv + (env_args or []) + ["--", image, *command]
+    return argv + (env_args or []) + ["--", image, *(config.options.entrypoint or [])[1:], *command]
 
 
 def connect(name: str, networks: list[str]) -> list[list[str]]:
