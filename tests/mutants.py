@@ -510,6 +510,11 @@ MUTANTS = [
     M("stop-timeout-not-handed-over", "config/processoptions.py",
       'Option("stop_timeout", stop_timeout, _number("--stop-timeout"),', 'Option("stop_timeout", stop_timeout, lambda f, v: [],',
       f"{PROCESS}::test_stop_timeout_is_what_docker_stop_waits"),
+    M("port-address-not-shown", "commands/status.py",
+      'return None if host_ip in (None, "", "0.0.0.0", "::") else str(host_ip)', "return None",
+      f"{OBSERVE}::test_status_of_several_families_and_a_port_bound_to_one_address"),
+    M("status-of-the-first-family-only", "commands/status.py", "names = chosen", "names = chosen[:1]",
+      f"{OBSERVE}::test_status_of_several_families_and_a_port_bound_to_one_address"),
 ]  # fmt: skip
 
 

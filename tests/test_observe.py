@@ -56,7 +56,7 @@ def test_status_shows_the_running_container_and_exits_0(past, cli) -> None:
     assert document["ok"] is True and set(family) == STATUS_FIELDS
     assert (family["container"], family["last"], family["stable"]) == (c2, c2, c1)
     assert family["state"] == "running" and family["health"] is None and family["ok"] is True
-    assert family["ports"] == [{"host": port, "container": 8080, "protocol": "tcp"}]
+    assert family["ports"] == [{"address": None, "host": port, "container": 8080, "protocol": "tcp"}]
     assert family["image_id"] == inspect(c2)["Image"] and family["image_tags"] == []  # v3 holds the tag now
     assert ISO_UTC.fullmatch(family["started_at"]) and family["uptime_seconds"] >= 0
 
@@ -287,3 +287,25 @@ def test_every_dry_run_command_does_what_it_says_when_pasted(project, cli, tmp_p
     before = inspect(f"{app.family}:latest")["Id"]
     pasted(cli("build", app.family, str(spaced), "--dry-run").out)
     assert inspect(f"{app.family}:latest")["Id"] != before
+
+
+def test_status_of_several_families_and_a_port_bound_to_one_address(project, cli) -> None:
+    """Issue 24: several IMAGENAMEs; a port bound to one address says which."""
+    local, everywhere = free_port(), free_port()
+    one, two = project("statusone"), project("statustwo")
+    one.build(overrides={"ports": {f"127.0.0.1:{local}": "8080"}})
+    two.build(overrides={"ports": {str(everywhere): "8080"}})
+    for app in (one, two):
+        cli("start", "new", app.family, *FAST)
+    document = json.loads(cli("status", two.family, one.family, "--json").out)
+    assert [f["image"] for f in document["families"]] == sorted([one.family, two.family])
+    ports = {f["image"]: f["ports"] for f in document["families"]}
+    assert ports[one.family] == [{"address": "127.0.0.1", "host": local, "container": 8080, "protocol": "tcp"}]
+    assert ports[two.family] == [{"address": None, "host": everywhere, "container": 8080, "protocol": "tcp"}]
+    table = cli("status", one.family, two.family, "--wide").out
+    assert f"127.0.0.1:{local}->8080" in table and f" {everywhere}->8080" in table
+    unknown = cli("status", one.family, "dcvt-nosuchfamily", expect=1)
+    assert "unknown image family 'dcvt-nosuchfamily'" in unknown.err and unknown.out == ""
+    listed = json.loads(cli("list", "containers", one.family, two.family, "--json").out)["families"]
+    assert [(f["image"], len(f["containers"])) for f in listed] == [(one.family, 1), (two.family, 1)]
+    assert "usage" in cli("list", "images", one.family, two.family, expect=2).err

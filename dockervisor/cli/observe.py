@@ -26,12 +26,13 @@ if TYPE_CHECKING:
 def declare_status(p: Parser) -> None:
     p.describe(
         "one line per family: what runs, health, uptime, image, ports, marks",
-        "  dockervisor status\n  dockervisor status myapp || alert 'myapp is down'\n\n"
+        "  dockervisor status\n  dockervisor status myapp || alert 'myapp is down'\n"
+        "  dockervisor status web db\n\n"
         "Exits 0 when every family shown runs (and is healthy, if it has a\n"
         "HEALTHCHECK), 5 otherwise, 1 if a family's state file is damaged.",
         codes=(0, 1, 2, 5),
     )
-    p.add_argument("image", metavar="IMAGENAME", nargs="?", type=image_name)
+    p.add_argument("images", metavar="IMAGENAME", nargs="*", type=image_name, help="these families only")
     add_json(p)
     add_wide(p)
     p.add_argument(
@@ -44,7 +45,7 @@ def declare_status(p: Parser) -> None:
 def run_status(args: argparse.Namespace) -> int:
     from dockervisor.commands.status import status
 
-    return status(context(args), args.image, args.json, args.every)
+    return status(context(args), list(dict.fromkeys(args.images)), args.json, args.every)
 
 
 # list -------------------------------------------------------------------------
@@ -53,10 +54,12 @@ def run_status(args: argparse.Namespace) -> int:
 def declare_list(p: Parser) -> None:
     p.describe(
         "list the families, or one family's containers or images",
-        "  dockervisor list\n  dockervisor list containers myapp\n  dockervisor list images myapp",
+        "  dockervisor list\n  dockervisor list containers myapp\n  dockervisor list containers web db\n"
+        "  dockervisor list images myapp",
     )
     p.add_argument("what", metavar="images|containers", nargs="?", choices=("images", "containers"))
-    p.add_argument("image", metavar="IMAGENAME", nargs="?", type=image_name)
+    p.add_argument("images", metavar="IMAGENAME", nargs="*", type=image_name,
+                   help="the family (containers: one or more)")  # fmt: skip
     add_json(p)
     add_wide(p)
     p.add_argument(
@@ -70,12 +73,16 @@ def run_list(args: argparse.Namespace) -> int:
     from dockervisor.commands import list as listing
 
     if args.what is None:
+        if args.images:
+            raise usage_error("usage: dockervisor list [images|containers IMAGENAME...]")
         return listing.families(context(args), args.json, args.every)
-    if args.image is None:
+    if not args.images:
         raise usage_error(f"usage: dockervisor list {args.what} IMAGENAME")
     if args.what == "images":
-        return listing.images(context(args), args.image, args.json)
-    return listing.containers(context(args), args.image, args.json)
+        if len(args.images) > 1:
+            raise usage_error("usage: dockervisor list images IMAGENAME (one family)")
+        return listing.images(context(args), args.images[0], args.json)
+    return listing.containers(context(args), list(dict.fromkeys(args.images)), args.json)
 
 
 # history ----------------------------------------------------------------------

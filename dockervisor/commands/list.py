@@ -46,7 +46,35 @@ def families(ctx: Context, as_json: bool, every: bool = False) -> int:
     return EXIT_FAILED if damaged else EXIT_OK
 
 
-def containers(ctx: Context, family: str, as_json: bool) -> int:
+def containers(ctx: Context, families: list[str], as_json: bool) -> int:
+    """One family's containers, newest first; several: one table, and under
+    --json {"families": [{"image", "containers"}...]}. Every family is checked
+    before anything is shown."""
+    listed = [_containers(ctx, family) for family in families]
+    if as_json:
+        documents = [{"image": family, "containers": rows} for family, rows in zip(families, listed)]
+        ctx.document(documents[0] if len(documents) == 1 else {"families": documents})
+        return EXIT_OK
+    rows = [
+        [
+            c["name"],
+            _short(c["image_id"]),
+            c["created"] or "?",
+            c["state"],
+            ",".join(m for m in ("running", "last", "stable", "prunable") if c[m]) or "-",
+        ]
+        for each in listed
+        for c in each
+    ]
+    columns = [
+        Column("NAME"), Column("IMAGE", drop=2), Column("CREATED", drop=1), Column("STATE"),
+        Column("MARKS"),
+    ]  # fmt: skip
+    ctx.table(columns, rows)
+    return EXIT_OK
+
+
+def _containers(ctx: Context, family: str) -> list[dict]:
     recorded = state.load(family)
     labelled = query.labelled_containers(ctx.docker, family)
     members = ctx.docker.members(family, labelled)
@@ -69,25 +97,7 @@ def containers(ctx: Context, family: str, as_json: bool) -> int:
                 "prunable": c.name in next_pruned,
             }
         )
-    if as_json:
-        ctx.document({"image": family, "containers": listed})
-        return EXIT_OK
-    rows = [
-        [
-            c["name"],
-            _short(c["image_id"]),
-            c["created"] or "?",
-            c["state"],
-            ",".join(m for m in ("running", "last", "stable", "prunable") if c[m]) or "-",
-        ]
-        for c in listed
-    ]
-    columns = [
-        Column("NAME"), Column("IMAGE", drop=2), Column("CREATED", drop=1), Column("STATE"),
-        Column("MARKS"),
-    ]  # fmt: skip
-    ctx.table(columns, rows)
-    return EXIT_OK
+    return listed
 
 
 def images(ctx: Context, family: str, as_json: bool) -> int:

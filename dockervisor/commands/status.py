@@ -24,15 +24,22 @@ _STATE_COLOURS = {
 }  # fmt: skip
 
 
-def status(ctx: Context, family: str | None, as_json: bool, every: bool = False) -> int:
-    """The families this state directory knows (or `family`); with `every`, also
-    the ones other state directories made on the engine, shown as not ours and
-    never counted in the exit code: `status || alert` is about your own."""
-    if family is not None:
-        labelled = query.labelled_containers(ctx.docker, family)
-        containers = ctx.docker.members(family, labelled)
-        require_known_family(family, containers, strangers(labelled, containers))
-        names = [family]
+def status(ctx: Context, chosen: list[str], as_json: bool, every: bool = False) -> int:
+    """The families this state directory knows (or those `chosen`); with
+    `every`, also the ones other state directories made on the engine, shown
+    as not ours and never counted in the exit code: `status || alert` is
+    about your own."""
+    if chosen:
+        # One family: a query of its own label; several: one of every label.
+        everything = query.labelled_containers(ctx.docker, chosen[0]) if len(chosen) == 1 else (
+            query.all_labelled_containers(ctx.docker))  # fmt: skip
+        labelled, containers = [], []
+        for family in chosen:  # every one is checked before anything is shown
+            theirs = [c for c in everything if c.family == family]
+            mine = ctx.docker.members(family, theirs)
+            require_known_family(family, mine, strangers(theirs, mine))
+            labelled, containers = labelled + theirs, containers + mine
+        names = chosen
     else:
         labelled = query.all_labelled_containers(ctx.docker)
         names = state.known_families()
@@ -179,13 +186,20 @@ def _flag_restarts(report: dict, document: dict) -> None:
 
 
 def _published_ports(document: dict) -> list[dict]:
+    """Each published port once: `address` null when it listens on every
+    address (docker lists 0.0.0.0 and :: apart), else the one it is bound to."""
     ports = []
     bindings = (document.get("NetworkSettings") or {}).get("Ports") or {}
     for spec, hosts in sorted(bindings.items()):
         number, _, protocol = spec.partition("/")
-        for host_port in sorted({int(h["HostPort"]) for h in hosts or [] if h.get("HostPort")}):
-            ports.append({"host": host_port, "container": int(number), "protocol": protocol})
+        bound = {(_address(h.get("HostIp")), int(h["HostPort"])) for h in hosts or [] if h.get("HostPort")}
+        for address, host_port in sorted(bound, key=lambda pair: (pair[1], pair[0] or "")):
+            ports.append({"address": address, "host": host_port, "container": int(number), "protocol": protocol})
     return ports
+
+
+def _address(host_ip: object) -> str | None:
+    return None if host_ip in (None, "", "0.0.0.0", "::") else str(host_ip)
 
 
 def _print(ctx: Context, reports: list[dict]) -> None:
@@ -237,7 +251,10 @@ def _image_cell(image_id: str | None, tags: list[str], family: str) -> str:
 
 
 def _port_cell(port: dict) -> str:
-    text = f"{port['host']}->{port['container']}"
+    """`8080->80`, `127.0.0.1:8080->80`, `[::1]:8080->80`, `53->53/udp`."""
+    address = port.get("address")
+    bound = f"[{address}]:" if address and ":" in address else f"{address}:" if address else ""
+    text = f"{bound}{port['host']}->{port['container']}"
     return text if port["protocol"] == "tcp" else f"{text}/{port['protocol']}"
 
 
