@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from dockervisor.config.hostaccess import HOST_SHARING
 from dockervisor.config.runconfig import RunConfig
 from dockervisor.config.runoptions import FLAG_ORDER, KEYS, OPTIONS, RunOptions, default_options, parse_options
 from dockervisor.engine import argv as docker_argv
@@ -19,7 +20,9 @@ def refuse(key: str, reason: str) -> Exception:
 
 @pytest.mark.parametrize("option", OPTIONS, ids=[o.key for o in OPTIONS])
 def test_every_declared_key_checks_flags_describes_and_fingerprints(option) -> None:  # type: ignore[no-untyped-def]
-    options = parse_options({option.key: option.example}, refuse)
+    # The keys that share the host are taken only with privileged_ok beside them.
+    allowed = {"privileged_ok": True} if option.key in HOST_SHARING else {}
+    options = parse_options({option.key: option.example, **allowed}, refuse)
     value = getattr(options, option.attribute)
     assert value == option.parse(option.example)
     # its flags: after the image for the command, before it for the rest
@@ -29,7 +32,7 @@ def test_every_declared_key_checks_flags_describes_and_fingerprints(option) -> N
         assert flags == unset and "on-failure:5" in docker_argv.run("dcv_app_1", "app", RunConfig([], [], options=options))
     elif option.key == "command":
         assert flags == unset and docker_argv.run("dcv_app_1", "app", RunConfig([], [], options=options))[-2:] == ["--workers", "4"]
-    elif option.key in ("probe", "probation", "promote"):  # dockervisor's own watch: nothing for docker
+    elif option.key in ("probe", "probation", "promote", "privileged_ok"):  # dockervisor's own: nothing for docker
         assert flags == unset and getattr(options, option.key) == option.parse(option.example)
     else:
         assert flags != unset and all(isinstance(word, str) for word in flags)

@@ -62,6 +62,14 @@ def flags(document: dict) -> list[str]:
         ({"dns_search": ["corp.example", "example"]}, ["--dns-search", "corp.example", "--dns-search", "example"]),
         ({"sysctls": {"net.core.somaxconn": 1024}}, ["--sysctl", "net.core.somaxconn=1024"]),
         ({"sysctls": ["net.ipv4.ip_forward=1"]}, ["--sysctl", "net.ipv4.ip_forward=1"]),
+        ({"gpus": "all"}, ["--gpus", "all"]),
+        ({"gpus": 2}, ["--gpus", "2"]),
+        ({"ipc": "shareable"}, ["--ipc", "shareable"]),
+        ({"ipc": "host", "privileged_ok": True}, ["--ipc", "host"]),
+        ({"pid": "host", "privileged_ok": True}, ["--pid", "host"]),
+        ({"privileged": True, "privileged_ok": True}, ["--privileged"]),
+        ({"privileged": False}, []),
+        ({"privileged_ok": True}, []),
     ],
 )  # fmt: skip
 def test_each_key_gives_its_exact_flags(document: dict, expected: list[str]) -> None:
@@ -113,6 +121,15 @@ def test_each_key_gives_its_exact_flags(document: dict, expected: list[str]) -> 
         ({"sysctls": {"kernel": 1}}, "sysctls['kernel']: 'kernel' is not a kernel setting"),
         ({"sysctls": {"net.core.somaxconn": "1,2"}}, "the setting must be a number or a one-line string"),
         ({"sysctls": ["net.core.somaxconn"]}, "the setting must be a number"),
+        ({"gpus": 0}, "gpus: 0 is not \"all\" or a number of GPUs"),
+        ({"gpus": "some"}, "is not \"all\" or a number"),
+        ({"ipc": "container:db"}, "ipc: 'container:db' is not an IPC mode"),
+        ({"pid": "container:db"}, "pid: 'container:db' is not a PID namespace"),
+        ({"pid": "host"}, "pid: hands the container the host: set \"privileged_ok\": true"),
+        ({"ipc": "host"}, "ipc: hands the container the host"),
+        ({"privileged": True}, "privileged: hands the container the host"),
+        ({"privileged": True, "privileged_ok": False}, "privileged: hands the container the host"),
+        ({"privileged_ok": "yes"}, "privileged_ok: the value must be true or false"),
     ],
 )  # fmt: skip
 def test_each_key_refuses_what_docker_would_misread(document: dict, said: str) -> None:

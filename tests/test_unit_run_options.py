@@ -317,7 +317,7 @@ def test_an_unknown_key_lists_the_new_ones(tmp_path: Path) -> None:
     path = tmp_path / "dcv-app"
     with pytest.raises(DockervisorError, match="network, memory, cpus, user, command, init"):
         load_overrides(str(path))
-    check(tmp_path, {"privileged": True}, Refused("privileged", "a Compose key dockervisor does not carry: a privileged"))
+    check(tmp_path, {"network_mode": "host"}, Refused("network_mode", 'a Compose key dockervisor does not carry: use "network"'))
     check(tmp_path, {"stop_grace_period": "1m"}, Refused("stop_grace_period", 'write it as "stop_timeout"'))
 
 

@@ -17,8 +17,13 @@ copied into dcv-IMAGENAME:
       "dns":          ["10.0.0.2"],  "dns_search": ["corp.example"],
       "sysctls":      {"net.core.somaxconn": 1024},
       "security_opt": ["no-new-privileges:true"],
-      "shm_size":     "256m",  "pids_limit": 200,  "group_add": ["audio", "1001"]
+      "shm_size":     "256m",  "pids_limit": 200,  "group_add": ["audio", "1001"],
+      "gpus":         "all",  "ipc": "shareable",
+      "pid":          "host",  "privileged": true,  "privileged_ok": true
     }
+
+`privileged`, `"pid": "host"` and `"ipc": "host"` hand the container the
+host: each is refused unless `"privileged_ok": true` stands beside it.
 
 Each checker takes the value as JSON gives it and returns it normalised, or
 raises Invalid naming what is wrong (never more of the value than `brief`).
@@ -32,15 +37,22 @@ import re
 
 from dockervisor.config.mounts import brief, is_absolute_path, normal_address
 from dockervisor.config.optiontable import Option, flag, line
+from dockervisor.config.hostaccess import (
+    a_list,
+    capabilities,
+    devices,
+    gpus,
+    ipc,
+    pid,
+    security_opt,
+    strings,
+    sysctls,
+)
 from dockervisor.config.optionvalues import Invalid
 from dockervisor.config.optionvalues import init as true_or_false
 
 # Compose keys of a service that dockervisor refuses with this reason.
 UNSUPPORTED = {
-    "privileged": "a privileged container is not supported",
-    "pid": "sharing the host's (or a container's) PID namespace is not supported",
-    "ipc": "sharing an IPC namespace is not supported",
-    "gpus": "GPUs are not supported yet",
     "network_mode": "use \"network\" (user-defined networks)",
     "container_name": "dockervisor names the family's containers itself",
     "image": "the family's image is what `build` or `pull` records",
@@ -50,14 +62,11 @@ UNSUPPORTED = {
     "links": "use a shared \"network\": families reach each other by name",
     "stop_grace_period": "write it as \"stop_timeout\" (seconds, or \"30s\")",
 }
-_CAPABILITY = r"(?:CAP_)?[A-Z][A-Z_]{1,30}|ALL"
 _SIGNAL = r"SIG[A-Z][A-Z0-9+-]{1,10}|[A-Z][A-Z0-9]{1,10}|[0-9]{1,2}"
 _SIZE = r"([0-9]{1,15})([bkmgBKMG]?)"
 _ULIMITS = ("core", "cpu", "data", "fsize", "locks", "memlock", "msgqueue", "nice", "nofile", "nproc", "rss",
             "rtprio", "rttime", "sigpending", "stack")  # fmt: skip
 _TMPFS_FLAGS = ("rw", "ro", "exec", "noexec", "suid", "nosuid", "dev", "nodev")
-_SYSCTL_KEY = r"[a-z][a-z0-9_]*(?:[./][a-z0-9_-]+)+"
-_WORD = r"[A-Za-z0-9_][A-Za-z0-9_.=:,/+@-]{0,255}"  # a group, a security option
 _DOMAIN = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*"
 _DURATION_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600}
 
@@ -140,34 +149,9 @@ def working_dir(value: object) -> str:
 read_only = true_or_false
 
 
-def capabilities(value: object) -> list[str]:
-    return _matching(value, '["NET_ADMIN"]', _CAPABILITY, "a capability such as NET_ADMIN or ALL")
-
-
-def _matching(value: object, example: str, pattern: str, what: str) -> list[str]:
-    """A list of strings, each matching `pattern`."""
-    items = _strings(value, example)
-    for index, item in enumerate(items):
-        if not re.fullmatch(pattern, item):
-            raise Invalid(f"{brief(item)} is not {what}", f"[{index}]")
-    return items
-
-
-def devices(value: object) -> list[str]:
-    """/dev/x, /dev/x:/dev/y, /dev/x:/dev/y:rwm, /dev/x:rwm."""
-    specs = _strings(value, '["/dev/ttyUSB0"]')
-    for index, spec in enumerate(specs):
-        parts = spec.split(":")
-        permissions = parts.pop() if len(parts) > 1 and not parts[-1].startswith("/") else "rwm"
-        paths_ok = 1 <= len(parts) <= 2 and all(is_absolute_path(p) and "," not in p for p in parts)
-        if not paths_ok or not permissions or set(permissions) - set("rwm") or len(set(permissions)) != len(permissions):
-            raise Invalid(f"{brief(spec)} is not HOST_DEVICE[:CONTAINER_DEVICE][:rwm] of absolute paths", f"[{index}]")
-    return specs
-
-
 def tmpfs(value: object) -> list[str]:
     """PATH[:OPTIONS], OPTIONS size=64m, mode=1777, uid=, gid= and the mount flags."""
-    specs = [value] if isinstance(value, str) else _strings(value, '["/run:size=64m"]')
+    specs = [value] if isinstance(value, str) else strings(value, '["/run:size=64m"]')
     for index, spec in enumerate(specs):
         where = f"[{index}]" if isinstance(value, list) else ""
         path, _, options = spec.partition(":")
@@ -222,7 +206,7 @@ def _limit(value: object, where: str) -> int:
 
 
 def dns(value: object) -> list[str]:
-    servers = [value] if isinstance(value, str) else _strings(value, '["10.0.0.2"]')
+    servers = [value] if isinstance(value, str) else strings(value, '["10.0.0.2"]')
     normalised = []
     for index, server in enumerate(servers):
         address = normal_address(server)
@@ -233,37 +217,11 @@ def dns(value: object) -> list[str]:
 
 
 def dns_search(value: object) -> list[str]:
-    domains = [value] if isinstance(value, str) else _strings(value, '["corp.example"]')
+    domains = [value] if isinstance(value, str) else strings(value, '["corp.example"]')
     for index, domain in enumerate(domains):
         if len(domain) > 253 or not re.fullmatch(_DOMAIN, domain):
             raise Invalid(f"{brief(domain)} is not a domain name", f"[{index}]" if isinstance(value, list) else "")
     return domains
-
-
-def sysctls(value: object) -> dict[str, str]:
-    """{"net.core.somaxconn": 1024} or ["net.core.somaxconn=1024"]."""
-    if isinstance(value, list):
-        pairs = [str(item).partition("=")[::2] if isinstance(item, str) and "=" in item else (item, None)
-                 for item in value]  # fmt: skip
-    elif isinstance(value, dict):
-        pairs = list(value.items())
-    else:
-        raise Invalid('the value must be an object such as {"net.core.somaxconn": 1024}')
-    settings = {}
-    for key, setting in pairs:
-        where = f"[{key!r}]"
-        if not isinstance(key, str) or not re.fullmatch(_SYSCTL_KEY, key):
-            raise Invalid(f"{brief(key)} is not a kernel setting such as net.core.somaxconn", where)
-        if isinstance(setting, int) and not isinstance(setting, bool):
-            setting = str(setting)
-        if not isinstance(setting, str) or not setting or any(c in setting for c in "\n\0,"):
-            raise Invalid("the setting must be a number or a one-line string", where)
-        settings[key] = setting
-    return settings
-
-
-def security_opt(value: object) -> list[str]:
-    return _matching(value, '["no-new-privileges:true"]', _WORD, "a security option such as no-new-privileges:true")
 
 
 def shm_size(value: object) -> str:
@@ -281,27 +239,11 @@ def pids_limit(value: object) -> int:
 
 
 def group_add(value: object) -> list[str]:
-    groups = [str(g) if isinstance(g, int) and not isinstance(g, bool) else g for g in _list(value, '["audio"]')]
+    groups = [str(g) if isinstance(g, int) and not isinstance(g, bool) else g for g in a_list(value, '["audio"]')]
     for index, group in enumerate(groups):
         if not isinstance(group, str) or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}|[0-9]{1,10}", group):
             raise Invalid(f"{brief(group)} is not a group name or number", f"[{index}]")
     return groups
-
-
-def _list(value: object, example: str) -> list:
-    if not isinstance(value, list) or not value:
-        raise Invalid(f"the value must be a non-empty list such as {example}")
-    return value
-
-
-def _strings(value: object, example: str) -> list[str]:
-    items = _list(value, example)
-    for index, item in enumerate(items):
-        if not isinstance(item, str):
-            raise Invalid("each item must be a string", f"[{index}]")
-        if item in items[:index]:
-            raise Invalid(f"{brief(item)} is given twice", f"[{index}]")
-    return list(items)
 
 
 def _each(name: str) -> object:
@@ -354,5 +296,13 @@ OPTIONS = (
            example=["corp.example"]),  # fmt: skip
     Option("sysctls", sysctls, _pairs("--sysctl"), lambda s: [f"sets {k}={v}" for k, v in s.items()], unset=dict,
            example={"net.core.somaxconn": 1024}),  # fmt: skip
+    Option("gpus", gpus, flag("--gpus"), line("gets GPUs: {}"), example="all"),
+    Option("ipc", ipc, flag("--ipc"), line("IPC mode {}"), example="shareable"),
+    Option("pid", pid, flag("--pid"), line("shares the host's PID namespace"), example="host"),
+    Option("privileged", true_or_false, lambda family, on: ["--privileged"] if on else [],
+           line("runs privileged: every device and capability of the host"), unset=bool, example=True),  # fmt: skip
+    # The admin's word that the keys above may hand the container the host.
+    Option("privileged_ok", true_or_false, lambda family, on: [], line("may share the host (privileged_ok)"),
+           unset=bool, example=True, fingerprint=False),  # fmt: skip
 )
 KEYS = tuple(option.key for option in OPTIONS)

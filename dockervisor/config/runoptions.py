@@ -29,7 +29,7 @@ default (daemon.json).
 from __future__ import annotations
 
 from dockervisor.config import healthcheck as health
-from dockervisor.config import processoptions
+from dockervisor.config import hostaccess, processoptions
 from dockervisor.config.optiontable import Option, flag, line
 from dockervisor.config.optionvalues import (  # DEFAULT_LOG and Invalid: imported from here too
     DEFAULT_LOG,
@@ -117,7 +117,11 @@ def parse_options(document: dict, fail: Callable[[str, str], Exception]) -> RunO
         except Invalid as invalid:
             raise fail(key + invalid.where, invalid.message) from None
     values.setdefault("log", dict(DEFAULT_LOG))
-    return RunOptions(**values)
+    options = RunOptions(**values)
+    sharing = hostaccess.needs_privileged_ok(options)
+    if sharing is not None:
+        raise fail(sharing, 'hands the container the host: set "privileged_ok": true beside it if that is meant')
+    return options
 
 
 # The declarations ---------------------------------------------------------------
@@ -194,7 +198,7 @@ FLAG_ORDER = (
     "network", "hostname", "extra_hosts", "dns", "dns_search", "user", "group_add", "working_dir", "entrypoint",
     "init", "memory", "cpus", "pids_limit", "shm_size", "ulimits", "read_only", "tmpfs", "devices", "cap_add",
     "cap_drop", "security_opt", "sysctls", "stop_signal", "stop_timeout", "healthcheck", "labels", "log",
-    "command", "restart", "probe", "probation", "promote",
+    "gpus", "ipc", "pid", "privileged", "command", "restart", "privileged_ok", "probe", "probation", "promote",
 )  # fmt: skip
 KEYS = tuple(option.key for option in OPTIONS)
 _BY_KEY = {option.key: option for option in OPTIONS}
