@@ -81,3 +81,19 @@ def test_stop_timeout_is_what_docker_stop_waits(project, cli) -> None:
     # docker's own default is 10 s: anything from 2 s to well under 10 s is the family's 2 s.
     assert 1.5 <= waited < 8, kills
     assert inspect(name)["State"]["ExitCode"] == 137
+
+
+def test_config_shows_every_setting_in_effect_defaults_included(project, cli) -> None:
+    plain = project("cfgdefaults")
+    plain.build(overrides=None, cmd=SLEEP, expose=())
+    text = cli("config", plain.family).out
+    assert "restarts unless-stopped" in text and "prune keeps 5 stopped containers" in text
+    assert "takes no snapshot" in text and "logs with json-file" in text
+    shown = json.loads(cli("config", plain.family, "--json").out)
+    assert (shown["restart"], shown["keep"], shown["snapshot"], shown["snapshots_keep"]) == ("unless-stopped", 5, False, 3)
+    assert shown["log"] == {"driver": "json-file", "max-size": "10m", "max-file": "3"}
+    set_up = project("cfgset")
+    set_up.build(overrides={"restart": "no", "keep": "all", "snapshot": True, "read_only": True}, cmd=SLEEP, expose=())
+    shown = json.loads(cli("config", set_up.family, "--json").out)
+    assert (shown["restart"], shown["keep"], shown["snapshot"], shown["read_only"]) == ("no", "all", True, True)
+    assert "restarts no" in cli("config", set_up.family).out

@@ -37,8 +37,22 @@ def config(ctx: Context, family: str, as_json: bool) -> int:
     if notified and shown:
         lines.append(f"  notifies {', '.join(shown)} on {notified.on}")
     lines += [f"  {line}" for line in (recorded.release.describe() if recorded.release else [])]
+    lines += [f"  {line}" for line in _defaults_in_effect(recorded)]
     print("\n".join(lines), file=ctx.stdout, flush=True)
     return EXIT_OK
+
+
+def _defaults_in_effect(recorded: state.FamilyState) -> list[str]:
+    """What applies without a key: said too, so that `config` shows everything in effect."""
+    config = recorded.run_config
+    assert config is not None
+    data = _data(recorded)
+    lines = [] if config.options.restart else ["restarts unless-stopped (docker's restart policy; the default)"]
+    kept = "every stopped container" if config.keep is None else f"{config.keep} stopped containers"
+    lines.append(f"prune keeps {kept} besides last and stable")
+    snapshot = "takes a snapshot of the data" if data["snapshot"] else "takes no snapshot (unless --snapshot)"
+    lines.append(f"start new {snapshot}; {data['snapshots_keep']} snapshots are kept")
+    return lines
 
 
 def _data(recorded: state.FamilyState) -> dict[str, object]:
