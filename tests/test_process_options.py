@@ -97,3 +97,44 @@ def test_config_shows_every_setting_in_effect_defaults_included(project, cli) ->
     shown = json.loads(cli("config", set_up.family, "--json").out)
     assert (shown["restart"], shown["keep"], shown["snapshot"], shown["read_only"]) == ("no", "all", True, True)
     assert "restarts no" in cli("config", set_up.family).out
+
+
+def test_a_compose_service_converts_to_a_family_docker_runs_the_same(project, cli, tmp_path) -> None:
+    """The keys both know, as docker inspect shows them on the container."""
+    from support import free_port
+
+    port = free_port()
+    app = project("compose")
+    service = {
+        "image": "ignored:1", "ports": [f"127.0.0.1:{port}:8080"], "volumes": [f"{app.family}_data:/data"],
+        "environment": ["MODE=compose"], "mem_limit": "64m", "cpus": "0.5", "read_only": True,
+        "tmpfs": ["/scratch"], "cap_drop": ["CHOWN"], "restart": "on-failure:3", "stop_signal": "SIGQUIT",
+        "stop_grace_period": "20s", "working_dir": "/www", "ulimits": {"nofile": 2048}, "pids_limit": 100,
+        "dns": ["10.0.0.2"], "hostname": "web-1", "labels": {"com.example.team": "web"},
+        "command": ["sh", "-c", "exec httpd -f -p 8080 -h /www"], "deploy": {"replicas": 2},
+    }  # fmt: skip
+    compose = tmp_path / "compose.json"
+    compose.write_text(json.dumps({"services": {"web": service}}))
+    refused = cli("config", app.family, "--from-compose", str(compose), "--service", "web", expect=1)
+    assert "deploy: not carried over" in refused.err and "nothing was written" in refused.err and refused.out == ""
+    app.write(None, cmd=SLEEP, expose=(), volumes=())
+    dcv = app.dir / f"dcv-{app.family}"
+    written = cli("config", app.family, "--from-compose", str(compose), "--service", "web", "--partial", "-o", str(dcv))
+    assert "image: left out" in written.err and "deploy: not carried over" in written.err
+    assert "exists; dockervisor will not overwrite it" in cli(
+        "config", app.family, "--from-compose", str(compose), "--service", "web", "--partial", "-o", str(dcv),
+        expect=1).err  # fmt: skip
+    cli("build", app.family, str(app.dir))
+    name = cli("start", "new", app.family, *FAST).out.strip()
+    document = inspect(name)
+    host, config = document["HostConfig"], document["Config"]
+    assert host["PortBindings"] == {"8080/tcp": [{"HostIp": "127.0.0.1", "HostPort": str(port)}]}
+    assert [m["Name"] for m in document["Mounts"] if m["Type"] == "volume"] == [f"{app.family}_data"]
+    assert "MODE=compose" in config["Env"]
+    assert (host["Memory"], host["NanoCpus"], host["ReadonlyRootfs"]) == (64 * 1024 * 1024, 500_000_000, True)
+    assert host["Tmpfs"] == {"/scratch": ""} and host["CapDrop"] in (["CHOWN"], ["CAP_CHOWN"])
+    assert host["RestartPolicy"] == {"Name": "on-failure", "MaximumRetryCount": 3}
+    assert (config["StopSignal"], config["StopTimeout"], config["WorkingDir"]) == ("SIGQUIT", 20, "/www")
+    assert host["Ulimits"] == [{"Name": "nofile", "Soft": 2048, "Hard": 2048}] and host["PidsLimit"] == 100
+    assert (host["Dns"], config["Hostname"], config["Labels"]["com.example.team"]) == (["10.0.0.2"], "web-1", "web")
+    assert config["Cmd"] == service["command"]

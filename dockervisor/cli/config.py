@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from dockervisor.cli.parsing import add_dry_run, add_json, add_outcome_options, checked, context, image_name
+from dockervisor.cli.parsing import (
+    add_dry_run,
+    add_json,
+    add_outcome_options,
+    checked,
+    context,
+    image_name,
+    usage_error,
+)
 
 TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
 if TYPE_CHECKING:
@@ -56,17 +64,32 @@ def run_pull(args: argparse.Namespace) -> int:
 def declare_config(p: Parser) -> None:
     p.describe(
         "how the family's new containers run, and where that came from",
-        "  dockervisor config myapp\n  dockervisor config myapp --json\n\n"
+        "  dockervisor config myapp\n  dockervisor config myapp --json\n"
+        "  dockervisor config myapp --from-compose compose.json --service web -o dcv-myapp\n\n"
         "Ports, mounts, networks, limits, log options and the names of the\n"
         "environment variables (never their values), as build or pull recorded\n"
-        "them; and whether the overrides file has changed since.",
+        "them; and whether the overrides file has changed since.\n\n"
+        "--from-compose writes the dcv-IMAGENAME of one Compose service (JSON;\n"
+        "YAML through the docker compose plugin), listing what it cannot carry\n"
+        "over; then nothing is written, unless --partial.",
     )
     p.add_argument("image", metavar="IMAGENAME", type=image_name)
     add_json(p)
+    p.add_argument("--from-compose", metavar="FILE", help="convert a service of this Compose file instead")
+    p.add_argument("--service", metavar="NAME", help="with --from-compose: the service to convert")
+    p.add_argument("-o", "--output", metavar="FILE", help="with --from-compose: write here (never over a file), "
+                   "not to stdout")  # fmt: skip
+    p.add_argument("--partial", action="store_true", help="with --from-compose: write what can be carried over")
     p.set_defaults(handler=run_config)
 
 
 def run_config(args: argparse.Namespace) -> int:
-    from dockervisor.commands.config import config
+    from dockervisor.commands.config import config, from_compose
 
-    return config(context(args), args.image, args.json)
+    if args.from_compose is None:
+        if args.service or args.output or args.partial:
+            raise usage_error("--service, --output and --partial go with --from-compose")
+        return config(context(args), args.image, args.json)
+    if not args.service or args.json:
+        raise usage_error("usage: dockervisor config IMAGENAME --from-compose FILE --service NAME [-o FILE] [--partial]")
+    return from_compose(context(args), args.image, args.from_compose, args.service, args.output, args.partial)

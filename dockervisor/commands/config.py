@@ -120,3 +120,78 @@ def _overrides_line(source: dict[str, object]) -> str:
         unchanged = "as recorded" if source["overrides_sha256"] else "no file then, none now"
         return f"overrides: {path} ({unchanged})"
     return f"overrides: {path} {source['overrides_change']} since; run `{source['apply']}` to apply it"
+
+
+# --from-compose ------------------------------------------------------------------
+
+
+def from_compose(ctx: Context, family: str, path: str, service: str, output: str | None, partial: bool) -> int:
+    """Write (to `output`, or stdout) the dcv-IMAGENAME equivalent of one
+    Compose service, saying what it could not carry over; nothing is written
+    when something could not be, unless `partial`."""
+    import json
+    import os
+
+    from dockervisor.config import compose
+    from dockervisor.config.overrides import parse_overrides
+
+    try:
+        picked = compose.service_of(_compose_document(ctx, path), service)
+    except ValueError as error:
+        raise DockervisorError(f"{path}: {error}") from None
+    converted = compose.convert(picked)
+    for key, why in converted.dropped:
+        ctx.info(f"{key}: left out: {why}")
+    for key, why in converted.not_carried:
+        ctx.info(f"{key}: not carried over: {why}")
+    # Checked as build will check it, relative paths beside the Compose file.
+    parse_overrides(converted.document, os.path.join(os.path.dirname(os.path.abspath(path)), f"dcv-{family}"))
+    if converted.not_carried and not partial:
+        raise DockervisorError(
+            f"{path}: {len(converted.not_carried)} setting(s) of service {service!r} cannot be carried over "
+            "(listed above); nothing was written. --partial writes the rest"
+        )
+    text = json.dumps(converted.document, indent=2) + "\n"
+    if output is None:
+        ctx.stdout.write(text)
+        ctx.stdout.flush()
+        return EXIT_OK
+    try:
+        with open(output, "x", encoding="utf-8") as handle:  # never over a file of the admin's
+            handle.write(text)
+    except FileExistsError:
+        raise DockervisorError(f"{output} exists; dockervisor will not overwrite it") from None
+    except OSError as error:
+        raise DockervisorError(f"{output}: cannot write it: {error.strerror}") from None
+    ctx.info(f"wrote {output}: {len(converted.document)} setting(s) of service {service!r}")
+    return EXIT_OK
+
+
+def _compose_document(ctx: Context, path: str) -> object:
+    """The Compose file as JSON: read as it is, or (YAML) through `docker
+    compose config --format json` where the compose plugin is installed."""
+    import json
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise DockervisorError(f"{path}: cannot read it: {error}") from None
+    try:
+        return json.loads(text)
+    except ValueError:
+        pass
+    from dockervisor.engine.argv import compose_config
+
+    result = ctx.docker.query(compose_config(path), check=False)
+    if result.ok:
+        try:
+            return json.loads(result.stdout)
+        except ValueError:
+            pass
+    if "unknown command" in result.stderr or "is not a docker command" in result.stderr:
+        raise DockervisorError(
+            f"{path} is not JSON, and the docker compose plugin, which would read YAML, is not installed: "
+            "install it, or give the file as JSON"
+        )
+    raise DockervisorError(f"{path}: neither JSON nor read by `docker compose config`: {result.stderr.strip()}")

@@ -330,3 +330,8 @@ def restore_into(helper_image: str, family: str, source: str, name: str) -> list
 def remove_forced(name: str) -> list[str]:
     """Kill and remove a container, returning once it is gone."""
     return [DOCKER, "rm", "--force", name]
+
+
+def compose_config(path: str) -> list[str]:
+    """A Compose file (YAML too) as JSON, by the compose plugin: only read."""
+    return [DOCKER, "compose", "--file", path, "config", "--format", "json"]
