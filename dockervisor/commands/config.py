@@ -145,7 +145,11 @@ def from_compose(ctx: Context, family: str, path: str, service: str, output: str
     for key, why in converted.not_carried:
         ctx.info(f"{key}: not carried over: {why}")
     # Checked as build will check it, relative paths beside the Compose file.
-    parse_overrides(converted.document, os.path.join(os.path.dirname(os.path.abspath(path)), f"dcv-{family}"))
+    try:
+        parse_overrides(converted.document, os.path.join(os.path.dirname(os.path.abspath(path)), f"dcv-{family}"))
+    except DockervisorError as error:
+        refused = error.message.split(": ", 1)[-1]  # without the would-be file's path
+        raise DockervisorError(f"{path}: service {service!r} converts to a setting dockervisor refuses: {refused}") from None
     if converted.not_carried and not partial:
         raise DockervisorError(
             f"{path}: {len(converted.not_carried)} setting(s) of service {service!r} cannot be carried over "

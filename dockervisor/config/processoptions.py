@@ -128,8 +128,8 @@ MOST_STOP_SECONDS = 100
 
 
 def stop_timeout(value: object) -> int:
-    """Seconds: a number, or "30s", "1m30s" is not taken, "90s" is (Compose
-    writes a duration); at most MOST_STOP_SECONDS."""
+    """Seconds: a number, "30s" or "1m" (--from-compose turns Compose's
+    "1m30s" into seconds); at most MOST_STOP_SECONDS."""
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     match = re.fullmatch(r"([0-9]{1,5})([sm]?)", value) if isinstance(value, str) else None
