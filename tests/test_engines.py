@@ -292,3 +292,20 @@ def test_status_over_two_engines_when_one_does_not_answer(app, fleet_cli, contex
     finally:
         subprocess.run([str(REPO / "tests" / "engines.sh"), "start-engine2", ENGINES_DIR], check=True)
     assert docker2("info", check=False).returncode == 0
+
+
+def test_a_release_runs_on_the_first_engine_of_a_rolling_start_unless_on_each(app, fleet_cli, contexts) -> None:
+    """Issue 22: a migration of shared data runs once; data per host runs it on each."""
+    cli = fleet_cli
+    app.write({"release": ["sh", "-c", "echo migrated"]}, expose=(), cmd="sleep 600")
+    cli("--context", both(contexts), "build", app.family, str(app.dir), "-q")
+    first = cli("--context", both(contexts), "start", "new", app.family, *FAST, "--parallel", "2")
+    assert "it ran on the first engine of this start" in first.err
+    releases = {role: engine_history(cli, contexts, role, app.family)[-1].get("release") for role in ("one", "two")}
+    assert releases["one"]["outcome"] == "ok" and releases["one"]["output"] == ["migrated"]
+    assert releases["two"] is None
+    app.write({"release": ["sh", "-c", "echo migrated"], "release_on": "each"}, expose=(), cmd="sleep 600")
+    cli("--context", both(contexts), "build", app.family, str(app.dir), "-q")
+    cli("--context", both(contexts), "start", "new", app.family, *FAST)
+    for role in ("one", "two"):
+        assert engine_history(cli, contexts, role, app.family)[-1]["release"]["outcome"] == "ok", role
