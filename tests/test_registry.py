@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
+import urllib.request
 from collections.abc import Iterator
 
 import pytest
 
-from support import docker, free_port, http_get, inspect
+from support import REPO, docker, free_port, http_get, inspect
 
 # In CI (support.IN_CI: any truthy CI) a skipped test here fails the run (see conftest.py).
 pytestmark = pytest.mark.never_skipped_in_ci
@@ -81,3 +84,28 @@ def test_pull_of_a_tag_the_registry_lacks_fails_in_one_line_recording_nothing(pr
     assert len(lines) == 1 and lines[0].startswith("dockervisor: error: ") and f"{app.family}:9.9" in lines[0], failed
     assert not (cli.state_dir / "families" / f"{app.family}.json").exists()
     assert not (cli.state_dir / "history" / f"{app.family}.jsonl").exists()
+
+
+def test_registry_sh_gives_two_runs_two_registries_and_stop_leaves_nothing(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    if not shutil.which("docker-registry"):
+        pytest.skip("no docker-registry (tests/run installs it as root with apt)")
+    script = str(REPO / "tests" / "registry.sh")
+    dirs = [tmp_path / "one", tmp_path / "two"]
+    try:
+        addresses = []
+        for directory in dirs:
+            started = subprocess.run([script, "start", str(directory)], capture_output=True, text=True, timeout=60)
+            assert started.returncode == 0 and started.stdout == "", started  # nothing on the run's stdout
+            line = (directory / "env").read_text().strip()
+            assert line.startswith("export DOCKERVISOR_TEST_REGISTRY=127.0.0.1:"), line
+            addresses.append(line.split("=", 1)[1])
+        assert addresses[0] != addresses[1]
+        for address in addresses:
+            with urllib.request.urlopen(f"http://{address}/v2/", timeout=5) as answer:
+                assert answer.status == 200
+    finally:
+        for directory in dirs:
+            for _ in range(2):  # safe to repeat
+                assert subprocess.run([script, "stop", str(directory)], capture_output=True, timeout=60).returncode == 0
+            assert not directory.exists()
+    assert subprocess.run([script, "bogus"], capture_output=True, timeout=10).returncode == 2
