@@ -29,6 +29,7 @@ from support import (
     CLI,
     IN_CI,
     REPO,
+    REGISTRY,
     Project,
     docker,
     engine_answers,
@@ -187,3 +188,14 @@ def project(cli: CLI, base_image: str, families: list[str], tmp_path: Path):  # 
         return Project(cli, base_image, name, tmp_path / "src" / name)
 
     return make
+
+
+@pytest.fixture
+def registry(engine: None) -> Iterator[list[str]]:
+    """The run's registry; the list takes local references to untag afterwards."""
+    if not REGISTRY:
+        pytest.skip("no registry: DOCKERVISOR_TEST_REGISTRY is unset (run the tests with ./tests/run)")
+    made: list[str] = []
+    yield made
+    if made:
+        docker("rmi", "-f", *made, check=False)

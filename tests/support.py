@@ -19,6 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
+# The registry of the run's own (tests/registry.sh, started by tests/run): 127.0.0.1:PORT.
+REGISTRY = os.environ.get("DOCKERVISOR_TEST_REGISTRY", "")
 BUSYBOX = Path(os.environ.get("DOCKERVISOR_TEST_BUSYBOX", "/bin/busybox"))
 # Every family a test makes starts with this, so leftovers are easy to find;
 # never to remove by: other test runs on the same engine use it too.

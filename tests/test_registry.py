@@ -7,31 +7,17 @@ repository named after its own family and untags them locally afterwards.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import urllib.request
-from collections.abc import Iterator
 
 import pytest
 
-from support import REPO, docker, free_port, http_get, inspect
+from support import REGISTRY, REPO, docker, free_port, http_get, inspect
 
 # In CI (support.IN_CI: any truthy CI) a skipped test here fails the run (see conftest.py).
 pytestmark = pytest.mark.never_skipped_in_ci
-REGISTRY = os.environ.get("DOCKERVISOR_TEST_REGISTRY", "")
 FAST = ("--settle", "1", "--wait", "20")
-
-
-@pytest.fixture
-def registry(engine: None) -> Iterator[list[str]]:
-    """The run's registry; the list takes local references to untag afterwards."""
-    if not REGISTRY:
-        pytest.skip("no registry: DOCKERVISOR_TEST_REGISTRY is unset (run the tests with ./tests/run)")
-    made: list[str] = []
-    yield made
-    if made:
-        docker("rmi", "-f", *made, check=False)
 
 
 def push(app, registry: list[str], tag: str, content: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]

@@ -56,6 +56,10 @@ ORDERS = [
     (["start", "new", "app", "--release-skip"], ["start", "--release-skip", "new", "app"]),
     (["run", "-it", "--image", "stable", "app", "sh", "-c", "ls -l"],
      ["run", "--image", "stable", "-i", "-t", "app", "sh", "-c", "ls -l"]),
+    (["update", "app", "web", "--settle", "1", "--json"], ["update", "--settle", "1", "app", "--json", "web"]),
+    (["update", "app", "--build", "./src", "--dry-run"], ["update", "--build", "./src", "--dry-run", "app"]),
+    (["check", "app", "web", "--json"], ["check", "--json", "app", "web"]),
+    (["timer", "app", "--on-calendar", "daily", "--install"], ["timer", "--install", "--on-calendar", "daily", "app"]),
 ]  # fmt: skip
 
 

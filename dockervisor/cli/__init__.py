@@ -27,7 +27,7 @@ __all__ = ["VERBS", "main", "redact", "redact_message", "redacted_command_line",
 
 
 # Verbs that change nothing: when their reader goes away they stop, quietly.
-_READ_ONLY = {"status", "list", "history", "config", "snapshots", "completion", "logs"}
+_READ_ONLY = {"status", "list", "history", "config", "snapshots", "completion", "logs", "check", "timer"}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,9 @@ ENGINELESS = ("completion",)
 VERBS = {
     "build": ("lifecycle", "build IMAGENAME from a Dockerfile and record how its containers run"),
     "pull": ("config", "make an image built elsewhere IMAGENAME's, and record how it runs"),
+    "update": ("updates", "pull what the family's registry tag names now and start it, if it is new"),
+    "check": ("updates", "say whether the family's registry has an update for it, changing nothing"),
+    "timer": ("updates", "print (or install) a systemd timer and a crontab line that run `update`"),
     "config": ("config", "how the family's new containers run, and where that came from"),
     "start": ("lifecycle", "start new|last|stable IMAGENAME, or a container of a family by name"),
     "stop": ("lifecycle", "stop the family's running container (nothing running: exit 0)"),

@@ -118,6 +118,7 @@ def record_image(
     family.data = overrides.data if overrides else None  # snapshot, snapshots_keep
     family.notifications = overrides.notifications if overrides else None  # notify, notify_on
     family.release = overrides.release if overrides else None  # release, release_timeout...
+    family.update = overrides.update if overrides else None  # update: cooldown, allow
     family.build = {
         **source,
         "overrides": overrides.path if overrides else None,
@@ -140,6 +141,8 @@ def report(ctx: Context, done: str, config: runconfig.RunConfig, overrides: Over
     for line in describe_config(config):
         ctx.info(f"  {line}")
     for line in overrides.release.describe() if overrides and overrides.release else []:
+        ctx.info(f"  {line}")
+    for line in overrides.update.describe() if overrides and overrides.update else []:
         ctx.info(f"  {line}")
     if overrides:
         ctx.info(f"  overrides from {overrides.path}")

@@ -30,13 +30,15 @@ def config(ctx: Context, family: str, as_json: bool) -> int:
     if as_json:
         print_json(ctx.stdout, {"image": family, "source": source, **_settings(family, recorded.run_config),
                                 "notify": shown, "notify_on": notified.on if notified else None,
-                                "release": _release(recorded), **_data(recorded)})  # fmt: skip
+                                "release": _release(recorded), **_data(recorded),
+                                "update": recorded.update.to_dict() if recorded.update else None})  # fmt: skip
         return EXIT_OK
     lines = [_origin(family, source), _overrides_line(source)]
     lines += [f"  {line}" for line in describe_config(recorded.run_config)]
     if notified and shown:
         lines.append(f"  notifies {', '.join(shown)} on {notified.on}")
     lines += [f"  {line}" for line in (recorded.release.describe() if recorded.release else [])]
+    lines += [f"  {line}" for line in (recorded.update.describe() if recorded.update else [])]
     lines += [f"  {line}" for line in _defaults_in_effect(recorded)]
     print("\n".join(lines), file=ctx.stdout, flush=True)
     return EXIT_OK
@@ -75,6 +77,7 @@ def _source(family: state.FamilyState) -> dict[str, object]:
         "context": build.get("context"),
         "dockerfile": build.get("dockerfile"),
         "reference": build.get("reference"),
+        "digest": build.get("digest"),
         "image_id": build.get("image_id"),
         "recorded_at": build.get("pulled_at" if kind == "pull" else "built_at"),
         "overrides_file": build.get("overrides_file", build.get("overrides")),

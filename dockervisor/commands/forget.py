@@ -113,7 +113,7 @@ def _remove_files(ctx: Context, family: str) -> None:
     # Journals of killed runs: what they would repair is gone with the family.
     journals, damaged = journal.found(family)
     # The lock file goes last: this run holds it until it returns.
-    files = [paths.family_state_file(family), history, f"{history}.1",
+    files = [paths.family_state_file(family), history, f"{history}.1", paths.family_seen_file(family),
              *(j.path for j in journals), *damaged, paths.family_lock_file(family)]  # fmt: skip
     for path in files:
         if ctx.dry_run:

@@ -62,13 +62,14 @@ def containers(ctx: Context, families: list[str], as_json: bool) -> int:
             c["created"] or "?",
             c["state"],
             ",".join(m for m in ("running", "last", "stable", "prunable") if c[m]) or "-",
+            _short_digest(c["digest"]),
         ]
         for each in listed
         for c in each
     ]
     columns = [
         Column("NAME"), Column("IMAGE", drop=2), Column("CREATED", drop=1), Column("STATE"),
-        Column("MARKS"),
+        Column("MARKS"), Column("DIGEST", drop=3),
     ]  # fmt: skip
     ctx.table(columns, rows)
     return EXIT_OK
@@ -89,6 +90,8 @@ def _containers(ctx: Context, family: str) -> list[dict]:
                 "name": c.name,
                 "id": c.id,
                 "image_id": images.get(c.image, {}).get("Id", c.image),
+                # Pulled from a registry: what it runs, whatever the tag names now.
+                "digest": next(iter(images.get(c.image, {}).get("RepoDigests") or []), None),
                 "created": iso_utc(created) if created is not None else None,
                 "state": c.state,
                 "running": c.active,
@@ -146,6 +149,11 @@ def images(ctx: Context, family: str, as_json: bool) -> int:
     columns = [Column("IMAGE ID"), Column("TAGS", "end"), Column("CREATED"), Column("CONTAINERS", "end")]
     ctx.table(columns, rows)
     return EXIT_OK
+
+
+def _short_digest(digest: str | None) -> str:
+    """`sha256:` and 12 digits of a REPOSITORY@sha256:... digest, or "-"."""
+    return digest.rpartition("@")[2][:19] if digest else "-"
 
 
 def _short(image_id: object) -> str:

@@ -15,7 +15,12 @@ from dockervisor.core.errors import EXIT_OK, DockervisorError
 from dockervisor.config.overrides import load_overrides
 
 
-def pull(ctx: Context, family: str, reference: str, overrides_file: str | None, no_pull: bool) -> int:
+def pull(
+    ctx: Context, family: str, reference: str, overrides_file: str | None, no_pull: bool, pinned: str | None = None
+) -> int:
+    """`pinned`: what `update` pulls, REPOSITORY@DIGEST, the content `reference`
+    named when it was checked, so that a tag moved meanwhile is not taken
+    unchecked; `reference` is still what is recorded and followed."""
     # Checked before pulling: a mistake in the overrides costs no download.
     overrides = None
     if overrides_file is not None:
@@ -26,18 +31,21 @@ def pull(ctx: Context, family: str, reference: str, overrides_file: str | None, 
     if not no_pull:
         # Before the family's lock: a download changes nothing of the family, and
         # a registry error leaves no trace of it. Progress on stderr, errors in one line.
-        ctx.docker.stream(docker_argv.pull(reference), keep_errors=True)
+        ctx.docker.stream(docker_argv.pull(pinned or reference), keep_errors=True)
 
     # Looked at before the lock, too: a reference that names nothing leaves no trace.
-    document = None if ctx.dry_run and not no_pull else _require_image(ctx, reference, no_pull)
+    document = None if ctx.dry_run and not no_pull else _require_image(ctx, pinned or reference, no_pull)
 
     with ctx.family_change(family, "pull", creates=True) as entry:
         recorded = state.load(family)  # a damaged state file stops us before the tag moves
         # The ID, not the reference: exactly the image inspected, even if the tag moves meanwhile.
-        ctx.docker.change(docker_argv.tag_as_family(document["Id"] if document else reference, family))
+        ctx.docker.change(docker_argv.tag_as_family(document["Id"] if document else pinned or reference, family))
         if ctx.dry_run:
             return EXIT_OK
-        source = {"source": "pull", "reference": reference, "pulled": "no" if no_pull else "yes"}
+        source = {"source": "pull", "reference": reference, "pulled": "no" if no_pull else "yes",
+                  "digest": _digest(document, reference)}  # fmt: skip
+        entry.digest = next((d for d in (document or {}).get("RepoDigests") or [] if d.endswith(f"@{source['digest']}")),
+                            None)  # fmt: skip
         source.update(provenance.record(overrides_file, overrides.sha256 if overrides else None))
         config = record_image(ctx, recorded, entry, overrides, "pulled", source)
     how = "tagged" if no_pull else "pulled"
@@ -51,3 +59,13 @@ def _require_image(ctx: Context, reference: str, no_pull: bool) -> dict:
         hint = "load or tag it first, or pull it without --no-pull" if no_pull else "docker pull left none"
         raise DockervisorError(f"there is no image {reference!r} on the engine; {hint}")
     return document
+
+
+def _digest(document: dict | None, reference: str) -> str | None:
+    """The repository digest of the pulled image, or None (loaded, tagged by hand)."""
+    from dockervisor.engine import registry
+
+    try:
+        return registry.repo_digest(document or {}, registry.parse(reference))
+    except ValueError:
+        return None

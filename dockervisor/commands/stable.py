@@ -11,6 +11,10 @@ from dockervisor.core.errors import EXIT_FAILED, EXIT_OK, DockervisorError
 from dockervisor.core.output import plural
 from dockervisor.flows.waiting import has_healthcheck
 
+TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see True
+if TYPE_CHECKING:
+    from dockervisor.store.history import Entry
+
 
 def mark(ctx: Context, family: str, container: str | None = None, force: bool = False) -> int:
     """Mark the running container (or `container`) stable, if it is up."""
@@ -33,7 +37,8 @@ def mark(ctx: Context, family: str, container: str | None = None, force: bool = 
                 f"{container!r} is not a container of {family!r}; see "
                 f"`dockervisor list containers {family}`"
             )
-        problem = _not_up(ctx, target)
+        document = query.inspect_container(ctx.docker, target)
+        problem = _not_up(document)
         if problem and not force:
             raise DockervisorError(
                 f"{target} is {problem}, so it is not marked stable: a rollback to it "
@@ -41,6 +46,7 @@ def mark(ctx: Context, family: str, container: str | None = None, force: bool = 
             )
         entry.previous = recorded.stable  # the container marked before
         entry.container = recorded.stable = target
+        _record_image(ctx, recorded, document, entry)
         if problem:
             entry.message = f"marked with --force while {problem}"
         ctx.save(recorded)
@@ -70,10 +76,19 @@ def _the_running_one(family: str, running: list[str], seen_when_typed: list[list
     return running[0]
 
 
-def _not_up(ctx: Context, name: str) -> str | None:
-    """Why `name` is not up (running, not restarting, healthy if it has a
-    HEALTHCHECK), or None."""
-    document = query.inspect_container(ctx.docker, name)
+def _record_image(ctx: Context, recorded: state.FamilyState, document: dict | None, entry: Entry) -> None:
+    """The marked container's image, and for a family pulled from a registry
+    the repository digest it runs: what `start stable` brings back, whatever
+    the tag names by then (one more docker call, for pulled families only)."""
+    entry.image_id = (document or {}).get("Image") or None
+    if entry.image_id and recorded.build.get("source") == "pull":
+        image = query.inspect_image(ctx.docker, entry.image_id) or {}
+        entry.digest = next(iter(image.get("RepoDigests") or []), None)
+
+
+def _not_up(document: dict | None) -> str | None:
+    """Why the container of `document` is not up (running, not restarting,
+    healthy if it has a HEALTHCHECK), or None."""
     if document is None:
         return "gone"
     status = (document.get("State") or {}).get("Status")

@@ -52,9 +52,9 @@ def status(ctx: Context, chosen: list[str], as_json: bool, every: bool = False) 
         for d in query.inspect_containers(ctx.docker, [c.id for c in running.values() if c])
     }
     image_ids = sorted({d.get("Image") for d in documents.values()} - {None, ""})
-    tags = {d["Id"]: d.get("RepoTags") or [] for d in query.inspect_images(ctx.docker, image_ids)}
+    images = {d["Id"]: d for d in query.inspect_images(ctx.docker, image_ids)}
     now = time.time()
-    reports = [_report(f, running[f.image], documents, tags, now) for f in families]
+    reports = [_report(f, running[f.image], documents, images, now) for f in families]
     for recorded, report in zip(families, reports):
         report["prunable"] = prunable(containers, recorded)  # what `prune` would remove next
     reports += [_damaged_report(name, message) for name, message in damaged.items()]
@@ -133,7 +133,7 @@ def _report(
     family: state.FamilyState,
     container: ContainerSummary | None,
     documents: dict[str, dict],
-    tags: dict[str, list[str]],
+    images: dict[str, dict],
     now: float,
 ) -> dict:
     report: dict = {
@@ -145,6 +145,7 @@ def _report(
         "uptime_seconds": None,
         "image_id": None,
         "image_tags": [],
+        "image_digests": [],  # pulled from a registry: REPOSITORY@sha256:... of what runs
         "ports": [],
         "last": family.last,
         "stable": family.stable,
@@ -167,7 +168,8 @@ def _report(
         started_at=iso_utc(started) if started is not None else None,
         uptime_seconds=int(now - started) if started is not None else None,
         image_id=image_id,
-        image_tags=tags.get(image_id, []),
+        image_tags=(images.get(image_id) or {}).get("RepoTags") or [],
+        image_digests=(images.get(image_id) or {}).get("RepoDigests") or [],
         ports=_published_ports(document),
     )
     _flag_restarts(report, document)

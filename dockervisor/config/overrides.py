@@ -41,11 +41,13 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import TypeVar
 
+    from dockervisor.config.updatepolicy import UpdatePolicy
+
     T = TypeVar("T")
 
 KNOWN_KEYS = (
     "ports", "volumes", "env", "env_file", "keep", *OPTION_KEYS, *datapolicy.KEYS, *notifypolicy.KEYS,
-    *releasepolicy.KEYS,
+    *releasepolicy.KEYS, "update",
 )  # fmt: skip
 OVERRIDE_PROTOCOLS = ("tcp", "udp")
 
@@ -53,6 +55,7 @@ OVERRIDE_PROTOCOLS = ("tcp", "udp")
 class Overrides:
     __slots__ = (
         "path", "ports", "mounts", "env", "env_file", "keep", "options", "sha256", "data", "notifications", "release",
+        "update",
     )  # fmt: skip
 
     def __init__(self, path: str) -> None:
@@ -67,6 +70,7 @@ class Overrides:
         self.data: datapolicy.DataPolicy | None = None  # snapshot, snapshots_keep
         self.notifications: notifypolicy.NotifyPolicy | None = None  # notify, notify_on
         self.release: releasepolicy.ReleasePolicy | None = None  # release, release_timeout...
+        self.update: UpdatePolicy | None = None  # update: cooldown, allow
 
 
 def overrides_file_for(dockerfile: str, family: str) -> str:
@@ -127,6 +131,13 @@ def parse_overrides(document: object, path: str) -> Overrides:
             key, _, reason = str(error).partition(": ")
             raise _error(path, key, reason) from None
     overrides.release = _parse_release(path, document)
+    if "update" in document:
+        from dockervisor.config.updatepolicy import UpdatePolicy
+
+        try:
+            overrides.update = UpdatePolicy.from_dict(document["update"])
+        except ValueError as error:
+            raise _error(path, "update", str(error).removeprefix("update: ")) from None
     return overrides
 
 

@@ -45,7 +45,10 @@ if TYPE_CHECKING:
 
 ASK, EACH, ROLLING, ONE = "ask", "each", "rolling", "one"
 # How a verb covers several engines; any other goes engine by engine (EACH).
-MODES = {"start": ROLLING, "status": ASK, "list": ASK, "history": ASK, "logs": ONE, "exec": ONE, "run": ONE}
+MODES = {
+    "start": ROLLING, "update": ROLLING, "status": ASK, "list": ASK, "history": ASK, "check": ASK,
+    "logs": ONE, "exec": ONE, "run": ONE, "timer": ONE,
+}  # fmt: skip
 
 
 class Run:

@@ -72,6 +72,11 @@ def family_previous_history_file(family: str) -> str:
     return family_history_file(family) + ".1"
 
 
+def family_seen_file(family: str) -> str:
+    """When `check` and `update` first saw each registry digest of the family (update cooldown)."""
+    return os.path.join(state_root(), "seen", f"{family}.json")
+
+
 def scratch_dir() -> str:
     """Where versions before memfd env files wrote them: swept, never written."""
     return os.path.join(home(), "tmp")

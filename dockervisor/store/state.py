@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Sized
 
     from dockervisor.config.releasepolicy import ReleasePolicy
+    from dockervisor.config.updatepolicy import UpdatePolicy
 
 # 2: ports may name a host address, mounts may be read-only, and run options
 # (networks, limits, user, logs...) are recorded. A dockervisor that knows only
@@ -36,12 +37,17 @@ ADOPTION_SCHEMA = 3
 # skip without a word, starting new code on data it was meant to migrate.
 # Written only by a family that has one.
 RELEASE_SCHEMA = 4
-NEWEST_SCHEMA = RELEASE_SCHEMA
+# 5: an update policy (`update`: cooldown, allow), which a dockervisor that
+# knows only 4 would drop, taking every push at once. Written only with one.
+UPDATE_SCHEMA = 5
+NEWEST_SCHEMA = UPDATE_SCHEMA
 _ADOPTED = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")  # a state directory's ID, or a container's
 
 
 class FamilyState:
-    __slots__ = ("image", "last", "stable", "run_config", "build", "data", "adopted", "notifications", "release")
+    __slots__ = (
+        "image", "last", "stable", "run_config", "build", "data", "adopted", "notifications", "release", "update",
+    )  # fmt: skip
 
     def __init__(
         self,
@@ -70,10 +76,12 @@ class FamilyState:
         self.notifications = notifications
         # The release step `start new` runs first (dcv-IMAGENAME `release`...); None: none.
         self.release = release
+        # What `dockervisor update` may take unattended (dcv-IMAGENAME `update`); None: every new digest.
+        self.update: UpdatePolicy | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
-            "schema": RELEASE_SCHEMA if self.release else ADOPTION_SCHEMA if self.adopted else SCHEMA_VERSION,
+            "schema": self.schema(),
             "image": self.image,
             "last": self.last,
             "stable": self.stable,
@@ -83,7 +91,15 @@ class FamilyState:
             **({"adopted": self.adopted} if self.adopted else {}),
             **({"notifications": self.notifications.to_dict()} if self.notifications else {}),
             **({"release": self.release.to_dict()} if self.release else {}),
+            **({"update": self.update.to_dict()} if self.update else {}),
         }
+
+
+    def schema(self) -> int:
+        """The oldest schema that holds what this state has."""
+        if self.update:
+            return UPDATE_SCHEMA
+        return RELEASE_SCHEMA if self.release else ADOPTION_SCHEMA if self.adopted else SCHEMA_VERSION
 
 
 def family_exists(family: str) -> bool:
@@ -161,7 +177,17 @@ def _from_document(family: str, document: object) -> FamilyState:
         from dockervisor.config.releasepolicy import ReleasePolicy
 
         release = ReleasePolicy.from_dict(raw_release)
-    return FamilyState(family, last, stable, run_config, build, data, adopted, notifications, release)
+    raw_update = document.get("update")  # optional: absent before update policies
+    if raw_update is not None and schema < UPDATE_SCHEMA:
+        raise ValueError(f"it has an update policy but schema {schema} (one needs {UPDATE_SCHEMA})")
+    update = None
+    if raw_update is not None:
+        from dockervisor.config.updatepolicy import UpdatePolicy
+
+        update = UpdatePolicy.from_dict(raw_update)
+    family_state = FamilyState(family, last, stable, run_config, build, data, adopted, notifications, release)
+    family_state.update = update
+    return family_state
 
 
 def known_families() -> list[str]:
