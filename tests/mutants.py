@@ -58,6 +58,8 @@ LOOPS = "test_restart_loops.py"
 SHARED = "test_shared_engine.py"
 RELEASE = "test_release.py"
 PROCESS = "test_process_options.py"
+# These need the registry tests/run starts: export DOCKERVISOR_TEST_REGISTRY first (docs/testing.md).
+UPDATES = "test_updates.py"
 OUTCOME = "test_outcome.py"
 
 MUTANTS = [
@@ -476,8 +478,9 @@ MUTANTS = [
       'args.release = "ran"  # the next engines skip a release that runs on the first one only', "pass",
       "test_engines.py::test_a_release_runs_on_the_first_engine_of_a_rolling_start_unless_on_each"),
     M("release-recorded-under-the-old-schema", "store/state.py",
-      '"schema": RELEASE_SCHEMA if self.release else ADOPTION_SCHEMA if self.adopted else SCHEMA_VERSION,',
-      '"schema": ADOPTION_SCHEMA if self.adopted else SCHEMA_VERSION,'),
+      "return RELEASE_SCHEMA if self.release else ADOPTION_SCHEMA if self.adopted else SCHEMA_VERSION",
+      "return ADOPTION_SCHEMA if self.adopted else SCHEMA_VERSION"),
+    M("update-policy-under-the-old-schema", "store/state.py", "return UPDATE_SCHEMA", "return RELEASE_SCHEMA"),
     M("attached-without-a-time-limit", "engine/executor.py", "if left <= 0:", "if False:"),
     M("run-last-is-stable", "commands/run.py", 'name = recorded.last if which == "last" else recorded.stable',
       "name = recorded.stable", f"{RELEASE}::test_run_from_the_image_of_another_member"),
@@ -526,6 +529,47 @@ MUTANTS = [
       f"{OBSERVE}::test_status_of_several_families_and_a_port_bound_to_one_address"),
     M("status-of-the-first-family-only", "commands/status.py", "names = chosen", "names = chosen[:1]",
       f"{OBSERVE}::test_status_of_several_families_and_a_port_bound_to_one_address"),
+    M("update-never-sees-a-new-digest", "flows/updates.py", "if found.running_digest == digest:", "if True:",
+      f"{UPDATES}::test_update_with_nothing_new_changes_nothing_then_takes_a_push_that_check_saw_first"),
+    M("cooldown-ignored", "flows/updates.py",
+      "if policy is not None and policy.cooldown and now - first < policy.cooldown:", "if False:",
+      f"{UPDATES}::test_a_cooldown_holds_back_a_fresh_push_until_its_digest_is_old_enough"),
+    M("cooldown-clock-restarts", "store/seen.py", "return seen[digest]", "return now"),
+    M("allow-ignores-its-range", "config/updatepolicy.py", "if seen[1][:fixed] != numbers[:fixed]:", "if False:",
+      f"{UPDATES}::test_a_patch_policy_takes_a_patch_release_and_holds_back_a_minor_one"),
+    M("update-pulls-the-tag-not-the-checked-digest", "commands/update.py",
+      "pinned = registry.parse(found.target).pinned(found.digest)", "pinned = found.target",
+      f"{UPDATES}::test_dry_run_of_an_update_pulls_nothing_and_records_nothing"),
+    M("update-starts-a-stopped-family", "commands/update.py", "if found.running is None:", "if False:",
+      f"{UPDATES}::test_a_stopped_family_is_pulled_and_stays_stopped"),
+    M("update-starts-even-when-current", "commands/update.py",
+      "return start_new(ctx, family, copy.copy(policy), {}, [], if_changed=True, release=release)",
+      "return start_new(ctx, family, copy.copy(policy), {}, [], if_changed=False, release=release)",
+      f"{UPDATES}::test_update_with_nothing_new_changes_nothing_then_takes_a_push_that_check_saw_first"),
+    M("one-failed-family-ends-the-update", "commands/update.py", "_say_failed(ctx, family, error)", "raise",
+      f"{UPDATES}::test_an_unreachable_registry_fails_that_family_in_one_line_and_the_next_one_is_still_updated",
+      after="codes.append(_update_one(ctx, family, policy, build_path, release))"),
+    M("stable-mark-records-no-digest", "commands/stable.py",
+      'entry.digest = next(iter(image.get("RepoDigests") or []), None)', "entry.digest = None",
+      f"{UPDATES}::test_start_stable_runs_the_marked_digest_after_the_tag_moved_twice"),
+    M("timer-carries-every-variable", "commands/timer.py",
+      "carried.update({key: environ[key] for key in CARRIED if environ.get(key)})", "carried.update(environ)"),
+    M("timer-overwrites-an-admins-unit", "commands/timer.py",
+      "if not handle.readline().startswith(_MARK):", "if False:",
+      f"{UPDATES}::test_timer_install_writes_units_systemd_accepts_and_the_crontab_line_runs_under_env_i"),
+    M("every-registry-over-plain-http", "engine/registry.py",
+      "return f\"{'http' if loopback else 'https'}://{domain}\"", 'return f"http://{domain}"'),
+    M("digest-of-any-repository", "engine/registry.py",
+      "if name == reference.name and _DIGEST.fullmatch(digest):", "if _DIGEST.fullmatch(digest):"),
+    M("registry-token-not-sent", "engine/registry.py", "if self._authorization:", "if False:"),
+    M("update-policy-not-recorded", "commands/build.py",
+      "family.update = overrides.update if overrides else None  # update: cooldown, allow", "family.update = None",
+      f"{UPDATES}::test_a_cooldown_holds_back_a_fresh_push_until_its_digest_is_old_enough"),
+    M("update-policy-not-saved", "store/state.py",
+      '**({"update": self.update.to_dict()} if self.update else {}),', "**{},"),
+    M("status-shows-no-digest", "commands/status.py",
+      'image_digests=(images.get(image_id) or {}).get("RepoDigests") or [],', "image_digests=[],",
+      f"{UPDATES}::test_update_with_nothing_new_changes_nothing_then_takes_a_push_that_check_saw_first"),
 ]  # fmt: skip
 
 

@@ -227,3 +227,15 @@ def test_dry_run_of_an_update_pulls_nothing_and_records_nothing(project, cli, re
     assert (cli.history(app.family), inspect(f"{app.family}:latest")["Id"]) == before
     assert not (cli.state_dir / "seen" / f"{app.family}.json").exists()
     assert http_get(port) == "one\n"
+
+
+def test_a_stopped_family_is_pulled_and_stays_stopped(project, cli, registry, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    app = project("updstopped")
+    following(app, cli, registry, tmp_path)
+    cli("stop", app.family)
+    _, second = push(app, registry, "1.0", "two")
+    result = cli("update", app.family, *FAST)
+    assert "none of its containers runs" in result.err, result
+    assert not [c for c in containers(cli, app.family) if c["running"]]
+    assert f"{REGISTRY}/{app.family}@{second}" in inspect(f"{app.family}:latest")["RepoDigests"]
+    assert cli.history(app.family)[-1]["action"] == "pull"

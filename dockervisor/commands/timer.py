@@ -87,7 +87,8 @@ def timer_unit(family: str, spec: str) -> str:
 def crontab_line(spec: str, argv: list[str], env: dict[str, str]) -> str:
     schedule = cron_schedule(spec)
     words = ["env", "-i", *(f"{key}={value}" for key, value in env.items()), *argv]
-    line = f"{schedule or 'M H * * *'} {shlex.join(words)}"
+    # cron makes a bare % a newline; \% is a %, quoted or not.
+    line = f"{schedule or 'M H * * *'} {shlex.join(words).replace('%', chr(92) + '%')}"
     return line if schedule else f"# {spec!r} has no plain crontab equivalent: set M H yourself\n# {line}"
 
 

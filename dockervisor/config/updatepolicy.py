@@ -21,8 +21,10 @@ KEYS = ("cooldown", "allow")
 ALLOW = ("patch", "minor", "any")
 _MOST_COOLDOWN = 90 * 24 * 3600
 _UNIT_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-# v1, 1.4, 1.4.2, v1.4.2: a version tag; anything after it (-rc1, -alpine) is not one.
-_VERSION = re.compile(r"(v?)([0-9]{1,9})(?:\.([0-9]{1,9}))?(?:\.([0-9]{1,9}))?")
+# v1, 1.4, 1.4.2, v1.4.2: a version tag; anything after it (-rc1, -alpine), or a
+# number with a leading zero (01.4, which semver forbids), is not one.
+_NUMBER = "(0|[1-9][0-9]{0,8})"
+_VERSION = re.compile(rf"(v?){_NUMBER}(?:\.{_NUMBER})?(?:\.{_NUMBER})?")
 
 
 class UpdatePolicy:
