@@ -239,3 +239,31 @@ def test_a_stopped_family_is_pulled_and_stays_stopped(project, cli, registry, tm
     assert not [c for c in containers(cli, app.family) if c["running"]]
     assert f"{REGISTRY}/{app.family}@{second}" in inspect(f"{app.family}:latest")["RepoDigests"]
     assert cli.history(app.family)[-1]["action"] == "pull"
+
+
+def test_update_fails_at_every_docker_call_and_one_container_runs(project, cli, registry, base_image, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The fault-point test (test_fault_points.py): each docker call of an
+    update that takes a new push fails in turn; before each run CI pushes
+    new content under the tag, so every run has something to take."""
+    from test_fault_points import SLEEP, Shim, run_every_fault_point
+
+    app = project("updfaults")
+    ref, _ = push(app, registry, "1.0", "first", cmd=SLEEP, expose=())
+    cli("pull", app.family, ref)
+    cli("start", "new", app.family, "--settle", "0.2")
+    shim = Shim(tmp_path / "shim")
+    pushed = iter(range(1000))
+
+    def prepare() -> None:
+        push(app, registry, "1.0", f"content{next(pushed)}", cmd=SLEEP, expose=())
+
+    def check(before, after, result, where) -> None:  # type: ignore[no-untyped-def]
+        assert len(after.running) == 1, where
+        if result.code == 0:
+            assert after.running != before.running and result.out.strip() == after.running[0], where
+        else:
+            assert after.running == before.running, where
+
+    total = run_every_fault_point(cli, shim, app.family, base_image, ["update", app.family, "--settle", "0.2"],
+                                  prepare, check)  # fmt: skip
+    assert total >= 8  # the queries, the pull and tag, the start: a count this low means a step was skipped
