@@ -38,7 +38,7 @@ def check(ctx: Context, families: list[str], as_json: bool) -> int:
             _say_failed(ctx, family, error)
     if as_json:
         ctx.document({"families": [p.to_dict() for p in plans]})
-    else:
+    elif plans:
         rows = [[p.family, p.target, p.status, p.reason] for p in plans]
         ctx.table([Column("FAMILY"), Column("FOLLOWS", drop=1), Column("UPDATE"), Column("WHY")], rows)
     return combined_code(codes)

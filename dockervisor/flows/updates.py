@@ -80,6 +80,8 @@ def reference_of(recorded: state.FamilyState) -> registry.Reference:
 def plan(ctx: Context, family: str, record: bool) -> Plan:
     """Ask the registry and the engine; `record` notes first sightings of
     digests (the cooldown's clock; not under --dry-run)."""
+    if not state.family_exists(family):
+        raise state.unknown_family(family)
     recorded = state.load(family)
     reference = reference_of(recorded)
     found = Plan(family, str(reference))
@@ -105,15 +107,18 @@ def plan(ctx: Context, family: str, record: bool) -> Plan:
         if found.held:
             found.reason += f"; held back by \"allow\": \"{policy.allow}\": {', '.join(found.held)}"  # type: ignore[union-attr]
         return found
+    if found.running_digest is None:
+        found.reason = (f"{found.running or family} runs an image without a digest from {reference.domain} "
+                        "(built, loaded or tagged here); ")  # fmt: skip
     now = time.time()
     first = seen.first_seen(family, digest, now, record and not ctx.dry_run)
     if policy is not None and policy.cooldown and now - first < policy.cooldown:
         found.status = HELD
-        found.reason = (f"{found.target} names a new digest, first seen {_ago(now - first)} ago; the cooldown "
+        found.reason += (f"{found.target} names a new digest, first seen {_ago(now - first)} ago; the cooldown "
                         f"takes it once it is {_ago(policy.cooldown)} old")  # fmt: skip
         return found
     found.status = AVAILABLE
-    found.reason = f"{found.target} names a new digest ({digest[7:19]})"
+    found.reason += f"{found.target} names a new digest ({digest[7:19]})"
     if found.held:
         found.reason += f"; held back by \"allow\": \"{policy.allow}\": {', '.join(found.held)}"  # type: ignore[union-attr]
     return found
@@ -121,10 +126,13 @@ def plan(ctx: Context, family: str, record: bool) -> Plan:
 
 def _what_runs(ctx: Context, family: str, reference: registry.Reference) -> tuple[str | None, str | None]:
     """The running container and the repository digest of its image; with
-    none running, (None, the digest of the family's image)."""
+    none running, (None, the digest of the family's image); with several
+    (which `start new` ends), their names and None: an update is due."""
     containers, image = query.family_containers_and_image(ctx.docker, family)
     running = [c for c in containers if c.state == "running"]
-    if len(running) == 1:
+    if len(running) > 1:
+        return ", ".join(c.name for c in running), None
+    if running:
         documents = query.resolve_images(ctx.docker, [running[0].image])
         image = documents.get(running[0].image)
         return running[0].name, registry.repo_digest(image or {}, reference)
