@@ -159,6 +159,9 @@ def test_an_unreachable_registry_fails_that_family_in_one_line_and_the_next_one_
     recorded["build"]["reference"] = f"127.0.0.1:{free_port()}/{gone.family}:1.0"
     state_file.write_text(json.dumps(recorded))
     push(good, registry, "1.0", "two")
+    listed = json.loads(cli("check", gone.family, good.family, "--json", expect=1).out)["families"]
+    assert [(f["image"], f["status"]) for f in listed] == [(gone.family, "unknown"), (good.family, "available")]
+    assert "did not answer" in listed[0]["reason"]
     before = cli.history(gone.family)
     result = cli("update", gone.family, good.family, *FAST, "--json", expect=1)
     errors = [line for line in result.err.splitlines() if line.startswith("dockervisor: error:")]

@@ -27,19 +27,24 @@ if TYPE_CHECKING:
 
 
 def check(ctx: Context, families: list[str], as_json: bool) -> int:
-    """Whether an update is available, changing nothing on the engine."""
+    """Whether an update is available, changing nothing on the engine. A
+    family that cannot be checked is an error line, and under --json an
+    entry whose status is "unknown" with the reason."""
     families = families or _every_pulled(ctx)
-    plans, codes = [], []
+    found: list[dict] = []
+    codes = []
     for family in families:
         try:
-            plans.append(updates.plan(ctx, family, record=True))
+            plan = updates.plan(ctx, family, record=True)
+            found.append(plan.to_dict())
         except DockervisorError as error:
             codes.append(error.exit_code)
             _say_failed(ctx, family, error)
+            found.append({"image": family, "status": updates.UNKNOWN, "update_available": None, "reason": error.message})
     if as_json:
-        ctx.document({"families": [p.to_dict() for p in plans]})
-    elif plans:
-        rows = [[p.family, p.target, p.status, p.reason] for p in plans]
+        ctx.document({"families": found})
+    elif found:
+        rows = [[f["image"], str(f.get("target") or "-"), f["status"], f["reason"]] for f in found]
         ctx.table([Column("FAMILY"), Column("FOLLOWS", drop=1), Column("UPDATE"), Column("WHY")], rows)
     return combined_code(codes)
 

@@ -21,8 +21,9 @@ TYPE_CHECKING = False  # `typing` costs milliseconds at start-up; checkers see T
 if TYPE_CHECKING:
     from dockervisor.flows.context import Context
 
-# What a check finds; `update` pulls and starts only for AVAILABLE.
-CURRENT, AVAILABLE, HELD = "up-to-date", "available", "held-back"
+# What a check finds; `update` pulls and starts only for AVAILABLE. UNKNOWN:
+# the family could not be checked (the registry did not answer...).
+CURRENT, AVAILABLE, HELD, UNKNOWN = "up-to-date", "available", "held-back", "unknown"
 
 
 class Plan:
