@@ -570,6 +570,11 @@ MUTANTS = [
     M("status-shows-no-digest", "commands/status.py",
       'image_digests=(images.get(image_id) or {}).get("RepoDigests") or [],', "image_digests=[],",
       f"{UPDATES}::test_update_with_nothing_new_changes_nothing_then_takes_a_push_that_check_saw_first"),
+    M("swarm-rollback-read-as-success", "engine/services.py", '"rollback_completed": ROLLED_BACK,',
+      '"rollback_completed": DONE,', "test_swarm.py"),
+    M("swarm-short-of-replicas-is-success", "engine/services.py",
+      "if len(running_new) < max(wanted, 1) or len(running_new) != len(current):", "if False:"),
+    M("swarm-unpinned-volume-accepted", "config/swarmpolicy.py", "if not volumes or policy.pinned():", "if True:"),
 ]  # fmt: skip
 
 
