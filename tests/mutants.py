@@ -574,7 +574,19 @@ MUTANTS = [
       '"rollback_completed": DONE,', "test_swarm.py"),
     M("swarm-short-of-replicas-is-success", "engine/services.py",
       "if len(running_new) < max(wanted, 1) or len(running_new) != len(current):", "if False:"),
-    M("swarm-unpinned-volume-accepted", "config/swarmpolicy.py", "if not volumes or policy.pinned():", "if True:"),
+    M("swarm-unpinned-volume-accepted", "config/swarmpolicy.py", "if not volumes or policy.pinned():", "if True:",
+      "test_swarm.py::test_a_named_volume_without_a_pinning_constraint_is_refused_at_build"),
+    M("swarm-rollback-exits-0", "flows/servicestarts.py", "if reading.outcome == services.ROLLED_BACK:", "if False:",
+      "test_swarm.py::test_a_broken_image_is_rolled_back_by_swarm_and_start_exits_3"),
+    M("swarm-start-stable-takes-the-newest", "commands/start.py",
+      'image = (marks.previous if mark == "last" else marks.stable) if marks else None',
+      'image = marks.image if marks else None',
+      "test_swarm.py::test_stable_then_start_stable_after_two_updates_runs_the_marked_digest"),
+    M("swarm-stop-forgets-the-count", "flows/servicestarts.py", "marks.stopped_replicas = count",
+      "marks.stopped_replicas = 0",
+      "test_swarm.py::test_stable_then_start_stable_after_two_updates_runs_the_marked_digest"),
+    M("swarm-family-taken-for-containers", "commands/swarmguard.py", "return state.load(family).swarm is not None",
+      "return False"),
 ]  # fmt: skip
 
 

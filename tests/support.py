@@ -336,6 +336,14 @@ class CLI:
         path = self.state_dir / "history" / f"{family}.jsonl"
         return [json.loads(line) for line in path.read_text().splitlines()]
 
+    def state_for(self, env: dict[str, str], family: str) -> dict:
+        """The family's state on the engine `env` names (DOCKER_HOST...)."""
+        return json.loads((state_dir(self.home, {**self.env, **env}) / "families" / f"{family}.json").read_text())
+
+    def history_for(self, env: dict[str, str], family: str) -> list[dict]:
+        path = state_dir(self.home, {**self.env, **env}) / "history" / f"{family}.jsonl"
+        return [json.loads(line) for line in path.read_text().splitlines()]
+
 
 def state_dir(home: Path, env: dict[str, str], context: str | None = None) -> Path:
     """The state directory of an engine (the default one, or a context's) under `home`."""

@@ -1,7 +1,8 @@
-"""The groundwork of issue 25 (a family as a Swarm service) against a real
-two-node swarm: tests/swarm.sh starts one of the run's own, and what swarm
-reports about a rolled-back update reads as the rollback it is
-(engine/services.py), where `docker service update` itself exits 0."""
+"""A family as a Swarm service (issue 25), against a real two-node swarm:
+tests/swarm.sh starts one of the run's own for this module, and the images
+reach both nodes through the run's registry. What swarm reports about a
+rolled-back update reads as the rollback it is (engine/services.py), where
+`docker service update` itself exits 0; the verbs keep their meaning."""
 
 from __future__ import annotations
 
@@ -36,8 +37,8 @@ def swarm_env(directory: Path) -> dict[str, str]:
     return found
 
 
-@pytest.fixture
-def swarm(engine: None, base_image: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def swarm(engine: None, base_image: str):  # type: ignore[no-untyped-def]
     if os.geteuid() != 0 or not shutil.which("dockerd"):
         pytest.skip("a swarm of the run's own needs root and dockerd (tests/run runs as root in CI)")
     if not REGISTRY:
@@ -49,7 +50,12 @@ def swarm(engine: None, base_image: str, tmp_path: Path):  # type: ignore[no-unt
     try:
         started = subprocess.run([SCRIPT, "start", str(directory)], capture_output=True, text=True, timeout=300)
         assert started.returncode == 0 and started.stdout == "", started
-        yield swarm_env(directory)
+        found = swarm_env(directory)
+        # The nodes build nothing from the default engine's images: the base goes to the manager.
+        saved = subprocess.run(["docker", "save", base_image], capture_output=True, check=True, timeout=120).stdout
+        subprocess.run(["docker", "--host", found["DOCKERVISOR_TEST_SWARM"], "load", "-q"], input=saved,
+                       capture_output=True, check=True, timeout=120)  # fmt: skip
+        yield found
     finally:
         for _ in range(2):  # safe to repeat
             assert subprocess.run([SCRIPT, "stop", str(directory)], capture_output=True, timeout=300).returncode == 0
@@ -109,9 +115,130 @@ def test_a_two_node_swarm_runs_a_service_on_both_and_a_failed_update_reads_as_ro
             time.sleep(1)
         assert reading.outcome == services.ROLLED_BACK, (service.get("UpdateStatus"), reading.failures)
         assert reading.failures and all(" on " in f for f in reading.failures)
-        running = [t for t in tasks_of(manager, family) if t["DesiredState"] == "Running"]
+        while True:  # a start-first rollback may still be stopping the last new task
+            running = [t for t in tasks_of(manager, family) if t["DesiredState"] == "Running"]
+            if len(running) == 2 or time.monotonic() > deadline:
+                break
+            time.sleep(1)
         assert len(running) == 2 and all(t["Image"] == good for t in running), running
     finally:
         on(manager, *services.remove(family)[1:], check=False)
         if made:
             docker("rmi", "-f", *made, check=False)
+
+
+# The verbs on a Swarm family ------------------------------------------------------
+
+
+def swarm_family(project, swarm, **extra):  # type: ignore[no-untyped-def]
+    """A family whose dcv file makes it a two-replica service; (project, env for the CLI)."""
+    app = project("svc")
+    policy = {"replicas": 2, "registry": REGISTRY, "monitor": "3s",
+              "placement_preferences": ["spread=node.labels.dcvt.node"], **extra}  # fmt: skip
+    app.write(overrides={"swarm": policy}, expose=(), volumes=(), content="one", cmd="httpd -f -p 8080 -h /www")
+    return app, {"DOCKER_HOST": swarm["DOCKERVISOR_TEST_SWARM"]}
+
+
+def tasks_by_node(swarm, family: str) -> dict[str, list[str]]:  # type: ignore[no-untyped-def]
+    """What each engine of the swarm runs of the family: the images of its task containers."""
+    found = {}
+    for key in ("DOCKERVISOR_TEST_SWARM", "DOCKERVISOR_TEST_SWARM_WORKER"):
+        ids = on(swarm[key], "ps", "--filter", f"label=com.docker.swarm.service.name={services.service_name(family)}",
+                 "--format", "{{.ID}}").stdout.split()  # fmt: skip
+        found[key] = on(swarm[key], "inspect", "--format", "{{.Config.Image}}", *ids).stdout.split() if ids else []
+    return found
+
+
+def served(swarm, family: str) -> set[str]:  # type: ignore[no-untyped-def]
+    """What the family's task containers serve, asked inside each."""
+    said = set()
+    for key in ("DOCKERVISOR_TEST_SWARM", "DOCKERVISOR_TEST_SWARM_WORKER"):
+        names = on(swarm[key], "ps", "--filter", f"label=com.docker.swarm.service.name={services.service_name(family)}",
+                   "--format", "{{.Names}}").stdout.split()  # fmt: skip
+        for name in names:
+            said.add(on(swarm[key], "exec", name, "wget", "-qO-", "http://127.0.0.1:8080/index.html").stdout.strip())
+    return said
+
+
+@pytest.fixture
+def service_cleanup(swarm):  # type: ignore[no-untyped-def]
+    made: list[str] = []
+    yield made
+    for family in made:  # its images go with the swarm's engines, at the end of the module
+        on(swarm["DOCKERVISOR_TEST_SWARM"], *services.remove(family)[1:], check=False)
+
+
+def test_start_new_creates_the_service_with_a_task_on_each_node_and_status_shows_them(project, cli, swarm, service_cleanup) -> None:  # type: ignore[no-untyped-def]
+    app, env = swarm_family(project, swarm)
+    service_cleanup.append(app.family)
+    built = cli("build", app.family, str(app.dir), env=env)
+    pinned = cli.state_for(env, app.family)["build"]["pinned"]
+    assert pinned.startswith(f"{REGISTRY}/{app.family}@sha256:"), built
+    started = cli("start", "new", app.family, "--wait", "120", env=env)
+    assert started.out.strip() == services.service_name(app.family), started
+    images = tasks_by_node(swarm, app.family)
+    assert [len(v) for v in images.values()] == [1, 1], images
+    assert all(i.endswith(pinned.partition("@")[2]) for v in images.values() for i in v), images
+    assert served(swarm, app.family) == {"one"}
+    report = json.loads(cli("status", app.family, "--json", env=env).out)["families"][0]
+    assert report["ok"] and report["state"] == "running" and report["image_id"] == pinned, report
+    assert report["service"]["replicas"] == 2 and report["service"]["running"] == 2
+    assert sum(len(tasks) for tasks in report["service"]["nodes"].values()) == 2
+    again = cli("start", "new", app.family, env=env)  # the same image: nothing to do
+    assert cli.history_for(env, app.family)[-1]["outcome"] == "no-op", again
+    refused = cli("logs", app.family, env=env, expect=1)  # a container verb says what to use instead
+    assert "runs as a Swarm service" in refused.err and "docker service logs" in refused.err, refused
+
+
+
+def test_a_broken_image_is_rolled_back_by_swarm_and_start_exits_3(project, cli, swarm, service_cleanup) -> None:  # type: ignore[no-untyped-def]
+    app, env = swarm_family(project, swarm)
+    service_cleanup.append(app.family)
+    cli("build", app.family, str(app.dir), env=env)
+    good = cli.state_for(env, app.family)["build"]["pinned"]
+    cli("start", "new", app.family, "--wait", "120", env=env)
+    app.write(cmd="exit 1", expose=(), volumes=(), content="broken")
+    cli("build", app.family, str(app.dir), env=env)
+    failed = cli("start", "new", app.family, "--wait", "120", env=env, expect=3)
+    assert "rolled" in failed.err and "back" in failed.err, failed
+    entry = cli.history_for(env, app.family)[-1]
+    assert entry["outcome"] == "rolled-back" and entry["exit_code"] == 3, entry
+    assert all(i.endswith(good.partition("@")[2]) for v in tasks_by_node(swarm, app.family).values() for i in v)
+    assert served(swarm, app.family) == {"one"}
+
+
+def test_stable_then_start_stable_after_two_updates_runs_the_marked_digest(project, cli, swarm, service_cleanup) -> None:  # type: ignore[no-untyped-def]
+    app, env = swarm_family(project, swarm)
+    service_cleanup.append(app.family)
+    cli("build", app.family, str(app.dir), env=env)
+    cli("start", "new", app.family, "--wait", "120", env=env)
+    marked = cli.state_for(env, app.family)["build"]["pinned"]
+    cli("stable", app.family, env=env)
+    for content in ("two", "three"):
+        app.write(content=content, expose=(), volumes=(), cmd="httpd -f -p 8080 -h /www")
+        cli("build", app.family, str(app.dir), env=env)
+        cli("start", "new", app.family, "--wait", "120", env=env)
+    assert served(swarm, app.family) == {"three"}
+    cli("start", "stable", app.family, "--wait", "120", env=env)
+    assert served(swarm, app.family) == {"one"}
+    assert all(i.endswith(marked.partition("@")[2]) for v in tasks_by_node(swarm, app.family).values() for i in v)
+
+    cli("stop", app.family, env=env)
+    assert tasks_by_node(swarm, app.family) == {k: [] for k in tasks_by_node(swarm, app.family)}
+    report = json.loads(cli("status", app.family, "--json", env=env, expect=5).out)["families"][0]
+    assert report["service"]["replicas"] == 0 and not report["ok"]
+    cli("start", "last", app.family, "--wait", "120", env=env)  # brings back what ran, as many
+    assert served(swarm, app.family) == {"one"}
+    assert [len(v) for v in tasks_by_node(swarm, app.family).values()] == [1, 1]
+
+
+def test_a_named_volume_without_a_pinning_constraint_is_refused_at_build(project, cli, swarm) -> None:  # type: ignore[no-untyped-def]
+    app = project("svcvol")
+    app.write(overrides={"swarm": {"registry": REGISTRY}}, expose=())  # the Dockerfile's VOLUME /data
+    env = {"DOCKER_HOST": swarm["DOCKERVISOR_TEST_SWARM"]}
+    refused = cli("build", app.family, str(app.dir), env=env, expect=1)
+    assert "node.hostname==NODE" in refused.err and f"{app.family}_data" in refused.err, refused
+    assert "nothing was recorded" in refused.err
+    app.write(overrides={"swarm": {}}, expose=())
+    no_registry = cli("build", app.family, str(app.dir), env=env, expect=1)
+    assert "registry" in no_registry.err, no_registry

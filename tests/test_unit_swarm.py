@@ -83,7 +83,7 @@ def test_create_by_exact_list() -> None:
     assert argv == [
         "docker", "service", "create", "--detach=false", "--quiet", "--with-registry-auth",
         "--name", "dcv_app",
-        "--label", "dockervisor.image=app", "--container-label", "dockervisor.image=app",
+        "--label", "dockervisor.image=app",
         "--label", "dockervisor.owner=0wner", "--label", "dockervisor.config=d1g",
         "--replicas", "2",
         "--update-order", "stop-first", "--update-parallelism", "1", "--update-monitor", "15s",
@@ -161,3 +161,44 @@ def test_a_rollback_names_the_failing_task_and_its_node() -> None:
     assert reading.failures == ["app.1 on n2: non-zero exit (1)"]
     assert reading.message == "update rolled back due to failure"
     assert reading.nodes == {"n1": ["app.1: Running 5 seconds ago"]}
+
+
+# What is recorded ----------------------------------------------------------------
+
+
+def test_a_swarm_family_is_schema_6_and_its_marks_read_back(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from dockervisor.config.swarmpolicy import ServiceMarks
+    from dockervisor.store import state
+
+    recorded = state.FamilyState("app")
+    recorded.swarm = policy(replicas=2, registry="127.0.0.1:5000")
+    marks = recorded.service = ServiceMarks()
+    marks.image, marks.stable, marks.stopped_replicas = IMAGE, IMAGE, 2
+    document = json.loads(json.dumps(recorded.to_dict()))
+    assert document["schema"] == 6
+    back = state._from_document("app", document)
+    assert back.swarm == recorded.swarm and back.service.to_dict() == marks.to_dict()  # type: ignore[union-attr]
+    with pytest.raises(ValueError, match="Swarm service but schema 5"):
+        state._from_document("app", {**document, "schema": 5})
+    with pytest.raises(ValueError, match="service: image must be REPOSITORY@sha256"):
+        state._from_document("app", {**document, "service": {**document["service"], "image": "app:latest"}})
+
+
+def test_only_a_family_recorded_with_swarm_is_a_service(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from dockervisor.commands.swarmguard import is_a_service, refuse_services
+    from dockervisor.core.errors import DockervisorError
+    from dockervisor.store import state
+
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path / "home"))
+    service = state.FamilyState("svc")
+    service.swarm = policy(registry="127.0.0.1:5000")
+    state.save(service)
+    odd = state.FamilyState("odd")  # an env key named swarm is no Swarm family
+    odd.run_config = RunConfig([], [], env={"swarm": "yes"})
+    state.save(odd)
+    assert [is_a_service(f) for f in ("svc", "odd", "none")] == [True, False, False]
+    with pytest.raises(DockervisorError, match="svc runs as a Swarm service"):
+        refuse_services("logs", ["odd", "svc"])
+    refuse_services("status", ["svc"])  # not a containers-only verb

@@ -149,6 +149,13 @@ def _dispatch(args: object, verb: str) -> int:
         return fleet.run(args, verb, engines)  # type: ignore[arg-type]
     args.engine = engines[0]  # type: ignore[attr-defined]
     with paths.engine_state(engines[0].key):
+        from dockervisor.commands.swarmguard import CONTAINERS_ONLY
+
+        if verb in CONTAINERS_ONLY:
+            from dockervisor.commands.swarmguard import refuse_services
+
+            named = getattr(args, "images", None) or [getattr(args, "image", None)]
+            refuse_services(verb, [f for f in named if isinstance(f, str)])
         return int(args.handler(args))  # type: ignore[attr-defined]
 
 

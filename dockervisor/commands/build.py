@@ -81,6 +81,9 @@ def build(
     # Checked before building: a mistake in the overrides costs no build.
     overrides_path = overrides_file_for(dockerfile_path, family)
     overrides = load_overrides(overrides_path)
+    if overrides and overrides.swarm and not overrides.swarm.registry:
+        raise DockervisorError(f"{overrides_path}: swarm: registry: where build pushes {family}'s image, so "
+                               "that every node pulls it, is needed (\"registry\": \"HOST:PORT\")")  # fmt: skip
 
     with ctx.family_change(family, "build", creates=True) as entry:
         recorded = state.load(family)  # a damaged state file stops us before docker runs
@@ -93,6 +96,11 @@ def build(
         source = {"source": "build", "context": context_dir, "dockerfile": dockerfile_path}
         source.update(provenance.record(overrides_path, overrides.sha256 if overrides else None))
         config = record_image(ctx, recorded, entry, overrides, "built", source)
+        if recorded.swarm is not None:  # every node pulls it from the registry, by digest
+            from dockervisor.flows.servicestarts import push
+
+            recorded.build["pinned"] = entry.digest = push(ctx, recorded)
+            ctx.save(recorded)
     print(recorded.build["image_id"], file=ctx.stdout, flush=True)  # the result; the log went to stderr
     if not options.quiet:
         report(ctx, f"built {family} ({short_id(str(recorded.build['image_id']))})", config, overrides)
@@ -119,6 +127,13 @@ def record_image(
     family.notifications = overrides.notifications if overrides else None  # notify, notify_on
     family.release = overrides.release if overrides else None  # release, release_timeout...
     family.update = overrides.update if overrides else None  # update: cooldown, allow
+    family.swarm = overrides.swarm if overrides else None  # a Swarm service
+    if family.swarm is not None:
+        from dockervisor.config.swarmpolicy import refuse_unpinned_volumes
+
+        why = refuse_unpinned_volumes(family.swarm, [m.source for m in config.mounts if not m.is_host_directory])
+        if why:
+            raise DockervisorError(f"{image} is to run as a Swarm service, but {why}; nothing was recorded")
     family.build = {
         **source,
         "overrides": overrides.path if overrides else None,

@@ -68,3 +68,4 @@ def prunable(members: list[ContainerSummary], family: state.FamilyState) -> list
         [(c.name, c.state) for c in members], family.last, family.stable, recorded_keep(family)
     )
     return plan.remove
+

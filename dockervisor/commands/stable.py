@@ -25,6 +25,8 @@ def mark(ctx: Context, family: str, container: str | None = None, force: bool = 
 
     with ctx.family_change(family, "stable mark", on_wait=before_waiting) as entry:
         recorded = state.load(family)
+        if recorded.swarm is not None:
+            return _mark_service(ctx, recorded, entry, container)
         containers = query.family_containers(ctx.docker, family)
         running = active_names(containers)
         entry.running = ", ".join(running) or None  # a mark changes what is marked, never what runs
@@ -52,6 +54,23 @@ def mark(ctx: Context, family: str, container: str | None = None, force: bool = 
         ctx.save(recorded)
     ctx.done(f"would mark {target} stable (no docker command: the state only)",
              f"{target} is now the stable container of {family}")  # fmt: skip
+    return EXIT_OK
+
+
+def _mark_service(ctx: Context, recorded: state.FamilyState, entry: Entry, named: str | None) -> int:
+    """A Swarm family: the image its service runs now is marked."""
+    from dockervisor.engine import services
+
+    marks = recorded.service
+    if named is not None:
+        raise DockervisorError(f"{recorded.image} is a Swarm service: `stable` marks the image it runs, no container")
+    if marks is None or marks.image is None or marks.stopped_replicas is not None:
+        raise DockervisorError(f"{services.service_name(recorded.image)} is not running; start it first")
+    entry.previous, entry.digest = marks.stable, marks.image
+    entry.container = entry.running = services.service_name(recorded.image)
+    marks.stable = marks.image
+    ctx.save(recorded)
+    ctx.done(f"would mark {marks.image} stable", f"{marks.image} is now the stable image of {recorded.image}")
     return EXIT_OK
 
 

@@ -58,6 +58,8 @@ def start_new(
         notice = provenance.change_notice(recorded)  # an edit since build is not in effect
         if notice:
             ctx.info(notice)
+        if recorded.swarm is not None:
+            return _start_service(ctx, recorded, entry, policy, {**extra_from_files, **env})
         containers, image_document = query.family_containers_and_image(ctx.docker, family)
         # Checked before anything is stopped: a missing image changes nothing.
         if image_document is None:
@@ -103,6 +105,27 @@ def start_new(
     if code == EXIT_OK:  # retention, once the new container is up
         after_start_new(ctx, family, containers, name)
     return code
+
+
+def _start_service(ctx: Context, recorded: state.FamilyState, entry: Entry, policy: WaitPolicy,
+                   extra: dict[str, str], image: str | None = None) -> int:  # fmt: skip
+    """A Swarm family (flows/servicestarts.py): the newest pushed image, or `image`."""
+    from dockervisor.config.fingerprint import run_digest
+    from dockervisor.flows import servicestarts
+
+    assert recorded.run_config is not None
+    servicestarts.require_manager(ctx, recorded.image)
+    image = image or recorded.build.get("pinned")  # type: ignore[assignment]
+    if not isinstance(image, str):
+        raise DockervisorError(f"the image of {recorded.image}'s last build was not pushed to its registry; "
+                               f"build it again (`dockervisor build {recorded.image} PATH`)")  # fmt: skip
+    config = recorded.run_config
+    from_file = envfile.read_env_file(config.env_file) if config.env_file else {}
+    merged = {**from_file, **config.env, **extra}
+    if ctx.reporting is not None:
+        ctx.reporting.secrets.update(merged.values())
+    owner = state_id(create=not ctx.dry_run)
+    return servicestarts.move_to(ctx, recorded, image, entry, policy, merged, run_digest(config, merged), owner)
 
 
 def _release_step(
@@ -161,6 +184,17 @@ def start_stable(ctx: Context, family: str, policy: WaitPolicy, with_data: bool 
 def _start_marked(ctx: Context, family: str, mark: str, policy: WaitPolicy, with_data: bool = False) -> int:
     with ctx.family_change(family, f"start {mark}") as entry:
         recorded = state.load(family)
+        if recorded.swarm is not None:
+            marks = recorded.service
+            image = (marks.previous if mark == "last" else marks.stable) if marks else None
+            if mark == "last" and marks is not None and marks.stopped_replicas is not None:
+                image = marks.image  # after a stop, `start last` brings back what ran
+            if image is None:
+                raise DockervisorError(f"no image of {family!r} is marked {mark}" + (
+                    "; mark the one that runs with `dockervisor stable`" if mark == "stable" else ""))
+            if with_data:
+                raise DockervisorError("--with-data is for containers: a Swarm service's volumes live on its nodes")
+            return _start_service(ctx, recorded, entry, policy, {}, image)
         containers = query.family_containers(ctx.docker, family)
         target = recorded.last if mark == "last" else recorded.stable
         if target is None:

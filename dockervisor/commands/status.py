@@ -57,6 +57,8 @@ def status(ctx: Context, chosen: list[str], as_json: bool, every: bool = False) 
     reports = [_report(f, running[f.image], documents, images, now) for f in families]
     for recorded, report in zip(families, reports):
         report["prunable"] = prunable(containers, recorded)  # what `prune` would remove next
+        if recorded.swarm is not None:
+            report.update(_service_report(ctx, recorded))
     reports += [_damaged_report(name, message) for name, message in damaged.items()]
     for report in reports:
         _flag_several_running(report, containers)
@@ -74,6 +76,36 @@ def status(ctx: Context, chosen: list[str], as_json: bool, every: bool = False) 
     if damaged:
         return EXIT_FAILED
     return EXIT_OK if all_ok else EXIT_NOT_RUNNING
+
+
+def _service_report(ctx: Context, recorded: state.FamilyState) -> dict:
+    """A Swarm family: its service, the image it runs, and its tasks per node."""
+    from dockervisor.engine import services
+    from dockervisor.flows import servicestarts
+
+    name = services.service_name(recorded.image)
+    document = servicestarts.service_document(ctx, recorded.image)
+    marks = recorded.service
+    report: dict = {"container": None, "state": "stopped", "ok": False, "service": None,
+                    "image_id": marks.image if marks else None,
+                    "stable": marks.stable if marks else None, "last": marks.previous if marks else None}  # fmt: skip
+    if document is None:
+        return report
+    tasks = [t for t in servicestarts.task_lines(ctx, recorded.image) if t.get("DesiredState") == "Running"]
+    nodes: dict[str, list[dict]] = {}
+    for task in tasks:
+        nodes.setdefault(str(task.get("Node")), []).append(
+            {"task": task.get("Name"), "state": task.get("CurrentState"), "image": task.get("Image")})
+    mode = (document.get("Spec") or {}).get("Mode") or {}
+    wanted = (mode.get("Replicated") or {}).get("Replicas") if "Replicated" in mode else None
+    up = [t for t in tasks if str(t.get("CurrentState", "")).startswith("Running")]
+    update = (document.get("UpdateStatus") or {}).get("State")
+    report.update(container=name, service={"replicas": wanted, "running": len(up), "update": update, "nodes": nodes})
+    if wanted == 0:
+        return report
+    healthy = bool(up) and (wanted is None or len(up) >= wanted) and update not in ("paused", "rollback_paused")
+    report.update(state="running" if healthy else "degraded", ok=healthy)
+    return report
 
 
 def _others(labelled: list[ContainerSummary], mine: list[ContainerSummary], known: list[str]) -> list[dict]:

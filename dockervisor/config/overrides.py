@@ -41,13 +41,14 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import TypeVar
 
+    from dockervisor.config.swarmpolicy import SwarmPolicy
     from dockervisor.config.updatepolicy import UpdatePolicy
 
     T = TypeVar("T")
 
 KNOWN_KEYS = (
     "ports", "volumes", "env", "env_file", "keep", *OPTION_KEYS, *datapolicy.KEYS, *notifypolicy.KEYS,
-    *releasepolicy.KEYS, "update",
+    *releasepolicy.KEYS, "update", "swarm",
 )  # fmt: skip
 OVERRIDE_PROTOCOLS = ("tcp", "udp")
 
@@ -55,7 +56,7 @@ OVERRIDE_PROTOCOLS = ("tcp", "udp")
 class Overrides:
     __slots__ = (
         "path", "ports", "mounts", "env", "env_file", "keep", "options", "sha256", "data", "notifications", "release",
-        "update",
+        "update", "swarm",
     )  # fmt: skip
 
     def __init__(self, path: str) -> None:
@@ -71,6 +72,7 @@ class Overrides:
         self.notifications: notifypolicy.NotifyPolicy | None = None  # notify, notify_on
         self.release: releasepolicy.ReleasePolicy | None = None  # release, release_timeout...
         self.update: UpdatePolicy | None = None  # update: cooldown, allow
+        self.swarm: SwarmPolicy | None = None  # a Swarm service: replicas, update_order...
 
 
 def overrides_file_for(dockerfile: str, family: str) -> str:
@@ -138,6 +140,13 @@ def parse_overrides(document: object, path: str) -> Overrides:
             overrides.update = UpdatePolicy.from_dict(document["update"])
         except ValueError as error:
             raise _error(path, "update", str(error).removeprefix("update: ")) from None
+    if "swarm" in document:
+        from dockervisor.config.swarmpolicy import SwarmPolicy
+
+        try:
+            overrides.swarm = SwarmPolicy.from_dict(document["swarm"])
+        except ValueError as error:
+            raise _error(path, "swarm", str(error).removeprefix("swarm: ")) from None
     return overrides
 
 

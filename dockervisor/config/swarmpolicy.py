@@ -124,3 +124,45 @@ def refuse_unpinned_volumes(policy: SwarmPolicy, volumes: list[str]) -> str | No
     return (f"the named volume(s) {', '.join(volumes)} live on one node, and no constraint keeps the "
             f"family's tasks there: add \"constraints\": [\"node.hostname==NODE\"] to \"swarm\" "
             "(or a node label), or keep the data elsewhere")  # fmt: skip
+
+
+_PINNED = re.compile(r"[a-z0-9][a-z0-9._:/-]{0,250}@sha256:[0-9a-f]{64}")
+
+
+class ServiceMarks:
+    """What a Swarm family runs and can go back to, each image pinned by
+    digest (REPOSITORY@sha256:...): `image` the service's current one,
+    `previous` the one before it (`start last`), `stable` the marked one,
+    `replicas` the count `stop` scaled down from (None: running)."""
+
+    __slots__ = ("image", "previous", "stable", "stopped_replicas")
+
+    def __init__(self) -> None:
+        self.image: str | None = None
+        self.previous: str | None = None
+        self.stable: str | None = None
+        self.stopped_replicas: int | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {"image": self.image, "previous": self.previous, "stable": self.stable,
+                "stopped_replicas": self.stopped_replicas}  # fmt: skip
+
+    @classmethod
+    def from_dict(cls, data: object) -> ServiceMarks:
+        if not isinstance(data, dict) or set(data) - {"image", "previous", "stable", "stopped_replicas"}:
+            raise ValueError("service must be an object with the keys image, previous, stable, stopped_replicas")
+        marks = cls()
+        for key in ("image", "previous", "stable"):
+            value = data.get(key)
+            if value is not None and not (isinstance(value, str) and is_pinned(value)):
+                raise ValueError(f"service: {key} must be REPOSITORY@sha256:DIGEST or null")
+            setattr(marks, key, value)
+        count = data.get("stopped_replicas")
+        if count is not None and (not isinstance(count, int) or isinstance(count, bool) or not 0 <= count <= _MOST_REPLICAS):
+            raise ValueError("service: stopped_replicas must be a whole number or null")
+        marks.stopped_replicas = count
+        return marks
+
+
+def is_pinned(image: str) -> bool:
+    return _PINNED.fullmatch(image) is not None

@@ -52,7 +52,8 @@ def create(family: str, image: str, config: RunConfig, policy: SwarmPolicy, env_
     argv = [
         DOCKER, "service", "create", "--detach=false", "--quiet", "--with-registry-auth",
         "--name", service_name(family),
-        "--label", f"{FAMILY_LABEL}={family}", "--container-label", f"{FAMILY_LABEL}={family}",
+        # Not on the task containers: they are swarm's, never a container verb's to stop or remove.
+        "--label", f"{FAMILY_LABEL}={family}",
         *(["--label", f"{OWNER_LABEL}={owner}"] if owner else []),
         "--label", f"{CONFIG_LABEL}={config_digest}",
     ]  # fmt: skip

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Sized
 
     from dockervisor.config.releasepolicy import ReleasePolicy
+    from dockervisor.config.swarmpolicy import ServiceMarks, SwarmPolicy
     from dockervisor.config.updatepolicy import UpdatePolicy
 
 # 2: ports may name a host address, mounts may be read-only, and run options
@@ -40,13 +41,17 @@ RELEASE_SCHEMA = 4
 # 5: an update policy (`update`: cooldown, allow), which a dockervisor that
 # knows only 4 would drop, taking every push at once. Written only with one.
 UPDATE_SCHEMA = 5
-NEWEST_SCHEMA = UPDATE_SCHEMA
+# 6: a family run as a Swarm service (`swarm`, `service`), which a dockervisor
+# that knows only 5 would start as containers beside the service.
+SWARM_SCHEMA = 6
+NEWEST_SCHEMA = SWARM_SCHEMA
 _ADOPTED = re.compile(r"[0-9a-f]{32}|[0-9a-f]{64}")  # a state directory's ID, or a container's
 
 
 class FamilyState:
     __slots__ = (
         "image", "last", "stable", "run_config", "build", "data", "adopted", "notifications", "release", "update",
+        "swarm", "service",
     )  # fmt: skip
 
     def __init__(
@@ -78,6 +83,9 @@ class FamilyState:
         self.release = release
         # What `dockervisor update` may take unattended (dcv-IMAGENAME `update`); None: every new digest.
         self.update: UpdatePolicy | None = None
+        # A Swarm service instead of containers (dcv-IMAGENAME `swarm`), and what it runs.
+        self.swarm: SwarmPolicy | None = None
+        self.service: ServiceMarks | None = None
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -92,11 +100,15 @@ class FamilyState:
             **({"notifications": self.notifications.to_dict()} if self.notifications else {}),
             **({"release": self.release.to_dict()} if self.release else {}),
             **({"update": self.update.to_dict()} if self.update else {}),
+            **({"swarm": self.swarm.to_dict()} if self.swarm else {}),
+            **({"service": self.service.to_dict()} if self.service else {}),
         }
 
 
     def schema(self) -> int:
         """The oldest schema that holds what this state has."""
+        if self.swarm or self.service:
+            return SWARM_SCHEMA
         if self.update:
             return UPDATE_SCHEMA
         return RELEASE_SCHEMA if self.release else ADOPTION_SCHEMA if self.adopted else SCHEMA_VERSION
@@ -187,6 +199,15 @@ def _from_document(family: str, document: object) -> FamilyState:
         update = UpdatePolicy.from_dict(raw_update)
     family_state = FamilyState(family, last, stable, run_config, build, data, adopted, notifications, release)
     family_state.update = update
+    if document.get("swarm") is not None or document.get("service") is not None:
+        if schema < SWARM_SCHEMA:
+            raise ValueError(f"it has a Swarm service but schema {schema} (one needs {SWARM_SCHEMA})")
+        from dockervisor.config.swarmpolicy import ServiceMarks, SwarmPolicy
+
+        if document.get("swarm") is not None:
+            family_state.swarm = SwarmPolicy.from_dict(document["swarm"])
+        if document.get("service") is not None:
+            family_state.service = ServiceMarks.from_dict(document["service"])
     return family_state
 
 
