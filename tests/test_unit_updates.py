@@ -255,6 +255,7 @@ class _TokenRegistry:
 
         owner = self
         self.asked: list[tuple[str, str | None]] = []
+        self.problems: list[str] = []  # checked by the test: an assert in this thread would only look like no answer
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def log_message(self, *args: object) -> None:
@@ -273,13 +274,15 @@ class _TokenRegistry:
                 owner.asked.append((self.path, self.headers.get("Authorization")))
                 port = self.server.server_address[1]
                 if self.path.startswith("/token?"):
-                    assert "scope=repository%3Ateam%2Fapp%3Apull" in self.path and "service=reg" in self.path
+                    if "scope=repository%3Ateam%2Fapp%3Apull" not in self.path or "service=reg" not in self.path:
+                        owner.problems.append(f"token asked without the scope and service: {self.path}")
                     return self._answer(200, {}, json.dumps({"token": "T0KEN"}).encode())
                 if self.headers.get("Authorization") != "Bearer T0KEN":
                     challenge = f'Bearer realm="http://127.0.0.1:{port}/token",service="reg"'
                     return self._answer(401, {"WWW-Authenticate": challenge})
                 if self.path == "/v2/team/app/manifests/1.0":
-                    assert "application/vnd.oci.image.index.v1+json" in self.headers.get("Accept", "")
+                    if "application/vnd.oci.image.index.v1+json" not in self.headers.get("Accept", ""):
+                        owner.problems.append(f"manifest asked without the OCI index type: {self.headers}")
                     return self._answer(200, {"Docker-Content-Digest": DIGEST})
                 if self.path == "/v2/team/app/tags/list?n=1000":
                     link = '</v2/team/app/tags/list?last=1.1&n=1000>; rel="next"'
@@ -310,6 +313,7 @@ def test_a_registry_behind_a_token_service_answers_digests_and_every_page_of_tag
     assert answers.tags() == ["1.0", "1.1", "2.0"]
     tokens = [path for path, _ in token_registry.asked if path.startswith("/token")]
     assert len(tokens) == 1  # one token, kept between requests
+    assert token_registry.problems == []
 
 
 def test_a_registry_that_does_not_answer_is_one_error_naming_it() -> None:
@@ -321,3 +325,174 @@ def test_a_registry_that_does_not_answer_is_one_error_naming_it() -> None:
     answers = registry.Registry(registry.parse(f"127.0.0.1:{port}/app:1"))
     with pytest.raises(DockervisorError, match=rf"the registry 127.0.0.1:{port} \(app\): it did not answer"):
         answers.digest("1")
+
+
+
+def _serve(answer) -> tuple:  # type: ignore[no-untyped-def]
+    """A loopback server whose every request gets `answer(handler)`; (server, port, seen headers)."""
+    import http.server
+    import threading
+
+    seen: list[dict] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def log_message(self, *args: object) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            seen.append({"path": self.path, **dict(self.headers)})
+            answer(self)
+
+        do_HEAD = do_GET
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, server.server_address[1], seen
+
+
+def test_credentials_never_follow_a_redirect_to_another_host(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def elsewhere(handler) -> None:  # type: ignore[no-untyped-def]
+        handler.send_response(200)
+        handler.send_header("Docker-Content-Digest", DIGEST)
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    other, other_port, other_seen = _serve(elsewhere)
+
+    def redirecting(handler) -> None:  # type: ignore[no-untyped-def]
+        if handler.headers.get("Authorization") is None:
+            handler.send_response(401)
+            handler.send_header("WWW-Authenticate", 'Basic realm="reg"')
+        else:
+            handler.send_response(307)
+            handler.send_header("Location", f"http://localhost:{other_port}{handler.path}")
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+
+    server, port, seen = _serve(redirecting)
+    try:
+        (tmp_path / "config.json").write_text(json.dumps({"auths": {f"127.0.0.1:{port}": {"auth": "dXNlcjpTM2NyM3Q="}}}))
+        monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+        assert registry.Registry(registry.parse(f"127.0.0.1:{port}/app:1")).digest("1") == DIGEST
+        assert seen[-1]["Authorization"] == "Basic dXNlcjpTM2NyM3Q="  # the registry itself gets them
+        assert other_seen and all("Authorization" not in headers for headers in other_seen), other_seen
+    finally:
+        for each in (server, other):
+            each.shutdown()
+            each.server_close()
+
+
+@pytest.mark.parametrize("body", [b"HELLO I AM NOT HTTP\r\n\r\n", b"HTTP/1.1 abc\r\n\r\n"])
+def test_an_answer_that_is_not_http_is_one_error(body: bytes) -> None:
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+
+    def answer() -> None:
+        for _ in range(2):
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(body)
+
+    threading.Thread(target=answer, daemon=True).start()
+    try:
+        answers = registry.Registry(registry.parse(f"127.0.0.1:{listener.getsockname()[1]}/app:1"))
+        with pytest.raises(DockervisorError, match="did not answer as a registry does"):
+            answers.digest("1")
+    finally:
+        listener.close()
+
+
+@pytest.mark.parametrize("listed, problem", [(b'{"tags": 5}', "is not a list"), (b'{"tags": "1.0"}', "is not a list"),
+                                             (b"not json", "is not JSON")])  # fmt: skip
+def test_a_list_of_tags_that_is_no_list_is_one_error(listed: bytes, problem: str) -> None:
+    def answer(handler) -> None:  # type: ignore[no-untyped-def]
+        handler.send_response(200)
+        handler.send_header("Content-Length", str(len(listed)))
+        handler.end_headers()
+        handler.wfile.write(listed)
+
+    server, port, _ = _serve(answer)
+    try:
+        with pytest.raises(DockervisorError, match=problem):
+            registry.Registry(registry.parse(f"127.0.0.1:{port}/app:1")).tags()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_an_odd_docker_config_gives_no_credentials(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    (tmp_path / "config.json").write_text(json.dumps({"auths": {"reg.example.com": "x"}}))
+    monkeypatch.setenv("DOCKER_CONFIG", str(tmp_path))
+    assert registry._stored_credentials("reg.example.com") is None
+
+
+# Which families an update follows ------------------------------------------------------
+
+
+def recorded_as(build: dict):  # type: ignore[no-untyped-def]
+    from dockervisor.store import state
+
+    family = state.FamilyState("app")
+    family.build = build
+    return family
+
+
+@pytest.mark.parametrize("build, why", [
+    ({"source": "build", "context": "/src"}, "was not pulled from a registry"),
+    ({"source": "pull", "reference": "app:1", "pulled": "no"}, "tagged or loaded here"),
+    ({"source": "pull", "reference": f"reg.example.com/app@{DIGEST}", "pulled": "yes"}, "pinned"),
+    ({"source": "pull", "reference": f"reg.example.com/app:1@{DIGEST}", "pulled": "yes"}, "pinned"),
+    ({"source": "pull", "reference": "not a reference", "pulled": "yes"}, "unusable"),
+])  # fmt: skip
+def test_only_a_tag_pulled_from_a_registry_is_followed(build: dict, why: str) -> None:
+    from dockervisor.flows.updates import reference_of
+
+    with pytest.raises(DockervisorError, match=why):
+        reference_of(recorded_as(build))
+    followed = reference_of(recorded_as({"source": "pull", "reference": "reg.example.com/app:1", "pulled": "yes"}))
+    assert str(followed) == "reg.example.com/app:1"
+
+
+def test_update_without_names_takes_only_families_that_follow_a_tag(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from dockervisor.flows.updates import pulled_families
+    from dockervisor.store import paths, state
+
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path / "home"))
+    for name, build in [("follows", {"source": "pull", "reference": "reg.example.com/a:1", "pulled": "yes"}),
+                        ("loaded", {"source": "pull", "reference": "a:1", "pulled": "no"}),
+                        ("pinned", {"source": "pull", "reference": f"reg.example.com/a@{DIGEST}", "pulled": "yes"}),
+                        ("built", {"source": "build", "context": "/src"})]:  # fmt: skip
+        family = state.FamilyState(name)
+        family.build = build
+        state.save(family)
+    with open(paths.family_state_file("damaged"), "w") as handle:
+        handle.write("{")
+    assert pulled_families() == ["damaged", "follows"]  # a damaged one is named, to be reported
+
+
+def test_a_rolled_back_digest_is_remembered_beside_the_sightings(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from dockervisor.store import seen
+
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path / "home"))
+    seen.first_seen("app", DIGEST, 10.0, record=True)
+    assert seen.rolled_back("app", DIGEST) is None
+    seen.note_rolled_back("app", DIGEST, 20.0)
+    assert (seen.rolled_back("app", DIGEST), seen.rolled_back("app", OTHER)) == (20.0, None)
+    assert seen.load("app") == {DIGEST: 10.0}
+
+
+@pytest.mark.parametrize("value", ["/srv/a\nExecStartPre=/bin/touch /x", '/tmp/a" "DOCKER_HOST=tcp://evil', "/a\\b",
+                                   "/a$HOME", "/a`id`", "/a\x7f"])  # fmt: skip
+def test_a_value_that_could_break_a_unit_or_the_crontab_is_refused(value: str) -> None:
+    with pytest.raises(DockervisorError, match="would not carry safely"):
+        timer.environment({"DOCKER_CONFIG": value}, "/root")
+    with pytest.raises(DockervisorError, match="would not carry safely"):
+        timer.command(f"/usr/bin/{value}", "app", ())

@@ -28,6 +28,8 @@ def pull(
         overrides = load_overrides(overrides_file)
         if overrides is None:
             raise DockervisorError(f"there is no overrides file at {overrides_file}")
+        if overrides.update is not None and overrides.update.allow:
+            _check_allow(overrides_file, reference)
     if not no_pull:
         # Before the family's lock: a download changes nothing of the family, and
         # a registry error leaves no trace of it. Progress on stderr, errors in one line.
@@ -69,3 +71,19 @@ def _digest(document: dict | None, reference: str) -> str | None:
         return registry.repo_digest(document or {}, registry.parse(reference))
     except ValueError:
         return None
+
+
+def _check_allow(overrides_file: str, reference: str) -> None:
+    """`"allow"` needs a version tag to follow: found now, not at the first nightly update."""
+    from dockervisor.config.updatepolicy import version
+    from dockervisor.engine import registry
+
+    try:
+        tag = registry.parse(reference).tag
+    except ValueError:
+        return  # docker's pull says what is wrong with it
+    if tag is None or version(tag) is None:
+        raise DockervisorError(
+            f"{overrides_file}: update: allow: {reference} has no version tag (such as 1.4 or v2.1.0) to move "
+            "from; pull a version, or leave \"allow\" out to follow the tag as it moves"
+        )

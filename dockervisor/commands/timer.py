@@ -35,14 +35,26 @@ def unit_name(family: str) -> str:
 
 
 def command(program: str, family: str, context_flags: tuple[str, ...]) -> list[str]:
-    return [program, *context_flags, "update", family]
+    return [check_word(word, "the command") for word in (program, *context_flags, "update", family)]
 
 
 def environment(environ: dict[str, str], home: str) -> dict[str, str]:
     """What the job needs of this shell's environment, and nothing else."""
     carried = {"HOME": home, "PATH": _PATH}
     carried.update({key: environ[key] for key in CARRIED if environ.get(key)})
+    for key, value in carried.items():
+        check_word(value, key)
     return carried
+
+
+def check_word(value: str, what: str) -> str:
+    """A value written into a unit file and a crontab line: nothing that
+    could end the line, close a quote or start an escape there."""
+    if re.search(r'[\x00-\x1f\x7f"\\$`]', value):
+        raise DockervisorError(f"{what} holds a control character, a quote, a backslash, $ or `, which the "
+                               "units and the crontab line would not carry safely; set it plainly and run "
+                               "this again")  # fmt: skip
+    return value
 
 
 def check_calendar(spec: str) -> str:
@@ -101,6 +113,7 @@ def _quoted(word: str) -> str:
 def timer(family: str, spec: str, install: bool, unit_dir: str | None, context_flags: tuple[str, ...],
           stdout, stderr) -> int:  # type: ignore[no-untyped-def]  # fmt: skip
     check_calendar(spec)
+    _require_followed(family)
     argv = command(_program(), family, context_flags)
     env = environment(dict(os.environ), os.path.expanduser("~"))
     name = unit_name(family)
@@ -112,13 +125,24 @@ def timer(family: str, spec: str, install: bool, unit_dir: str | None, context_f
         return EXIT_OK
     user = os.geteuid() != 0
     directory = unit_dir or ("/etc/systemd/system" if not user else os.path.expanduser("~/.config/systemd/user"))
-    for file_name, text in units.items():
-        _write_unit(os.path.join(directory, file_name), text)
-        print(os.path.join(directory, file_name), file=stdout)
+    written = [_write_unit(os.path.join(directory, file_name), text) for file_name, text in units.items()]
+    for temporary, path in written:  # both written before either is in place: never one unit alone
+        os.replace(temporary, path)
+        print(path, file=stdout)
     systemctl = "systemctl --user" if user else "systemctl"
     print(f"dockervisor: installed; switch it on with `{systemctl} daemon-reload && {systemctl} enable --now "
           f"{name}.timer`", file=stderr)  # fmt: skip
     return EXIT_OK
+
+
+def _require_followed(family: str) -> None:
+    """Units for a family `update` cannot follow would fail every night: refused now."""
+    from dockervisor.flows.updates import reference_of
+    from dockervisor.store import state
+
+    if not state.family_exists(family):
+        raise state.unknown_family(family)
+    reference_of(state.load(family))  # says why it follows nothing, and what to do
 
 
 def _program() -> str:
@@ -132,8 +156,9 @@ def _program() -> str:
     return os.path.abspath(found)
 
 
-def _write_unit(path: str, text: str) -> None:
-    """Write one unit, replacing only a unit this command wrote."""
+def _write_unit(path: str, text: str) -> tuple[str, str]:
+    """Write one unit beside its place, if that place holds nothing or a unit
+    this command wrote; (the written file, its place)."""
     try:
         with open(path, encoding="utf-8") as handle:
             if not handle.readline().startswith(_MARK):
@@ -148,10 +173,10 @@ def _write_unit(path: str, text: str) -> None:
         with open(temporary, "w", encoding="utf-8") as handle:
             handle.write(text)
         os.chmod(temporary, 0o644)  # systemd reads it; it holds no secret
-        os.replace(temporary, path)
     except OSError as error:
         try:
             os.unlink(temporary)
         except OSError:
             pass
         raise DockervisorError(f"{path}: cannot write it: {error.strerror}") from None
+    return temporary, path

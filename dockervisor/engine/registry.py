@@ -15,6 +15,7 @@ never shown.
 from __future__ import annotations
 
 import base64
+import http.client
 import json
 import os
 import re
@@ -33,6 +34,26 @@ _MANIFESTS = ", ".join((
 ))  # fmt: skip
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 _MOST_TAG_PAGES = 20
+
+
+class _Redirects(urllib.request.HTTPRedirectHandler):
+    """A redirect keeps the credentials only to the same scheme, host and
+    port (urllib's own handler hands them to any host), and never goes from
+    HTTPS to plain HTTP."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[no-untyped-def]
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is None:
+            return None
+        before, after = urllib.parse.urlsplit(req.full_url), urllib.parse.urlsplit(new.full_url)
+        if before.scheme == "https" and after.scheme != "https":
+            raise urllib.error.HTTPError(newurl, code, "a redirect from HTTPS to plain HTTP, refused", headers, fp)
+        if (before.scheme, before.netloc) != (after.scheme, after.netloc):
+            new.remove_header("Authorization")
+        return new
+
+
+_OPENER = urllib.request.build_opener(_Redirects)
 
 
 class Reference:
@@ -131,8 +152,12 @@ class Registry:
                 listed = json.loads(body).get("tags") or []
             except (ValueError, AttributeError):
                 raise self._error("its list of tags is not JSON") from None
+            if not isinstance(listed, list):
+                raise self._error("its list of tags is not a list")
             found += [tag for tag in listed if isinstance(tag, str)]
             url = _next_page(self.base, headers.get("Link") or "")
+        if url is not None:
+            raise self._error(f"it lists more than {_MOST_TAG_PAGES} pages of tags; dockervisor reads no more")
         return found
 
     def _ask(self, url: str, method: str, accept: str, missing_ok: bool = False):  # type: ignore[no-untyped-def]
@@ -142,7 +167,7 @@ class Registry:
                 headers["Authorization"] = self._authorization
             request = urllib.request.Request(url, method=method, headers=headers)
             try:
-                with urllib.request.urlopen(request, timeout=_TIMEOUT) as answer:
+                with _OPENER.open(request, timeout=_TIMEOUT) as answer:
                     return answer.headers, answer.read(4 << 20) if method == "GET" else b""
             except urllib.error.HTTPError as error:
                 if error.code == 401 and attempt == 0:
@@ -154,8 +179,9 @@ class Registry:
                     raise self._error("it refused access (log in with `docker login`; credential helpers are not "
                                       "used by dockervisor's registry queries)") from None  # fmt: skip
                 raise self._error(f"it answered {error.code} {error.reason}") from None
-            except (OSError, ValueError) as error:  # URLError, a time-out, a refused connection
-                raise self._error(f"it did not answer ({getattr(error, 'reason', error)})") from None
+            except (OSError, ValueError, http.client.HTTPException) as error:  # a time-out, a refused
+                # connection, an answer that is not HTTP
+                raise self._error(f"it did not answer as a registry does ({getattr(error, 'reason', error)!s:.100})") from None
         raise self._error("it refused access")
 
     def _authorize(self, challenge: str) -> str:
@@ -171,16 +197,17 @@ class Registry:
             raise self._error(f"it asks for {scheme[:20]!r} authentication, which dockervisor does not speak")
         values = dict(re.findall(r'(\w+)="([^"]*)"', params))
         realm = values.pop("realm", "")
-        if not realm.startswith(("https://", "http://")):
-            raise self._error("its token service is not named")
+        secure = realm.startswith("https://") or (realm.startswith("http://") and self.base.startswith("http://"))
+        if not secure:  # credentials go to a token service over HTTPS only (plain HTTP for a loopback registry)
+            raise self._error(f"its token service {realm[:80]!r} is not an HTTPS address")
         values.setdefault("scope", f"repository:{self.reference.path}:pull")
         request = urllib.request.Request(f"{realm}?{urllib.parse.urlencode(values)}", headers={"User-Agent": "dockervisor"})
         if basic is not None:
             request.add_header("Authorization", f"Basic {basic}")
         try:
-            with urllib.request.urlopen(request, timeout=_TIMEOUT) as answer:
+            with _OPENER.open(request, timeout=_TIMEOUT) as answer:
                 document = json.loads(answer.read(1 << 20))
-        except (OSError, ValueError) as error:
+        except (OSError, ValueError, http.client.HTTPException) as error:
             raise self._error(f"its token service did not give a token ({getattr(error, 'reason', error)})") from None
         token = document.get("token") or document.get("access_token") if isinstance(document, dict) else None
         if not isinstance(token, str) or not token:
@@ -188,7 +215,10 @@ class Registry:
         return f"Bearer {token}"
 
     def _error(self, what: str) -> DockervisorError:
-        return DockervisorError(f"the registry {self.reference.domain} ({self.reference.path}): {what}")
+        from dockervisor.core.output import printable
+
+        # What the registry said is quoted: it must not drive a terminal.
+        return DockervisorError(f"the registry {self.reference.domain} ({self.reference.path}): {printable(what)}")
 
 
 def _next_page(base: str, link: str) -> str | None:
@@ -210,7 +240,8 @@ def _stored_credentials(domain: str) -> str | None:
     keys = ("https://index.docker.io/v1/", "index.docker.io", "docker.io") if domain == "docker.io" else (
         domain, f"https://{domain}", f"http://{domain}")  # fmt: skip
     for key in keys:
-        auth = (auths.get(key) or {}).get("auth") if isinstance(auths, dict) else None
+        entry = auths.get(key) if isinstance(auths, dict) else None
+        auth = entry.get("auth") if isinstance(entry, dict) else None
         if isinstance(auth, str) and auth:
             try:
                 base64.b64decode(auth, validate=True)

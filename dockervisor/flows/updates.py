@@ -40,6 +40,16 @@ class Plan:
         self.reason = ""
         self.held: list[str] = []  # newer version tags the policy does not allow
 
+    @classmethod
+    def unknown(cls, family: str, reason: str) -> dict[str, object]:
+        """A family that could not be checked: every key, `status` UNKNOWN."""
+        found = cls(family, "")
+        found.reference = found.target = None  # type: ignore[assignment]
+        found.status, found.reason = UNKNOWN, reason
+        document = found.to_dict()
+        document["update_available"] = None
+        return document
+
     def to_dict(self) -> dict[str, object]:
         return {
             "image": self.family, "reference": self.reference, "target": self.target, "digest": self.digest,
@@ -49,19 +59,27 @@ class Plan:
 
 
 def pulled_families() -> list[str]:
-    """The families recorded with a registry reference, for `update` and `check` without names."""
+    """The families that follow a registry tag, for `update` and `check`
+    without names: pulled from a registry (not `pull --no-pull`, whose name
+    may be anyone's on Docker Hub), by a tag without a digest (one pinned on
+    purpose stays pinned)."""
     found = []
     for family in state.known_families():
         try:
-            if state.load(family).build.get("source") == "pull":
-                found.append(family)
+            recorded = state.load(family)
         except DockervisorError:
-            found.append(family)  # its own error comes where it is checked
+            found.append(family)  # a damaged state: its own error comes where it is checked
+            continue
+        try:
+            reference_of(recorded)
+        except DockervisorError:
+            continue
+        found.append(family)
     return found
 
 
 def reference_of(recorded: state.FamilyState) -> registry.Reference:
-    """The family's recorded reference, or an error saying how to give it one."""
+    """The tag the family follows, or an error saying why it follows none."""
     family = recorded.image
     reference = recorded.build.get("reference")
     if recorded.build.get("source") != "pull" or not isinstance(reference, str):
@@ -69,12 +87,17 @@ def reference_of(recorded: state.FamilyState) -> registry.Reference:
             f"{family} was not pulled from a registry, so there is nothing to follow; record a reference "
             f"with `dockervisor pull {family} REFERENCE`, or rebuild with `dockervisor update {family} --build PATH`"
         )
+    if recorded.build.get("pulled") == "no":
+        raise DockervisorError(
+            f"{family} was tagged or loaded here (`pull --no-pull`), not pulled, so {reference} names no registry "
+            f"it came from; `dockervisor pull {family} REFERENCE` from a registry to follow one"
+        )
     try:
         parsed = registry.parse(reference)
     except ValueError as error:
         raise DockervisorError(f"{family}: the recorded reference is unusable: {error}") from None
-    if parsed.tag is None:
-        raise DockervisorError(f"{family} follows {reference}, a digest, which never moves; pull a tag to follow one")
+    if parsed.digest is not None:
+        raise DockervisorError(f"{family} is pinned to {reference}, a digest, which never moves; pull a tag to follow one")
     return parsed
 
 
@@ -102,15 +125,24 @@ def plan(ctx: Context, family: str, record: bool) -> Plan:
     if digest is None:
         raise DockervisorError(f"the registry {reference.domain} has no tag {found.target} (any more?)")
     found.digest = digest
-    found.running, found.running_digest = _what_runs(ctx, family, reference)
+    found.running, found.running_digest, several = _what_runs(ctx, family, reference)
+    if several:
+        found.reason = f"several containers run ({found.running}); an update leaves one. "
     if found.running_digest == digest:
-        found.reason = f"{found.running or family} runs {found.target} as the registry has it"
+        found.reason += f"{found.running or family} runs {found.target} as the registry has it"
         if found.held:
             found.reason += f"; held back by \"allow\": \"{policy.allow}\": {', '.join(found.held)}"  # type: ignore[union-attr]
         return found
-    if found.running_digest is None:
+    if found.running_digest is None and not several:
         found.reason = (f"{found.running or family} runs an image without a digest from {reference.domain} "
                         "(built, loaded or tagged here); ")  # fmt: skip
+    failed = seen.rolled_back(family, digest)
+    if failed is not None:
+        found.status = HELD
+        found.reason += (f"{found.target} names {digest[7:19]}, whose update was rolled back {_ago(time.time() - failed)} "
+                         "ago; it is held back until the tag names another digest (`dockervisor pull` and "
+                         "`start new` take it by hand)")  # fmt: skip
+        return found
     now = time.time()
     first = seen.first_seen(family, digest, now, record and not ctx.dry_run)
     if policy is not None and policy.cooldown and now - first < policy.cooldown:
@@ -125,19 +157,18 @@ def plan(ctx: Context, family: str, record: bool) -> Plan:
     return found
 
 
-def _what_runs(ctx: Context, family: str, reference: registry.Reference) -> tuple[str | None, str | None]:
-    """The running container and the repository digest of its image; with
-    none running, (None, the digest of the family's image); with several
-    (which `start new` ends), their names and None: an update is due."""
+def _what_runs(ctx: Context, family: str, reference: registry.Reference) -> tuple[str | None, str | None, bool]:
+    """The running container(s), the repository digest they run (None when
+    they run several, or none from this repository), and whether several
+    run; with none running, (None, the digest of the family's image, False)."""
     containers, image = query.family_containers_and_image(ctx.docker, family)
     running = [c for c in containers if c.state == "running"]
-    if len(running) > 1:
-        return ", ".join(c.name for c in running), None
-    if running:
-        documents = query.resolve_images(ctx.docker, [running[0].image])
-        image = documents.get(running[0].image)
-        return running[0].name, registry.repo_digest(image or {}, reference)
-    return None, registry.repo_digest(image or {}, reference)
+    if not running:
+        return None, registry.repo_digest(image or {}, reference), False
+    documents = query.resolve_images(ctx.docker, [c.image for c in running])
+    digests = {registry.repo_digest(documents.get(c.image) or {}, reference) for c in running}
+    names = ", ".join(c.name for c in running)
+    return names, digests.pop() if len(digests) == 1 else None, len(running) > 1
 
 
 def _ago(seconds: float) -> str:
