@@ -202,3 +202,27 @@ def test_only_a_family_recorded_with_swarm_is_a_service(tmp_path, monkeypatch) -
     with pytest.raises(DockervisorError, match="svc runs as a Swarm service"):
         refuse_services("logs", ["odd", "svc"])
     refuse_services("status", ["svc"])  # not a containers-only verb
+
+
+def test_a_swarm_family_on_several_contexts_is_refused(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import argparse
+
+    from dockervisor.cli import _refuse_several_for_services
+    from dockervisor.core.errors import DockervisorError
+    from dockervisor.store import paths, state
+
+    monkeypatch.setenv("DOCKERVISOR_HOME", str(tmp_path / "home"))
+
+    class Engine:
+        def __init__(self, name: str) -> None:
+            self.name, self.key = name, f"key-{name}"
+
+    engines = [Engine("m1"), Engine("m2")]
+    with paths.engine_state("key-m2"):
+        service = state.FamilyState("svc")
+        service.swarm = policy(registry="127.0.0.1:5000")
+        state.save(service)
+    plain = argparse.Namespace(words=["new", "web"], image=None)
+    _refuse_several_for_services(plain, "start", engines)  # a container family: rolled host by host
+    with pytest.raises(DockervisorError, match="svc runs as a Swarm service on m2: a swarm is one engine"):
+        _refuse_several_for_services(argparse.Namespace(words=["new", "svc"]), "start", engines)

@@ -146,6 +146,7 @@ def _dispatch(args: object, verb: str) -> int:
     if len(engines) > 1:
         from dockervisor.flows import fleet
 
+        _refuse_several_for_services(args, verb, engines)
         return fleet.run(args, verb, engines)  # type: ignore[arg-type]
     args.engine = engines[0]  # type: ignore[attr-defined]
     with paths.engine_state(engines[0].key):
@@ -157,6 +158,26 @@ def _dispatch(args: object, verb: str) -> int:
             named = getattr(args, "images", None) or [getattr(args, "image", None)]
             refuse_services(verb, [f for f in named if isinstance(f, str)])
         return int(args.handler(args))  # type: ignore[attr-defined]
+
+
+def _refuse_several_for_services(args: object, verb: str, engines: list) -> None:
+    """One swarm is one engine: a Swarm family on several contexts (managers
+    of one swarm, each updating the same service) is refused."""
+    from dockervisor.commands.swarmguard import is_a_service
+    from dockervisor.config.names import is_image_name
+    from dockervisor.store import paths
+
+    words = getattr(args, "words", None) or []
+    named = [getattr(args, "image", None), *(getattr(args, "images", None) or []), *words]
+    families = [f for f in named if isinstance(f, str) and is_image_name(f)]
+    for engine in engines:
+        with paths.engine_state(engine.key):
+            for family in families:
+                if is_a_service(family):
+                    raise DockervisorError(
+                        f"{family} runs as a Swarm service on {engine.name}: a swarm is one engine, reached "
+                        "through one manager; name that context alone", EXIT_USAGE,
+                    )  # fmt: skip
 
 
 def split_global_options(argv: list[str]) -> tuple[list[str], list[str]]:
