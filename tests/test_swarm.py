@@ -243,3 +243,35 @@ def test_a_named_volume_without_a_pinning_constraint_is_refused_at_build(project
     app.write(overrides={"swarm": {}}, expose=())
     no_registry = cli("build", app.family, str(app.dir), env=env, expect=1)
     assert "registry" in no_registry.err, no_registry
+
+
+def test_a_first_start_that_does_not_come_up_leaves_no_service(project, cli, swarm, service_cleanup) -> None:  # type: ignore[no-untyped-def]
+    app, env = swarm_family(project, swarm)
+    service_cleanup.append(app.family)
+    app.write(cmd="exit 1", expose=(), volumes=(), content="broken")
+    cli("build", app.family, str(app.dir), env=env)
+    failed = cli("start", "new", app.family, "--wait", "15", env=env, expect=3)
+    assert "did not come up" in failed.err and "removed" in failed.err, failed
+    gone = on(swarm["DOCKERVISOR_TEST_SWARM"], *services.inspect(app.family)[1:], check=False)
+    assert gone.returncode != 0  # no service left half-started
+    entry = cli.history_for(env, app.family)[-1]
+    assert (entry["action"], entry["outcome"], entry["exit_code"]) == ("start new", "rolled-back", 3), entry
+
+
+def test_a_swarm_family_on_an_engine_that_is_no_manager_is_refused(project, cli, engine) -> None:  # type: ignore[no-untyped-def]
+    """No swarm needed: the default engine is no manager, and says so in one line."""
+    if not REGISTRY:
+        pytest.skip("no registry: DOCKERVISOR_TEST_REGISTRY is unset (run the tests with ./tests/run)")
+    app = project("svcnomgr")
+    app.write(overrides={"swarm": {"registry": REGISTRY}}, expose=(), volumes=())
+    built = cli("build", app.family, str(app.dir))
+    pinned = cli.state(app.family)["build"]["pinned"]
+    assert pinned.startswith(f"{REGISTRY}/{app.family}@sha256:"), built
+    refused = cli("start", "new", app.family, expect=1)
+    lines = refused.err.strip().splitlines()
+    assert len(lines) == 1 and "is not a swarm manager" in lines[0], refused
+    assert cli.history(app.family)[-1]["outcome"] == "failed"
+    docker("rmi", "-f", f"{REGISTRY}/{app.family}", check=False)
+    tags = docker("image", "ls", "--format", "{{.Repository}}:{{.Tag}}", f"{REGISTRY}/{app.family}").stdout.split()
+    if tags:
+        docker("rmi", "-f", *tags, check=False)

@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from dockervisor.store.state import FamilyState
 
 _POLL = 1.0
-_CONVERGE = 120.0  # a first create: how long its tasks may take to run, at least
 
 
 def push(ctx: Context, recorded: FamilyState) -> str:
@@ -119,7 +118,7 @@ def move_to(ctx: Context, recorded: FamilyState, image: str, entry: Entry, polic
                               shown=[*shown_argv[:3], "--detach", *shown_argv[4:]])  # fmt: skip
         if ctx.dry_run:
             return EXIT_OK
-        reading = _wait(ctx, family, image, replicas, max(policy.timeout, _CONVERGE))
+        reading = _wait(ctx, family, image, replicas, policy.timeout)
         if reading.outcome != services.DONE:
             ctx.docker.change(services.remove(family), check=False)
             why = "; ".join(reading.failures) or reading.message or "its tasks did not come up"
