@@ -228,9 +228,13 @@ def test_stable_then_start_stable_after_two_updates_runs_the_marked_digest(proje
     assert tasks_by_node(swarm, app.family) == {k: [] for k in tasks_by_node(swarm, app.family)}
     report = json.loads(cli("status", app.family, "--json", env=env, expect=5).out)["families"][0]
     assert report["service"]["replicas"] == 0 and not report["ok"]
+    before = cli.state_for(env, app.family)["service"]
     cli("start", "last", app.family, "--wait", "120", env=env)  # brings back what ran, as many
     assert served(swarm, app.family) == {"one"}
     assert sum(len(v) for v in tasks_by_node(swarm, app.family).values()) == 3
+    after = cli.state_for(env, app.family)["service"]
+    # the image before is kept: a stop and its start last are no move between images
+    assert (after["image"], after["previous"], after["stopped_replicas"]) == (marked, before["previous"], None)
 
 
 def test_a_named_volume_without_a_pinning_constraint_is_refused_at_build(project, cli, swarm) -> None:  # type: ignore[no-untyped-def]
@@ -243,6 +247,14 @@ def test_a_named_volume_without_a_pinning_constraint_is_refused_at_build(project
     app.write(overrides={"swarm": {}}, expose=())
     no_registry = cli("build", app.family, str(app.dir), env=env, expect=1)
     assert "registry" in no_registry.err, no_registry
+    # What a service would not carry is refused, never dropped without a word.
+    app.write(overrides={"swarm": {"registry": REGISTRY}, "user": "1000:1000", "read_only": True}, expose=(), volumes=())
+    options = cli("build", app.family, str(app.dir), env=env, expect=1)
+    assert "does not carry read_only, user" in options.err, options
+    app.write(overrides={"swarm": {"registry": REGISTRY}, "ports": {"127.0.0.1:47999": "8080"}}, expose=(), volumes=())
+    bound = cli("build", app.family, str(app.dir), env=env, expect=1)
+    assert "127.0.0.1:47999 is bound to one address" in bound.err, bound
+    assert not (cli.state_dir / "families" / f"{app.family}.json").exists()
 
 
 def test_a_first_start_that_does_not_come_up_leaves_no_service(project, cli, swarm, service_cleanup) -> None:  # type: ignore[no-untyped-def]

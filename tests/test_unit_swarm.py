@@ -33,8 +33,19 @@ def test_the_defaults_and_a_round_trip() -> None:
     assert full.order(has_volumes=True) == "start-first"  # said so: kept
 
 
+def test_a_global_service_reads_back_as_it_was_written() -> None:
+    glob = policy(mode="global", registry="127.0.0.1:5000")
+    assert "replicas" not in glob.to_dict()
+    assert SwarmPolicy.from_dict(glob.to_dict()) == glob
+
+
+def test_a_scale_after_a_stop_is_part_of_the_one_update() -> None:
+    argv = services.update_image("app", IMAGE, policy(), has_volumes=False, replicas=3)
+    assert argv[argv.index("--image") + 2 : argv.index("--image") + 4] == ["--replicas", "3"]
+
+
 @pytest.mark.parametrize("given, problem", [
-    ({"replicas": -1}, "replicas: must be a whole number from 0"),
+    ({"replicas": 0}, "replicas: must be a whole number from 1"),
     ({"replicas": True}, "replicas: must be a whole number"),
     ({"update_parallelism": 0}, "update_parallelism: must be a whole number from 1"),
     ({"mode": "spread"}, "mode: must be one of replicated, global"),

@@ -127,13 +127,14 @@ def record_image(
     family.notifications = overrides.notifications if overrides else None  # notify, notify_on
     family.release = overrides.release if overrides else None  # release, release_timeout...
     family.update = overrides.update if overrides else None  # update: cooldown, allow
+    was_a_service = family.swarm is not None and family.service is not None and family.service.image is not None
     family.swarm = overrides.swarm if overrides else None  # a Swarm service
-    if family.swarm is not None:
-        from dockervisor.config.swarmpolicy import refuse_unpinned_volumes
+    if family.swarm is not None or was_a_service:
+        from dockervisor.flows.servicestarts import refuse_at_build
 
-        why = refuse_unpinned_volumes(family.swarm, [m.source for m in config.mounts if not m.is_host_directory])
+        why = refuse_at_build(ctx, family, config, was_a_service)
         if why:
-            raise DockervisorError(f"{image} is to run as a Swarm service, but {why}; nothing was recorded")
+            raise DockervisorError(f"{why}; nothing was recorded")
     family.build = {
         **source,
         "overrides": overrides.path if overrides else None,

@@ -28,6 +28,9 @@ def pull(
         overrides = load_overrides(overrides_file)
         if overrides is None:
             raise DockervisorError(f"there is no overrides file at {overrides_file}")
+        if overrides.swarm is not None:
+            raise DockervisorError(f"{overrides_file}: swarm: a Swarm family is built with `dockervisor build`, "
+                                   "which pushes its image where every node pulls it; `pull` makes container families")  # fmt: skip
         if overrides.update is not None and overrides.update.allow:
             _check_allow(overrides_file, reference)
     if not no_pull:

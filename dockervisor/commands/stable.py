@@ -60,8 +60,11 @@ def mark(ctx: Context, family: str, container: str | None = None, force: bool = 
 def _mark_service(ctx: Context, recorded: state.FamilyState, entry: Entry, named: str | None) -> int:
     """A Swarm family: the image its service runs now is marked."""
     from dockervisor.engine import services
+    from dockervisor.flows import servicestarts
 
-    marks = recorded.service
+    servicestarts.require_manager(ctx, recorded.image)
+    document = servicestarts.service_document(ctx, recorded.image)
+    marks = servicestarts.reconcile(ctx, recorded, document) if document is not None else None
     if named is not None:
         raise DockervisorError(f"{recorded.image} is a Swarm service: `stable` marks the image it runs, no container")
     if marks is None or marks.image is None or marks.stopped_replicas is not None:

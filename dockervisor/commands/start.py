@@ -114,6 +114,9 @@ def _start_service(ctx: Context, recorded: state.FamilyState, entry: Entry, poli
     from dockervisor.flows import servicestarts
 
     assert recorded.run_config is not None
+    if not policy.enabled or policy.probation or policy.promote:
+        raise DockervisorError("--no-wait, --probation and --promote are for containers: a Swarm service's "
+                               "update is watched by swarm (\"monitor\" in \"swarm\")")  # fmt: skip
     servicestarts.require_manager(ctx, recorded.image)
     image = image or recorded.build.get("pinned")  # type: ignore[assignment]
     if not isinstance(image, str):

@@ -49,7 +49,8 @@ class SwarmPolicy:
         self.publish_mode = "ingress"
 
     def to_dict(self) -> dict[str, object]:
-        return {key: getattr(self, key) for key in KEYS}
+        """A global service has no replica count: none is written, so that it reads back."""
+        return {key: getattr(self, key) for key in KEYS if not (key == "replicas" and self.mode == "global")}
 
     @classmethod
     def from_dict(cls, data: object) -> SwarmPolicy:
@@ -85,7 +86,7 @@ def _checked(key: str, value: object) -> object:
         return ValueError(f"swarm: {key}: {why}")
 
     if key in ("replicas", "update_parallelism"):
-        low = 0 if key == "replicas" else 1
+        low = 1  # a service of 0 replicas never comes up: `stop` scales to 0
         if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= _MOST_REPLICAS:
             raise fail(f"must be a whole number from {low} to {_MOST_REPLICAS}")
         return value

@@ -76,10 +76,13 @@ def create(family: str, image: str, config: RunConfig, policy: SwarmPolicy, env_
     return argv + env_args + [image, *config.options.command]
 
 
-def update_image(family: str, image: str, policy: SwarmPolicy, has_volumes: bool) -> list[str]:
-    """Move the service to `image` (REPOSITORY@DIGEST), swarm rolling back a failure."""
+def update_image(family: str, image: str, policy: SwarmPolicy, has_volumes: bool,
+                 replicas: int | None = None) -> list[str]:  # fmt: skip
+    """Move the service to `image` (REPOSITORY@DIGEST), swarm rolling back a
+    failure; `replicas`: scaled in the same change (after a stop)."""
+    scale = ["--replicas", str(replicas)] if replicas is not None else []
     return [DOCKER, "service", "update", "--detach=false", "--quiet", "--with-registry-auth",
-            "--image", image, *_update_flags(policy, has_volumes), service_name(family)]  # fmt: skip
+            "--image", image, *scale, *_update_flags(policy, has_volumes), service_name(family)]  # fmt: skip
 
 
 def scale(family: str, replicas: int) -> list[str]:
