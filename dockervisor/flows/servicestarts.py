@@ -170,13 +170,7 @@ def move_to(ctx: Context, recorded: FamilyState, image: str, entry: Entry, polic
         nodes = "; ".join(f"{node}: {', '.join(tasks)}" for node, tasks in reading.nodes.items()) or "no tasks"
         raise _failed(f"{entry.container} is left degraded ({reading.message or 'tasks short'}): {nodes}",
                       EXIT_ROLLBACK_FAILED, entry.running)  # fmt: skip
-    if image != marks.image:
-        marks.previous, marks.image = marks.image, image
-    marks.stopped_replicas = None
-    ctx.save(recorded)
-    entry.running = entry.container
-    print(entry.container, file=ctx.stdout, flush=True)
-    return EXIT_OK
+    return _took(ctx, recorded, marks, image, entry)
 
 
 def _create(ctx: Context, recorded: FamilyState, image: str, entry: Entry, policy: WaitPolicy,
@@ -213,6 +207,12 @@ def _create(ctx: Context, recorded: FamilyState, image: str, entry: Entry, polic
                           f"`docker service rm {entry.container}`", EXIT_ROLLBACK_FAILED, entry.running)  # fmt: skip
         raise _failed(f"{entry.container} did not come up ({why}); it was removed, as nothing ran before it",
                       EXIT_ROLLED_BACK, None)  # fmt: skip
+    return _took(ctx, recorded, marks, image, entry)
+
+
+def _took(ctx: Context, recorded: FamilyState, marks: ServiceMarks, image: str, entry: Entry) -> int:
+    """The service runs `image`: recorded (the image before it kept as the
+    previous, unless it is the same one brought back after a stop)."""
     if image != marks.image:
         marks.previous, marks.image = marks.image, image
     marks.stopped_replicas = None
