@@ -18,6 +18,7 @@ STATUS_FIELDS = {
     "image", "state", "health", "container", "started_at", "uptime_seconds", "image_id",
     "image_tags", "ports", "last", "stable", "config_changed", "ok", "running", "error", "prunable",
     "restarts",  # issue 18: restarts by docker since the container was started
+    "image_digests",  # issue 23: REPOSITORY@sha256 of what runs, for an image pulled from a registry
 }  # fmt: skip
 ISO_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
 
@@ -90,7 +91,7 @@ def test_list_containers_newest_first_with_marks(past, cli) -> None:
     listed = json.loads(cli("list", "containers", app.family, "--json").out)["containers"]
     assert [c["name"] for c in listed] == [c3, c2, c1]
     assert set(listed[0]) == {
-        "name", "id", "image_id", "created", "state", "running", "last", "stable", "prunable",
+        "name", "id", "image_id", "digest", "created", "state", "running", "last", "stable", "prunable",
     }  # fmt: skip
     marks = {c["name"]: (c["running"], c["last"], c["stable"]) for c in listed}
     assert marks == {c1: (False, False, True), c2: (True, True, False), c3: (False, False, False)}
@@ -219,10 +220,11 @@ def test_list_containers_columns(past, cli) -> None:
     lines = cli("list", "containers", app.family, env={"COLUMNS": "500"}).out.splitlines()
     rows = {cells(line)[0]: cells(line)[1:] for line in lines[1:]}
     assert list(rows) == [c3, c2, c1]  # full names: these are what `start NAME` takes
-    for name, (image, created, state, marks) in rows.items():
+    for name, (image, created, state, marks, digest) in rows.items():
         assert image == inspect(name)["Image"].split(":")[1][:12]
         assert ISO_UTC.fullmatch(created)
         assert state == inspect(name)["State"]["Status"]
+        assert digest == "-"  # built here: no registry digest (test_updates.py shows one)
     assert [row[3] for row in rows.values()] == ["-", "running,last", "stable"]
 
 
