@@ -258,11 +258,12 @@ def test_a_named_volume_without_a_pinning_constraint_is_refused_at_build(project
 
 
 def test_a_first_start_that_does_not_come_up_leaves_no_service(project, cli, swarm, service_cleanup) -> None:  # type: ignore[no-untyped-def]
-    app, env = swarm_family(project, swarm)
+    """Its tasks run for 3 s, then fail: up for a moment, never for the 5 s monitor."""
+    app, env = swarm_family(project, swarm, monitor="5s")
     service_cleanup.append(app.family)
-    app.write(cmd="exit 1", expose=(), volumes=(), content="broken")
+    app.write(cmd="sleep 3; exit 1", expose=(), volumes=(), content="broken")
     cli("build", app.family, str(app.dir), env=env)
-    failed = cli("start", "new", app.family, "--wait", "15", env=env, expect=3)
+    failed = cli("start", "new", app.family, "--wait", "20", env=env, expect=3)
     assert "did not come up" in failed.err and "removed" in failed.err, failed
     gone = on(swarm["DOCKERVISOR_TEST_SWARM"], *services.inspect(app.family)[1:], check=False)
     assert gone.returncode != 0  # no service left half-started
