@@ -205,6 +205,10 @@ def test_a_broken_image_is_rolled_back_by_swarm_and_start_exits_3(project, cli, 
     assert entry["outcome"] == "rolled-back" and entry["exit_code"] == 3, entry
     assert all(i.endswith(good.partition("@")[2]) for v in tasks_by_node(swarm, app.family).values() for i in v)
     assert served(swarm, app.family) == {"one"}
+    # The rollback's status stays on the service; a later scale back up is no rollback of its own.
+    cli("stop", app.family, env=env)
+    cli("start", "last", app.family, "--wait", "60", env=env)
+    assert served(swarm, app.family) == {"one"}
 
 
 def test_stable_then_start_stable_after_two_updates_runs_the_marked_digest(project, cli, swarm, service_cleanup) -> None:  # type: ignore[no-untyped-def]

@@ -159,7 +159,7 @@ def move_to(ctx: Context, recorded: FamilyState, image: str, entry: Entry, polic
     if ctx.dry_run:
         return EXIT_OK
     wanted = scale_to if scale_to is not None else wanted
-    reading = _wait(ctx, family, image, wanted, policy.timeout, before)
+    reading = _wait(ctx, family, image, wanted, policy.timeout, before, scale_only=running_image == image)
     if reading.outcome == services.ROLLED_BACK:
         entry.running = f"{entry.container} ({running_image})"
         why = "; ".join(reading.failures) or reading.message
@@ -253,10 +253,11 @@ def _replicas(document: dict) -> int | None:
 
 
 def _wait(ctx: Context, family: str, image: str, replicas: int | None, timeout: float,
-          before: str | None, settle: float = 0.0) -> services.Reading:  # fmt: skip
+          before: str | None, settle: float = 0.0, scale_only: bool = False) -> services.Reading:  # fmt: skip
     """Poll until the update is no longer under way and the tasks settled (or
     time is up). An UpdateStatus that started at `before` is an older
-    update's: not this one's outcome. `settle`: how long the same tasks must
+    update's: not this one's outcome, and so is any UpdateStatus after a
+    change that only scales (`scale_only`). `settle`: how long the same tasks must
     keep running before a first create counts (it has no swarm monitor: a
     task that exits at once looks running for a moment)."""
     digest = image.rpartition("@")[2]
@@ -265,7 +266,7 @@ def _wait(ctx: Context, family: str, image: str, replicas: int | None, timeout: 
     while True:
         document = service_document(ctx, family) or {}
         started = not (before is not None and (document.get("UpdateStatus") or {}).get("StartedAt") == before)
-        if not started:
+        if not started or scale_only:
             document = {k: v for k, v in document.items() if k != "UpdateStatus"}
         lines = task_lines(ctx, family)
         reading = services.read_update(document, lines, digest, replicas)
