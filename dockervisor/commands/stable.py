@@ -26,7 +26,7 @@ def mark(ctx: Context, family: str, container: str | None = None, force: bool = 
     with ctx.family_change(family, "stable mark", on_wait=before_waiting) as entry:
         recorded = state.load(family)
         if recorded.swarm is not None:
-            return _mark_service(ctx, recorded, entry, container)
+            return _mark_service(ctx, recorded, entry, container, force)
         containers = query.family_containers(ctx.docker, family)
         running = active_names(containers)
         entry.running = ", ".join(running) or None  # a mark changes what is marked, never what runs
@@ -57,8 +57,9 @@ def mark(ctx: Context, family: str, container: str | None = None, force: bool = 
     return EXIT_OK
 
 
-def _mark_service(ctx: Context, recorded: state.FamilyState, entry: Entry, named: str | None) -> int:
-    """A Swarm family: the image its service runs now is marked."""
+def _mark_service(ctx: Context, recorded: state.FamilyState, entry: Entry, named: str | None, force: bool) -> int:
+    """A Swarm family: the image its service runs now is marked, if a task
+    runs it (or with --force)."""
     from dockervisor.engine import services
     from dockervisor.flows import servicestarts
 
@@ -69,6 +70,12 @@ def _mark_service(ctx: Context, recorded: state.FamilyState, entry: Entry, named
         raise DockervisorError(f"{recorded.image} is a Swarm service: `stable` marks the image it runs, no container")
     if marks is None or marks.image is None or marks.stopped_replicas is not None:
         raise DockervisorError(f"{services.service_name(recorded.image)} is not running; start it first")
+    digest = marks.image.rpartition("@")[2]
+    up = [t for t in servicestarts.task_lines(ctx, recorded.image)
+          if str(t.get("CurrentState", "")).startswith("Running") and str(t.get("Image", "")).endswith(digest)]  # fmt: skip
+    if not up and not force:
+        raise DockervisorError(f"no task of {services.service_name(recorded.image)} runs {marks.image}, so it is not "
+                               "marked stable: a rollback to it would not come up; mark it anyway with --force")  # fmt: skip
     entry.previous, entry.digest = marks.stable, marks.image
     entry.container = entry.running = services.service_name(recorded.image)
     marks.stable = marks.image
