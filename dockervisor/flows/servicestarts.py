@@ -66,6 +66,9 @@ def refuse_at_build(ctx: Context, recorded: FamilyState, config: RunConfig, was_
     family = recorded.image
     name = services.service_name(family)
     if recorded.swarm is None:  # "swarm" was removed from dcv-IMAGENAME
+        if service_document(ctx, family) is None:  # removed already: the family is containers again
+            recorded.service = None
+            return None
         return (f"{family} runs as the Swarm service {name}; stop it (`dockervisor stop {family}`) and remove it "
                 f"(`docker service rm {name}`) before it runs as containers")  # fmt: skip
     set_options = {k: v for k, v in config.options.to_dict().items() if k != "command"}
