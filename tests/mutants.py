@@ -580,8 +580,6 @@ MUTANTS = [
       "test_swarm.py::test_stable_then_start_stable_after_two_updates_runs_the_marked_digest"),
     M("swarm-option-dropped-without-a-word", "flows/servicestarts.py", "if set_options:", "if False:",
       "test_swarm.py::test_a_named_volume_without_a_pinning_constraint_is_refused_at_build"),
-    M("swarm-stale-rollback-status-read-as-this-one", "flows/servicestarts.py", "if not started or scale_only:",
-      "if not started:", "test_swarm.py::test_a_broken_image_is_rolled_back_by_swarm_and_start_exits_3"),
     M("swarm-first-create-not-settled", "flows/servicestarts.py",
       "if time.monotonic() - since[0] >= settle:", "if True:",
       "test_swarm.py::test_a_first_start_that_does_not_come_up_leaves_no_service"),

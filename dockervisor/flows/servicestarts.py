@@ -260,7 +260,8 @@ def _wait(ctx: Context, family: str, image: str, replicas: int | None, timeout: 
     """Poll until the update is no longer under way and the tasks settled (or
     time is up). An UpdateStatus that started at `before` is an older
     update's: not this one's outcome, and so is any UpdateStatus after a
-    change that only scales (`scale_only`). `settle`: how long the same tasks must
+    change that only scales (`scale_only`; engine 20.10 replaces a rollback's
+    status at a scale, but that is not promised). `settle`: how long the same tasks must
     keep running before a first create counts (it has no swarm monitor: a
     task that exits at once looks running for a moment)."""
     digest = image.rpartition("@")[2]
