@@ -127,7 +127,8 @@ def plan(ctx: Context, family: str, record: bool) -> Plan:
     found.digest = digest
     found.running, found.running_digest, several = _what_runs(ctx, family, reference)
     if several:
-        found.reason = f"several containers run ({found.running}); an update leaves one. "
+        found.reason = (f"several containers run ({found.running}); a start (or an update that takes a new "
+                        "digest) leaves one. ")  # fmt: skip
     if found.running_digest == digest:
         found.reason += f"{found.running or family} runs {found.target} as the registry has it"
         if found.held:
