@@ -186,6 +186,8 @@ def test_start_new_creates_the_service_with_a_task_on_each_node_and_status_shows
     assert sum(len(tasks) for tasks in report["service"]["nodes"].values()) == 2
     again = cli("start", "new", app.family, env=env)  # the same image: nothing to do
     assert cli.history_for(env, app.family)[-1]["outcome"] == "no-op", again
+    typed = cli("start", "new", app.family, "--env", "LEVEL=debug", env=env, expect=1)  # never dropped unsaid
+    assert "only when it is created" in typed.err, typed
     refused = cli("logs", app.family, env=env, expect=1)  # a container verb says what to use instead
     assert "runs as a Swarm service" in refused.err and "docker service logs" in refused.err, refused
 

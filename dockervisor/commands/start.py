@@ -128,7 +128,8 @@ def _start_service(ctx: Context, recorded: state.FamilyState, entry: Entry, poli
     if ctx.reporting is not None:
         ctx.reporting.secrets.update(merged.values())
     owner = state_id(create=not ctx.dry_run)
-    return servicestarts.move_to(ctx, recorded, image, entry, policy, merged, run_digest(config, merged), owner)
+    return servicestarts.move_to(ctx, recorded, image, entry, policy, merged, run_digest(config, merged), owner,
+                                 typed_env=bool(extra))  # fmt: skip
 
 
 def _release_step(

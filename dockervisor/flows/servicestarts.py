@@ -129,11 +129,15 @@ def task_lines(ctx: Context, family: str) -> list[dict]:
 
 
 def move_to(ctx: Context, recorded: FamilyState, image: str, entry: Entry, policy: WaitPolicy,
-            env: dict[str, str], digest_label: str, owner: str | None) -> int:  # fmt: skip
-    """Create the service with `image`, or move it there; the exit code."""
+            env: dict[str, str], digest_label: str, owner: str | None, typed_env: bool = False) -> int:  # fmt: skip
+    """Create the service with `image`, or move it there; the exit code.
+    `typed_env`: --env or --env-file was given, which only a create carries."""
     family, swarm = recorded.image, recorded.swarm
     assert swarm is not None and recorded.run_config is not None
     current = service_document(ctx, family)
+    if current is not None and typed_env:
+        raise DockervisorError(f"--env and --env-file reach {services.service_name(family)} only when it is created; "
+                               f"change its environment with `docker service update --env-add`")  # fmt: skip
     marks = reconcile(ctx, recorded, current)
     entry.container = services.service_name(family)
     entry.digest = image
