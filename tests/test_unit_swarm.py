@@ -125,6 +125,9 @@ def test_update_scale_inspect_tasks_by_exact_lists() -> None:
     assert services.inspect("app") == ["docker", "service", "inspect", "dcv_app"]
     assert services.tasks("app") == ["docker", "service", "ps", "--no-trunc", "--format", "{{json .}}", "dcv_app"]
     assert services.remove("app") == ["docker", "service", "rm", "dcv_app"]
+    assert services.tag_for_push("app", "reg:5000/app:1") == ["docker", "tag", "app:latest", "reg:5000/app:1"]
+    assert services.push("reg:5000/app:1") == ["docker", "push", "reg:5000/app:1"]
+    assert services.swarm_info() == ["docker", "info", "--format", "{{json .Swarm}}"]
 
 
 # What an update came to ---------------------------------------------------------

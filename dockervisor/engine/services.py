@@ -85,8 +85,24 @@ def update_image(family: str, image: str, policy: SwarmPolicy, has_volumes: bool
             "--image", image, *scale, *_update_flags(policy, has_volumes), service_name(family)]  # fmt: skip
 
 
+def tag_for_push(family: str, pushed: str) -> list[str]:
+    """The family's newly built image under the registry's name, REGISTRY/IMAGENAME:STAMP."""
+    from dockervisor.engine.argv import tag
+
+    return [DOCKER, "tag", tag(family), pushed]
+
+
+def push(pushed: str) -> list[str]:
+    return [DOCKER, "push", pushed]
+
+
 def scale(family: str, replicas: int) -> list[str]:
     return [DOCKER, "service", "scale", "--detach=false", f"{service_name(family)}={replicas}"]
+
+
+def swarm_info() -> list[str]:
+    """What the engine says of its swarm: LocalNodeState, ControlAvailable..."""
+    return [DOCKER, "info", "--format", "{{json .Swarm}}"]
 
 
 def inspect(family: str) -> list[str]:

@@ -41,13 +41,13 @@ def push(ctx: Context, recorded: FamilyState) -> str:
     """Push the family's newly built image to its registry; its pinned reference."""
     import time as clock
 
-    from dockervisor.engine import argv as docker_argv, query
+    from dockervisor.engine import query
 
     assert recorded.swarm is not None and recorded.swarm.registry
     repository = f"{recorded.swarm.registry}/{recorded.image}"
     tagged = f"{repository}:{clock.strftime('%Y%m%d%H%M%S', clock.gmtime())}"
-    ctx.docker.change(["docker", "tag", docker_argv.tag(recorded.image), tagged])
-    ctx.docker.stream(["docker", "push", tagged], quiet=True, keep_errors=True)
+    ctx.docker.change(services.tag_for_push(recorded.image, tagged))
+    ctx.docker.stream(services.push(tagged), quiet=True, keep_errors=True)
     image = query.inspect_image(ctx.docker, tagged) or {}
     digest = next((d for d in image.get("RepoDigests") or [] if d.startswith(f"{repository}@")), None)
     if digest is None:
@@ -99,7 +99,7 @@ def require_manager(ctx: Context, family: str) -> None:
     """A Swarm family is only ever changed through a manager."""
     import json
 
-    said = ctx.docker.query(["docker", "info", "--format", "{{json .Swarm}}"]).stdout
+    said = ctx.docker.query(services.swarm_info()).stdout
     try:
         swarm = json.loads(said or "{}") or {}
     except ValueError:
